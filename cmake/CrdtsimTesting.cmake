@@ -1,0 +1,40 @@
+include(GoogleTest)
+
+# crdtsim_add_test(NAME <binary> SOURCES <files...> LIBS <targets...> LABELS <labels...>)
+#
+# Builds one GoogleTest binary and registers each of its test cases with ctest,
+# carrying the given labels (unit, property, fast, sim, store, sweep).
+function(crdtsim_add_test)
+  cmake_parse_arguments(ARG "" "NAME" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SOURCES})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} crdtsim_options
+    rapidcheck_gtest rapidcheck GTest::gmock GTest::gtest GTest::gtest_main)
+  target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  gtest_discover_tests(${ARG_NAME}
+    DISCOVERY_MODE PRE_TEST
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES LABELS "${ARG_LABELS}")
+endfunction()
+
+# crdtsim_add_tests_by_suffix(DIR <dir> LIBS <targets...> [EXTRA_LABELS <labels...>])
+#
+# One test binary per *_test.cc file in DIR. The file name picks the labels:
+#   *_property_test.cc -> property;fast    *_slow_test.cc -> the extra labels only
+#   any other *_test.cc -> unit;fast
+# so that helpers adding tests never edit the same CMake file.
+function(crdtsim_add_tests_by_suffix)
+  cmake_parse_arguments(ARG "" "DIR;PREFIX" "LIBS;EXTRA_LABELS" ${ARGN})
+  file(GLOB test_sources CONFIGURE_DEPENDS "${ARG_DIR}/*_test.cc")
+  foreach(source IN LISTS test_sources)
+    get_filename_component(stem "${source}" NAME_WE)
+    if(stem MATCHES "_property_test$")
+      set(labels property fast ${ARG_EXTRA_LABELS})
+    elseif(stem MATCHES "_slow_test$")
+      set(labels ${ARG_EXTRA_LABELS})
+    else()
+      set(labels unit fast ${ARG_EXTRA_LABELS})
+    endif()
+    crdtsim_add_test(NAME ${ARG_PREFIX}${stem} SOURCES "${source}"
+      LIBS ${ARG_LIBS} LABELS ${labels})
+  endforeach()
+endfunction()

@@ -1,0 +1,69 @@
+#include "core/crdt/causal_context.h"
+
+#include <gtest/gtest.h>
+
+namespace crdtsim::core {
+namespace {
+
+TEST(CausalContext, NextDotIsContiguousAndCompact) {
+  CausalContext context;
+  EXPECT_EQ(context.next_dot(3), (Dot{3, 1}));
+  EXPECT_EQ(context.next_dot(3), (Dot{3, 2}));
+  EXPECT_EQ(context.version_vector().at(3), 2u);
+  EXPECT_TRUE(context.dot_cloud().empty());
+}
+
+TEST(CausalContext, OutOfOrderDotsStayInCloudUntilGapFills) {
+  CausalContext context;
+  context.add(Dot{1, 3});
+  EXPECT_TRUE(context.contains(Dot{1, 3}));
+  EXPECT_FALSE(context.contains(Dot{1, 2}));
+  EXPECT_EQ(context.dot_cloud().size(), 1u);
+  context.add(Dot{1, 1});
+  context.add(Dot{1, 2});
+  EXPECT_TRUE(context.dot_cloud().empty());
+  EXPECT_EQ(context.version_vector().at(1), 3u);
+  EXPECT_EQ(context.max_counter(1), 3u);
+}
+
+TEST(CausalContext, MergeIsUnionInCanonicalForm) {
+  CausalContext left;
+  left.add(Dot{1, 1});
+  left.add(Dot{2, 2});
+  CausalContext right;
+  right.add(Dot{2, 1});
+  right.add(Dot{1, 3});
+  left.merge(right);
+  EXPECT_EQ(left.version_vector().at(2), 2u);
+  EXPECT_EQ(left.version_vector().at(1), 1u);
+  EXPECT_EQ(left.dot_cloud().size(), 1u);
+  EXPECT_TRUE(left.includes(right));
+  EXPECT_FALSE(right.includes(left));
+}
+
+TEST(CausalContext, EncodingRoundTripsAndRejectsNonCanonical) {
+  CausalContext context;
+  context.add(Dot{1, 1});
+  context.add(Dot{4, 7});
+  const Bytes bytes = encode(context);
+  const auto decoded = decode<CausalContext>(bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded.value, context);
+
+  Bytes bad;
+  Encoder encoder(bad);
+  encoder.u8(CausalContext::kTypeTag);
+  encoder.u8(CausalContext::kEncodingVersion);
+  encoder.varint(1);  // one vector entry ...
+  encoder.varint(1);
+  encoder.varint(2);
+  encoder.varint(1);  // ... and a cloud dot the vector already covers
+  encoder.varint(1);
+  encoder.varint(2);
+  const auto rejected = decode<CausalContext>(bad);
+  EXPECT_FALSE(rejected);
+  EXPECT_NE(rejected.error.find("covered"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace crdtsim::core
