@@ -10,10 +10,19 @@ function(crdtsim_add_test)
   target_link_libraries(${ARG_NAME} PRIVATE ${ARG_LIBS} crdtsim_options
     rapidcheck_gtest rapidcheck GTest::gmock GTest::gtest GTest::gtest_main)
   target_include_directories(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR})
+  # Labels are applied by a small include file that runs after discovery:
+  # CMake 3.25's gtest_discover_tests drops every label but the first when
+  # given a list through PROPERTIES.
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}")
+    TEST_LIST ${ARG_NAME}_TESTS)
+  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_labels.cmake")
+  file(WRITE "${labels_file}"
+    "if(${ARG_NAME}_TESTS)\n"
+    "  set_tests_properties(\${${ARG_NAME}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()
 
 # crdtsim_add_tests_by_suffix(DIR <dir> LIBS <targets...> [EXTRA_LABELS <labels...>])
