@@ -23,6 +23,7 @@ packages=(
   libboost-container-dev
   libbenchmark-dev
   libabsl-dev
+  libxxhash-dev
 )
 
 missing=()

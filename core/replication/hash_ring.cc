@@ -1,0 +1,94 @@
+#include "core/replication/hash_ring.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <utility>
+
+#include "core/codec/hash.h"
+
+namespace crdtsim::core {
+
+namespace {
+
+std::uint64_t virtual_node_token(ReplicaId replica, std::uint32_t index) {
+  std::array<std::uint8_t, 8> bytes{};
+  for (std::size_t shift = 0; shift < 4; ++shift) {
+    bytes[shift] = static_cast<std::uint8_t>(replica >> (8 * shift));
+    bytes[4 + shift] = static_cast<std::uint8_t>(index >> (8 * shift));
+  }
+  return hash64(ByteView(bytes.data(), bytes.size()));
+}
+
+}  // namespace
+
+HashRing::HashRing(std::vector<ReplicaId> members, std::uint32_t virtual_nodes)
+    : members_(std::move(members)), virtual_nodes_(virtual_nodes) {
+  assert(virtual_nodes_ >= 1);
+  assert(virtual_nodes_ <= kVirtualNodesMax);
+  std::sort(members_.begin(), members_.end());
+  assert(std::adjacent_find(members_.begin(), members_.end()) == members_.end());
+  assert(members_.size() <= kMembersMax);
+  rebuild();
+}
+
+void HashRing::rebuild() {
+  tokens_.clear();
+  tokens_.reserve(members_.size() * virtual_nodes_);
+  for (const ReplicaId replica : members_) {
+    for (std::uint32_t index = 0; index < virtual_nodes_; ++index) {
+      tokens_.push_back(Token{virtual_node_token(replica, index), replica});
+    }
+  }
+  std::sort(tokens_.begin(), tokens_.end());
+}
+
+std::uint64_t HashRing::key_token(std::string_view key) { return hash64(key); }
+
+std::vector<ReplicaId> HashRing::preference_list(std::string_view key,
+                                                 std::uint32_t factor) const {
+  std::vector<ReplicaId> result;
+  const std::size_t wanted = std::min<std::size_t>(factor, members_.size());
+  if (wanted == 0) {
+    return result;
+  }
+  result.reserve(wanted);
+  const std::uint64_t position = key_token(key);
+  auto start = std::lower_bound(tokens_.begin(), tokens_.end(), Token{position, 0});
+  std::size_t index = static_cast<std::size_t>(start - tokens_.begin());
+  // Visits each token at most once: bounded by the ring size.
+  for (std::size_t visited = 0; visited < tokens_.size() && result.size() < wanted; ++visited) {
+    const ReplicaId replica = tokens_[(index + visited) % tokens_.size()].replica;
+    if (std::find(result.begin(), result.end(), replica) == result.end()) {
+      result.push_back(replica);
+    }
+  }
+  assert(result.size() == wanted);
+  return result;
+}
+
+bool HashRing::is_replica(ReplicaId replica, std::string_view key, std::uint32_t factor) const {
+  const std::vector<ReplicaId> list = preference_list(key, factor);
+  return std::find(list.begin(), list.end(), replica) != list.end();
+}
+
+void HashRing::add_member(ReplicaId replica) {
+  assert(members_.size() < kMembersMax);
+  const auto found = std::lower_bound(members_.begin(), members_.end(), replica);
+  if (found != members_.end() && *found == replica) {
+    return;
+  }
+  members_.insert(found, replica);
+  rebuild();
+}
+
+void HashRing::remove_member(ReplicaId replica) {
+  const auto found = std::lower_bound(members_.begin(), members_.end(), replica);
+  if (found == members_.end() || *found != replica) {
+    return;
+  }
+  members_.erase(found);
+  rebuild();
+}
+
+}  // namespace crdtsim::core

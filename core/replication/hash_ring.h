@@ -1,0 +1,59 @@
+#pragma once
+// Consistent-hash ring with virtual nodes (Karger et al. 1997; Dynamo's
+// preference lists, DeCandia et al. 2007).
+//
+// Each member owns `virtual_nodes` tokens, token i of replica r being
+// hash64(r as 4 little-endian bytes, i as 4 little-endian bytes). A key's
+// token is hash64(key). The key's preference list is the first `factor`
+// distinct members met walking clockwise from the key's token (wrapping),
+// which is also the order in which a coordinator prefers them. Ties between
+// equal tokens are broken by replica id, so the ring is a pure function of
+// (members, virtual_nodes).
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/types.h"
+
+namespace crdtsim::core {
+
+class HashRing {
+ public:
+  // Bounds: a ring is for a cluster, not a data centre.
+  static constexpr std::uint32_t kMembersMax = 1024;
+  static constexpr std::uint32_t kVirtualNodesMax = 4096;
+
+  struct Token {
+    std::uint64_t position = 0;
+    ReplicaId replica = 0;
+    friend auto operator<=>(const Token&, const Token&) = default;
+  };
+
+  // Requires: 1 <= virtual_nodes <= kVirtualNodesMax, members distinct,
+  // members.size() <= kMembersMax.
+  HashRing(std::vector<ReplicaId> members, std::uint32_t virtual_nodes);
+
+  // The first min(factor, members) distinct replicas clockwise from the key.
+  std::vector<ReplicaId> preference_list(std::string_view key, std::uint32_t factor) const;
+  bool is_replica(ReplicaId replica, std::string_view key, std::uint32_t factor) const;
+
+  static std::uint64_t key_token(std::string_view key);
+
+  const std::vector<ReplicaId>& members() const { return members_; }
+  std::uint32_t virtual_nodes() const { return virtual_nodes_; }
+  const std::vector<Token>& tokens() const { return tokens_; }
+
+  // Ring changes (join, decommission) rebuild the token list.
+  void add_member(ReplicaId replica);
+  void remove_member(ReplicaId replica);
+
+ private:
+  void rebuild();
+
+  std::vector<ReplicaId> members_;  // sorted, distinct
+  std::uint32_t virtual_nodes_;
+  std::vector<Token> tokens_;  // sorted by (position, replica)
+};
+
+}  // namespace crdtsim::core
