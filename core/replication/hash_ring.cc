@@ -43,10 +43,11 @@ void HashRing::rebuild() {
   std::sort(tokens_.begin(), tokens_.end());
 }
 
-std::uint64_t HashRing::key_token(std::string_view key) { return hash64(key); }
+std::uint64_t HashRing::key_token(std::string_view key) {
+  return hash64(key);
+}
 
-std::vector<ReplicaId> HashRing::preference_list(std::string_view key,
-                                                 std::uint32_t factor) const {
+std::vector<ReplicaId> HashRing::preference_list(std::string_view key, std::uint32_t factor) const {
   std::vector<ReplicaId> result;
   const std::size_t wanted = std::min<std::size_t>(factor, members_.size());
   if (wanted == 0) {
