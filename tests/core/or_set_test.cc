@@ -1,0 +1,287 @@
+#include "core/crdt/or_set.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/codec/bytes.h"
+
+namespace crdtsim::core {
+namespace {
+
+using Names = std::vector<std::string>;
+
+ORSet merged(ORSet left, const ORSet& right) {
+  left.merge(right);
+  return left;
+}
+
+// The encoding of a state given as raw parts, bypassing the mutators.
+Bytes encode_raw(const CausalContext& context, const std::vector<ORSetEntry>& entries) {
+  Bytes bytes;
+  Encoder encoder(bytes);
+  encoder.u8(ORSet::kTypeTag);
+  encoder.u8(ORSet::kEncodingVersion);
+  context.encode_body(encoder);
+  encoder.varint(entries.size());
+  for (const ORSetEntry& entry : entries) {
+    encoder.string(entry.element);
+    entry.dot.encode_body(encoder);
+  }
+  return bytes;
+}
+
+TEST(ORSet, AddRemoveContains) {
+  ORSet set;
+  EXPECT_TRUE(set.empty());
+  set.add(1, "apple");
+  set.add(1, "pear");
+  set.add(1, "apple");
+  EXPECT_TRUE(set.contains("apple"));
+  EXPECT_TRUE(set.contains("pear"));
+  EXPECT_FALSE(set.contains("plum"));
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_EQ(set.entries().size(), 2u) << "re-adding supersedes the old dot";
+  EXPECT_EQ(set.elements(), (Names{"apple", "pear"}));
+  set.remove("apple");
+  EXPECT_FALSE(set.contains("apple"));
+  EXPECT_EQ(set.elements(), (Names{"pear"}));
+  EXPECT_EQ(set.size(), 1u);
+  set.remove("plum");
+  EXPECT_EQ(set.size(), 1u);
+}
+
+TEST(ORSet, RemovedElementsLeaveNoEntries) {
+  ORSet set;
+  for (int index = 0; index < 100; ++index) {
+    set.add(1, "element-" + std::to_string(index));
+  }
+  for (int index = 0; index < 100; ++index) {
+    set.remove("element-" + std::to_string(index));
+  }
+  EXPECT_TRUE(set.entries().empty());
+  EXPECT_EQ(set.context().version_vector().at(1), 100u);
+  EXPECT_TRUE(set.context().dot_cloud().empty()) << "the context stays one vector entry";
+}
+
+TEST(ORSet, ConcurrentAddAndRemoveAddWinsBothWays) {
+  ORSet a;
+  a.add(1, "x");
+  ORSet b = a;  // b has observed a's add
+  b.remove("x");
+  a.add(1, "x");  // concurrent with b's remove
+  EXPECT_TRUE(merged(a, b).contains("x"));
+  EXPECT_TRUE(merged(b, a).contains("x"));
+  EXPECT_EQ(merged(a, b), merged(b, a));
+}
+
+TEST(ORSet, ConcurrentAddsAtTwoReplicasAndOneRemove) {
+  ORSet a;
+  ORSet b;
+  a.add(1, "x");
+  b.add(2, "x");
+  ORSet c = a;  // saw only a's add
+  c.remove("x");
+  ORSet all = merged(merged(a, b), c);
+  EXPECT_TRUE(all.contains("x")) << "b's add was not observed by the remove";
+  ASSERT_EQ(all.entries().size(), 1u);
+  EXPECT_EQ(all.entries().begin()->dot, (Dot{2, 1}));
+}
+
+TEST(ORSet, RemoveRemovesOnlyObservedAdds) {
+  ORSet a;
+  a.add(1, "x");
+  ORSet b = a;
+  a.add(1, "x");  // a newer add, unseen by b
+  b.remove("x");  // removes only (1, 1)
+  const ORSet joined = merged(a, b);
+  EXPECT_TRUE(joined.contains("x"));
+  ASSERT_EQ(joined.entries().size(), 1u);
+  EXPECT_EQ(joined.entries().begin()->dot, (Dot{1, 2}));
+
+  ORSet c = joined;
+  c.remove("x");  // observed everything
+  EXPECT_FALSE(merged(joined, c).contains("x"));
+  EXPECT_FALSE(merged(c, joined).contains("x"));
+}
+
+TEST(ORSet, ReAddAfterRemove) {
+  ORSet a;
+  a.add(1, "x");
+  a.remove("x");
+  ORSet b = a;
+  a.add(1, "x");
+  EXPECT_TRUE(a.contains("x"));
+  EXPECT_TRUE(merged(a, b).contains("x"));
+  EXPECT_TRUE(merged(b, a).contains("x"));
+}
+
+TEST(ORSet, DeltasOfAddRemoveAndClear) {
+  ORSet a;
+  const ORSet first = a.add(1, "x");
+  EXPECT_EQ(first.elements(), (Names{"x"}));
+  const ORSet second = a.add(1, "x");
+  EXPECT_EQ(second.entries().size(), 1u);
+  EXPECT_TRUE(second.context().contains(Dot{1, 1})) << "the add delta names the old dot";
+  EXPECT_TRUE(second.context().contains(Dot{1, 2}));
+
+  ORSet b;
+  b.merge(first);
+  b.merge(second);
+  EXPECT_EQ(b, a);
+
+  const ORSet removal = a.remove("x");
+  EXPECT_TRUE(removal.entries().empty());
+  EXPECT_TRUE(removal.context().contains(Dot{1, 2}));
+  b.merge(removal);
+  EXPECT_FALSE(b.contains("x"));
+  EXPECT_EQ(b, a);
+
+  a.add(2, "y");
+  a.add(2, "z");
+  b.merge(a);
+  const ORSet cleared = a.clear();
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(a.size(), 0u);
+  b.merge(cleared);
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b, a);
+}
+
+TEST(ORSet, ClearRemovesOnlyObservedElements) {
+  ORSet a;
+  a.add(1, "x");
+  ORSet b;
+  b.add(2, "y");  // unseen by a
+  a.clear();
+  EXPECT_EQ(merged(a, b).elements(), (Names{"y"}));
+}
+
+TEST(ORSet, CopiesAreIndependent) {
+  ORSet original;
+  original.add(1, "x");
+  original.add(1, "a-long-element-name-stored-on-the-heap");
+  const Bytes before = encode(original);
+  ORSet copy = original;
+  copy.add(2, "y");
+  copy.remove("x");
+  copy.remove("a-long-element-name-stored-on-the-heap");
+  EXPECT_EQ(encode(original), before);
+  EXPECT_TRUE(original.contains("x"));
+  EXPECT_EQ(original.size(), 2u);
+
+  ORSet assigned;
+  assigned = original;
+  original.clear();
+  EXPECT_EQ(encode(assigned), before);
+}
+
+TEST(ORSet, EncodingRoundTripsAndIsCanonical) {
+  ORSet a;
+  a.add(1, "x");
+  a.add(2, "y");
+  a.add(1, "");
+  a.remove("y");
+  const Bytes bytes = encode(a);
+  const Decoded<ORSet> decoded = decode<ORSet>(bytes);
+  ASSERT_TRUE(decoded) << decoded.error;
+  EXPECT_EQ(*decoded.value, a);
+  EXPECT_EQ(decoded.value->size(), 2u);
+  EXPECT_EQ(encode(*decoded.value), bytes);
+
+  // The same state built in another order encodes the same.
+  ORSet b;
+  b.merge(a);
+  EXPECT_EQ(encode(b), bytes);
+}
+
+TEST(ORSet, DecodeRejectsTruncationAndTrailingBytes) {
+  ORSet a;
+  a.add(1, "x");
+  a.add(2, "yy");
+  const Bytes bytes = encode(a);
+  for (std::size_t length = 0; length < bytes.size(); ++length) {
+    const Decoded<ORSet> decoded = decode<ORSet>(ByteView(bytes.data(), length));
+    EXPECT_FALSE(decoded) << "prefix of " << length << " bytes";
+    EXPECT_FALSE(decoded.error.empty());
+  }
+  Bytes longer = bytes;
+  longer.push_back(0);
+  const Decoded<ORSet> trailing = decode<ORSet>(longer);
+  EXPECT_FALSE(trailing);
+  EXPECT_NE(trailing.error.find("trailing"), std::string::npos);
+}
+
+TEST(ORSet, DecodeRejectsGarbage) {
+  EXPECT_FALSE(decode<ORSet>(Bytes{}));
+  EXPECT_FALSE(decode<ORSet>(Bytes{0xff, 0xff, 0xff}));
+  const Decoded<ORSet> wrong_tag = decode<ORSet>(Bytes{type_tag::kGSet, 1, 0, 0, 0});
+  EXPECT_FALSE(wrong_tag);
+  EXPECT_NE(wrong_tag.error.find("type tag"), std::string::npos);
+  // A huge entry count with no bytes behind it.
+  const Decoded<ORSet> huge =
+      decode<ORSet>(Bytes{ORSet::kTypeTag, ORSet::kEncodingVersion, 0, 0, 0xff, 0xff, 0x7f});
+  EXPECT_FALSE(huge);
+  EXPECT_NE(huge.error.find("exceeds"), std::string::npos);
+}
+
+TEST(ORSet, DecodeRejectsEntryWhoseDotIsNotInTheContext) {
+  CausalContext context;
+  context.add(Dot{1, 1});
+  const Decoded<ORSet> decoded = decode<ORSet>(encode_raw(context, {{"x", Dot{1, 2}}}));
+  EXPECT_FALSE(decoded);
+  EXPECT_NE(decoded.error.find("not in the causal context"), std::string::npos);
+  EXPECT_TRUE(decode<ORSet>(encode_raw(context, {{"x", Dot{1, 1}}})));
+}
+
+TEST(ORSet, DecodeRejectsUnsortedAndDuplicateEntries) {
+  CausalContext context;
+  context.add(Dot{1, 1});
+  context.add(Dot{1, 2});
+  const Decoded<ORSet> unsorted =
+      decode<ORSet>(encode_raw(context, {{"y", Dot{1, 1}}, {"x", Dot{1, 2}}}));
+  EXPECT_FALSE(unsorted);
+  EXPECT_NE(unsorted.error.find("strictly increasing"), std::string::npos);
+  const Decoded<ORSet> unsorted_dots =
+      decode<ORSet>(encode_raw(context, {{"x", Dot{1, 2}}, {"x", Dot{1, 1}}}));
+  EXPECT_FALSE(unsorted_dots);
+  const Decoded<ORSet> duplicate =
+      decode<ORSet>(encode_raw(context, {{"x", Dot{1, 1}}, {"x", Dot{1, 1}}}));
+  EXPECT_FALSE(duplicate);
+  const Decoded<ORSet> sorted =
+      decode<ORSet>(encode_raw(context, {{"x", Dot{1, 1}}, {"x", Dot{1, 2}}}));
+  ASSERT_TRUE(sorted) << sorted.error;
+  EXPECT_EQ(sorted.value->size(), 1u);
+}
+
+TEST(ORSet, DecodeRejectsBadContextAndZeroDot) {
+  // A version-vector entry of 0 is not canonical.
+  const Decoded<ORSet> bad_context =
+      decode<ORSet>(Bytes{ORSet::kTypeTag, ORSet::kEncodingVersion, 1, 1, 0, 0, 0});
+  EXPECT_FALSE(bad_context);
+  CausalContext context;
+  context.add(Dot{1, 1});
+  const Decoded<ORSet> zero_dot = decode<ORSet>(encode_raw(context, {{"x", Dot{1, 0}}}));
+  EXPECT_FALSE(zero_dot);
+}
+
+TEST(ORSet, MergeOfLargeStatesSharingMostElements) {
+  ORSet a;
+  for (int index = 0; index < 2000; ++index) {
+    a.add(1, "element-" + std::to_string(index));
+  }
+  ORSet b = a;
+  a.add(1, "only-in-a");
+  b.add(2, "only-in-b");
+  b.remove("element-7");
+  a.merge(b);
+  EXPECT_EQ(a.size(), 2001u);
+  EXPECT_TRUE(a.contains("only-in-a"));
+  EXPECT_TRUE(a.contains("only-in-b"));
+  EXPECT_FALSE(a.contains("element-7"));
+  EXPECT_EQ(a.elements().size(), a.size());
+}
+
+}  // namespace
+}  // namespace crdtsim::core
