@@ -1,0 +1,69 @@
+// Context: a process's view of the simulation, forwarding to Simulation.
+
+#include "sim/check.h"
+#include "sim/process.h"
+#include "sim/simulation.h"
+#include "sim/simulation_internal.h"
+
+namespace crdtsim::sim {
+
+std::uint32_t Context::process_count() const {
+  return simulation_->process_count();
+}
+
+TimeUs Context::now_us() const {
+  return simulation_->local_time_us(self_);
+}
+
+void Context::send(ProcessId to, MessageKind kind, ByteView bytes) {
+  simulation_->send(self_, to, kind, bytes);
+}
+
+TimerId Context::arm_timer(TimeUs delay_us, std::uint32_t tag) {
+  return simulation_->arm_timer(self_, delay_us, tag);
+}
+
+bool Context::cancel_timer(TimerId id) {
+  return simulation_->cancel_timer(self_, id);
+}
+
+Prng& Context::random() {
+  return simulation_->slot(self_).random;
+}
+
+bool Context::disk_write(std::string_view key, ByteView value) {
+  const bool written = simulation_->slot(self_).disk.write(key, value);
+  simulation_->record(TraceKind::disk_write, self_, kNoProcess,
+                      static_cast<std::uint32_t>(value.size()), written ? 1U : 0U, fnv1a64(key));
+  return written;
+}
+
+bool Context::disk_remove(std::string_view key) {
+  const bool removed = simulation_->slot(self_).disk.remove(key);
+  simulation_->record(TraceKind::disk_remove, self_, kNoProcess, 0, removed ? 1U : 0U,
+                      fnv1a64(key));
+  return removed;
+}
+
+const Bytes* Context::disk_read(std::string_view key) const {
+  return simulation_->slot(self_).disk.read(key);
+}
+
+const Disk::Contents& Context::disk_contents() const {
+  return simulation_->slot(self_).disk.contents();
+}
+
+void Context::disk_sync() {
+  const std::size_t flushed = simulation_->slot(self_).disk.sync();
+  simulation_->record(TraceKind::disk_sync, self_, kNoProcess, 0, flushed);
+}
+
+bool Context::fault(std::string_view name) {
+  return simulation_->fault(self_, name);
+}
+
+void Context::cover(std::string_view name) {
+  simulation_->cover_from(self_, name);
+}
+
+}  // namespace crdtsim::sim

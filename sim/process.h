@@ -1,0 +1,95 @@
+#pragma once
+// The interface a simulated process implements, and the Context through which
+// it touches the world. A process written only against this header can run
+// under every fault the simulator injects.
+//
+// Rules for process code (the determinism contract):
+//   - all time comes from ctx.now_us() (the local clock), all randomness from
+//     ctx.random(), all durability from ctx.disk_*(); never a wall clock,
+//     std::random_device, a global, or an object address as a value;
+//   - volatile state lives in the process object, which a crash destroys;
+//     start() of a fresh object must rebuild state from ctx.disk_contents();
+//   - callbacks must not call Simulation's harness API (crash, cut, ...).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "sim/disk.h"
+#include "sim/prng.h"
+#include "sim/types.h"
+
+namespace crdtsim::sim {
+
+class Simulation;
+
+// One received message. `bytes` is valid only during the callback.
+struct Message {
+  ProcessId from = kNoProcess;
+  MessageKind kind = 0;
+  std::uint64_t id = 0;  // per run; a duplicated message has its original's id
+  ByteView bytes;
+};
+
+class Context {
+ public:
+  Context(Simulation& simulation, ProcessId self) : simulation_(&simulation), self_(self) {}
+
+  ProcessId self() const { return self_; }
+  // Number of processes in the simulation (ids are 0 .. count-1).
+  std::uint32_t process_count() const;
+
+  // The local clock reading (offset, drift and jumps applied). Never the true
+  // simulated time.
+  TimeUs now_us() const;
+
+  // Sends a copy of `bytes` to `to` (which may be down or cut off: the message
+  // is then dropped, as on a real network). Requires to < process_count(),
+  // to != self(), kind < max_message_kinds. A message above
+  // max_message_bytes ends the run (bound_exceeded).
+  void send(ProcessId to, MessageKind kind, ByteView bytes);
+
+  // Arms a timer that fires after delay_us (>= 0) of true time, calling
+  // on_timer(ctx, id, tag). More than max_timers_per_process armed timers
+  // ends the run (bound_exceeded) and returns kNoTimer.
+  TimerId arm_timer(TimeUs delay_us, std::uint32_t tag);
+  // Cancels an armed timer of this process. Returns false if it already
+  // fired, was cancelled, or is not this process's.
+  bool cancel_timer(TimerId id);
+
+  // This process's own random stream (it survives restarts; it is not reset).
+  Prng& random();
+
+  // Durable storage (see disk.h): writes are volatile until disk_sync().
+  bool disk_write(std::string_view key, ByteView value);
+  bool disk_remove(std::string_view key);
+  const Bytes* disk_read(std::string_view key) const;
+  const Disk::Contents& disk_contents() const;
+  void disk_sync();
+
+  // Whether the named fault point fires now (see fault_points.h).
+  bool fault(std::string_view name);
+  // Counts a hit of the named coverage point.
+  void cover(std::string_view name);
+
+ private:
+  Simulation* simulation_;
+  ProcessId self_;
+};
+
+class Process {
+ public:
+  virtual ~Process() = default;
+
+  // Called once per incarnation: at the simulation's start (or when added),
+  // and on every restart, with a fresh object.
+  virtual void start(Context& ctx) = 0;
+  virtual void on_message(Context& ctx, const Message& message) = 0;
+  virtual void on_timer(Context& ctx, TimerId id, std::uint32_t tag) = 0;
+};
+
+// Makes a fresh process object for `id`: called at the start and on restart.
+using ProcessFactory = std::function<std::unique_ptr<Process>(ProcessId id)>;
+
+}  // namespace crdtsim::sim

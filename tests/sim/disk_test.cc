@@ -1,0 +1,70 @@
+#include "sim/disk.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace crdtsim::sim {
+namespace {
+
+Bytes bytes_of(const std::string& text) {
+  return Bytes(text.begin(), text.end());
+}
+
+TEST(Disk, ReadsSeeUnsyncedWrites) {
+  Disk disk;
+  EXPECT_TRUE(disk.write("k", bytes_of("v")));
+  ASSERT_NE(disk.read("k"), nullptr);
+  EXPECT_EQ(*disk.read("k"), bytes_of("v"));
+  EXPECT_EQ(disk.unsynced_keys(), 1U);
+}
+
+TEST(Disk, CrashKeepsSyncedAndLosesUnsynced) {
+  Disk disk;
+  disk.write("synced", bytes_of("1"));
+  disk.write("overwritten", bytes_of("old"));
+  EXPECT_EQ(disk.sync(), 2U);
+  disk.write("unsynced", bytes_of("2"));
+  disk.write("overwritten", bytes_of("new"));
+  disk.remove("synced");
+  EXPECT_EQ(disk.crash(), 3U);
+  ASSERT_NE(disk.read("synced"), nullptr);
+  EXPECT_EQ(*disk.read("synced"), bytes_of("1"));
+  EXPECT_EQ(*disk.read("overwritten"), bytes_of("old"));
+  EXPECT_EQ(disk.read("unsynced"), nullptr);
+  EXPECT_EQ(disk.unsynced_keys(), 0U);
+}
+
+TEST(Disk, SyncedRemoveSurvivesCrash) {
+  Disk disk;
+  disk.write("k", bytes_of("v"));
+  disk.sync();
+  disk.remove("k");
+  disk.sync();
+  disk.crash();
+  EXPECT_EQ(disk.read("k"), nullptr);
+}
+
+TEST(Disk, EnforcesItsLimits) {
+  Disk disk(DiskLimits{2, 4});
+  EXPECT_FALSE(disk.write("big", bytes_of("12345")));
+  EXPECT_TRUE(disk.write("a", bytes_of("1")));
+  EXPECT_TRUE(disk.write("b", bytes_of("1")));
+  EXPECT_FALSE(disk.write("c", bytes_of("1")));
+  EXPECT_TRUE(disk.write("a", bytes_of("2")));  // overwriting needs no new key
+}
+
+TEST(Disk, IteratesInKeyOrder) {
+  Disk disk;
+  disk.write("b", {});
+  disk.write("a", {});
+  disk.write("c", {});
+  std::string keys;
+  for (const auto& [key, value] : disk.contents()) {
+    keys += key;
+  }
+  EXPECT_EQ(keys, "abc");
+}
+
+}  // namespace
+}  // namespace crdtsim::sim

@@ -1,0 +1,62 @@
+#include "sim/event_queue.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+#include "sim/prng.h"
+
+namespace crdtsim::sim {
+namespace {
+
+TEST(EventQueue, OrdersByTimeThenBySchedulingOrder) {
+  EventQueue queue(16);
+  queue.push(30, EventKind::deliver, 0);
+  queue.push(10, EventKind::deliver, 1);
+  queue.push(30, EventKind::timer, 2);
+  queue.push(10, EventKind::timer, 3);
+  queue.push(20, EventKind::action, 4);
+  std::vector<std::uint32_t> order;
+  while (!queue.empty()) {
+    order.push_back(queue.pop().index);
+  }
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 3, 4, 0, 2}));
+}
+
+TEST(EventQueue, MatchesASortedReferenceUnderRandomPushesAndPops) {
+  EventQueue queue(100'000);
+  std::vector<std::tuple<TimeUs, std::uint64_t, std::uint32_t>> reference;
+  Prng random(1);
+  TimeUs now = 0;
+  for (std::uint32_t i = 0; i < 20'000; ++i) {
+    if (random.chance_ppm(600'000) || reference.empty()) {
+      const TimeUs time = now + random.range(0, 100);
+      const std::uint64_t sequence = queue.push(time, EventKind::deliver, i);
+      reference.emplace_back(time, sequence, i);
+      continue;
+    }
+    const auto smallest = std::min_element(reference.begin(), reference.end());
+    const QueueEntry entry = queue.pop();
+    ASSERT_EQ(entry.time_us, std::get<0>(*smallest));
+    ASSERT_EQ(entry.sequence, std::get<1>(*smallest));
+    ASSERT_EQ(entry.index, std::get<2>(*smallest));
+    now = entry.time_us;
+    reference.erase(smallest);
+  }
+  EXPECT_EQ(queue.size(), reference.size());
+}
+
+TEST(EventQueue, KnowsWhenItIsFull) {
+  EventQueue queue(2);
+  queue.push(1, EventKind::start, 0);
+  EXPECT_FALSE(queue.full());
+  queue.push(1, EventKind::start, 1);
+  EXPECT_TRUE(queue.full());
+  (void)queue.pop();
+  EXPECT_FALSE(queue.full());
+}
+
+}  // namespace
+}  // namespace crdtsim::sim
