@@ -142,6 +142,10 @@ inline constexpr std::uint8_t kLwwMap = 7;
 inline constexpr std::uint8_t kVectorClock = 8;
 inline constexpr std::uint8_t kCausalContext = 9;
 inline constexpr std::uint8_t kDeltaGroup = 10;
+inline constexpr std::uint8_t kCommand = 11;
+inline constexpr std::uint8_t kReply = 12;
+inline constexpr std::uint8_t kKeyState = 13;
+inline constexpr std::uint8_t kCausalCounter = 14;
 }  // namespace type_tag
 
 }  // namespace crdtsim::core

@@ -1,0 +1,218 @@
+#include "core/crdt/causal_counter.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <string>
+#include <utility>
+
+namespace crdtsim::core {
+
+namespace {
+
+constexpr std::uint64_t kCounterMax = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
+
+// A 128-bit two's complement number: high * 2^64 + low, `high` signed. The
+// sums of at most 2^32 entries keep `high` far from overflowing.
+struct Wide {
+  std::int64_t high = 0;
+  std::uint64_t low = 0;
+};
+
+void add_unsigned(Wide& wide, std::uint64_t value) {
+  const std::uint64_t before = wide.low;
+  wide.low += value;  // modulo 2^64, the carry goes to `high`
+  if (wide.low < before) {
+    ++wide.high;
+  }
+}
+
+void subtract_unsigned(Wide& wide, std::uint64_t value) {
+  const std::uint64_t before = wide.low;
+  wide.low -= value;  // modulo 2^64, the borrow comes from `high`
+  if (wide.low > before) {
+    --wide.high;
+  }
+}
+
+bool fits_int64(const Wide& wide) {
+  return (wide.high == 0 && wide.low < kSignBit) || (wide.high == -1 && wide.low >= kSignBit);
+}
+
+Wide exact_sum(const CausalCounter::Entries& entries) {
+  Wide sum;
+  for (const auto& [dot, pair] : entries) {
+    add_unsigned(sum, pair.increments);
+    subtract_unsigned(sum, pair.decrements);
+  }
+  return sum;
+}
+
+Dot first_dot_of(ReplicaId replica) {
+  return Dot{replica, 0};
+}
+
+}  // namespace
+
+CounterPair CausalCounter::accumulated(ReplicaId replica) const {
+  const std::optional<Dot> dot = live_dot(replica);
+  if (!dot.has_value()) {
+    return CounterPair{};
+  }
+  return entries_.at(*dot);
+}
+
+std::optional<Dot> CausalCounter::live_dot(ReplicaId replica) const {
+  // Sorted by (replica, counter): the last entry below the next replica's
+  // first dot is this replica's newest, if it belongs to this replica.
+  auto after = entries_.end();
+  if (replica != std::numeric_limits<ReplicaId>::max()) {
+    after = entries_.lower_bound(first_dot_of(replica + 1));
+  }
+  if (after == entries_.begin()) {
+    return std::nullopt;
+  }
+  const Dot& last = std::prev(after)->first;
+  if (last.replica != replica) {
+    return std::nullopt;
+  }
+  return last;
+}
+
+CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pair) {
+  CausalCounter delta;
+  // At its own replica there is at most one; elsewhere stale ones may linger
+  // until that replica's context arrives, and all of them go.
+  auto first = entries_.lower_bound(first_dot_of(replica));
+  auto last = first;
+  while (last != entries_.end() && last->first.replica == replica) {
+    delta.context_.add(last->first);
+    ++last;
+  }
+  entries_.erase(first, last);
+  const Dot dot = context_.next_dot(replica);
+  delta.context_.add(dot);
+  entries_.emplace(dot, pair);
+  delta.entries_.emplace(dot, pair);
+  assert(live_dot(replica) == dot);
+  assert(delta.context_.contains(dot));
+  return delta;
+}
+
+std::optional<CausalCounter> CausalCounter::increment(ReplicaId replica, std::uint64_t amount) {
+  CounterPair pair = accumulated(replica);
+  if (pair.increments > kCounterMax - amount) {
+    return std::nullopt;
+  }
+  pair.increments += amount;
+  return supersede(replica, pair);
+}
+
+std::optional<CausalCounter> CausalCounter::decrement(ReplicaId replica, std::uint64_t amount) {
+  CounterPair pair = accumulated(replica);
+  if (pair.decrements > kCounterMax - amount) {
+    return std::nullopt;
+  }
+  pair.decrements += amount;
+  return supersede(replica, pair);
+}
+
+CausalCounter CausalCounter::reset() {
+  CausalCounter delta;
+  delta.context_ = context_;
+  entries_.clear();
+  assert(empty());
+  assert(delta.entries_.empty());
+  return delta;
+}
+
+void CausalCounter::merge(const CausalCounter& other) {
+  if (&other == this) {
+    return;
+  }
+  Entries joined;
+  joined.reserve(entries_.size() + other.entries_.size());
+  auto mine = entries_.begin();
+  auto theirs = other.entries_.begin();
+  while (mine != entries_.end() || theirs != other.entries_.end()) {
+    const bool mine_only =
+        theirs == other.entries_.end() || (mine != entries_.end() && mine->first < theirs->first);
+    const bool theirs_only = !mine_only && (mine == entries_.end() || theirs->first < mine->first);
+    if (mine_only) {
+      // The other side removed it if its context saw the dot.
+      if (!other.context_.contains(mine->first)) {
+        joined.emplace_hint(joined.end(), *mine);
+      }
+      ++mine;
+    } else if (theirs_only) {
+      if (!context_.contains(theirs->first)) {
+        joined.emplace_hint(joined.end(), *theirs);
+      }
+      ++theirs;
+    } else {
+      const CounterPair pair{std::max(mine->second.increments, theirs->second.increments),
+                             std::max(mine->second.decrements, theirs->second.decrements)};
+      joined.emplace_hint(joined.end(), mine->first, pair);
+      ++mine;
+      ++theirs;
+    }
+  }
+  entries_ = std::move(joined);
+  context_.merge(other.context_);
+}
+
+std::int64_t CausalCounter::value() const {
+  const Wide sum = exact_sum(entries_);
+  if (fits_int64(sum)) {
+    // Two's complement reinterpretation of the low word (defined in C++20).
+    return static_cast<std::int64_t>(sum.low);
+  }
+  return sum.high < 0 ? std::numeric_limits<std::int64_t>::min()
+                      : std::numeric_limits<std::int64_t>::max();
+}
+
+std::optional<std::int64_t> CausalCounter::exact_value() const {
+  const Wide sum = exact_sum(entries_);
+  if (!fits_int64(sum)) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(sum.low);
+}
+
+void CausalCounter::encode_body(Encoder& encoder) const {
+  context_.encode_body(encoder);
+  encoder.varint(entries_.size());
+  for (const auto& [dot, pair] : entries_) {
+    dot.encode_body(encoder);
+    encoder.varint(pair.increments);
+    encoder.varint(pair.decrements);
+  }
+}
+
+CausalCounter CausalCounter::decode_body(Decoder& decoder) {
+  CausalCounter counter;
+  counter.context_ = CausalContext::decode_body(decoder);
+  // An entry takes at least 4 bytes: a two-byte dot and two varints.
+  const std::size_t entry_count = decoder.count(4);
+  for (std::size_t index = 0; index < entry_count && decoder.ok(); ++index) {
+    const Dot dot = Dot::decode_body(decoder);
+    CounterPair pair;
+    pair.increments = decoder.varint();
+    pair.decrements = decoder.varint();
+    if (!decoder.ok()) {
+      break;
+    }
+    if (!counter.entries_.empty() && !(counter.entries_.rbegin()->first < dot)) {
+      decoder.fail("counter entries not strictly increasing by dot");
+    } else if (!counter.context_.contains(dot)) {
+      decoder.fail("entry dot (" + std::to_string(dot.replica) + ", " +
+                   std::to_string(dot.counter) + ") is not in the causal context");
+    } else {
+      counter.entries_.emplace_hint(counter.entries_.end(), dot, pair);
+    }
+  }
+  return counter;
+}
+
+}  // namespace crdtsim::core

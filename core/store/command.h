@@ -1,0 +1,156 @@
+#pragma once
+// Client commands and replies: the store's Redis-flavoured interface.
+//
+// A command names one family of CRDT by its verb; the key must hold that type
+// (or not exist) at the replica that executes it, otherwise the reply is
+// WRONGTYPE. Replies carry, besides the value, the metadata a checker needs:
+// which replicas were written, the write's LWW timestamp or dots, and the
+// executing replica's Lamport clock.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/clock/lww_timestamp.h"
+#include "core/codec/bytes.h"
+#include "core/crdt/dot.h"
+#include "core/types.h"
+
+namespace crdtsim::core {
+
+// The CRDT a key holds. Numbers are part of the encoding: never reuse one.
+enum class ValueType : std::uint8_t {
+  none = 0,         // the key does not exist
+  lww_register = 1, // SET/GET
+  pn_counter = 2,   // INCR/DECR (a resettable PN-counter)
+  g_counter = 3,    // GINCRBY/GGET
+  or_set = 4,       // SADD/SREM/...
+  g_set = 5,        // GSADD/GSMEMBERS
+  lww_map = 6,      // HSET/HGET/...
+};
+inline constexpr std::uint8_t kValueTypeMax = 6;
+std::string_view value_type_name(ValueType type);
+
+enum class CommandKind : std::uint8_t {
+  // registers (LWW)
+  get = 1,     // keys[0]
+  set = 2,     // keys[0], args[0] = value
+  del = 3,     // keys (one or more); any type but grow-only ones
+  mset = 4,    // keys[i] = args[i]
+  mget = 5,    // keys
+  exists = 6,  // keys; reply: integer count of existing keys
+  type = 7,    // keys[0]; reply: status string (type name or "none")
+  // PN-counter
+  incr = 10,    // keys[0]
+  incrby = 11,  // keys[0], amount
+  decr = 12,    // keys[0]
+  decrby = 13,  // keys[0], amount
+  // G-counter
+  gincrby = 14,  // keys[0], amount >= 0
+  gget = 15,     // keys[0]
+  // OR-Set
+  sadd = 20,       // keys[0], args = members
+  srem = 21,       // keys[0], args = members
+  smembers = 22,   // keys[0]
+  sismember = 23,  // keys[0], args[0]
+  scard = 24,      // keys[0]
+  // G-Set
+  gsadd = 25,      // keys[0], args = members
+  gsmembers = 26,  // keys[0]
+  // LWW-Map
+  hset = 30,     // keys[0], args = field, value, field, value, ...
+  hget = 31,     // keys[0], args[0] = field
+  hdel = 32,     // keys[0], args = fields
+  hgetall = 33,  // keys[0]
+};
+std::string_view command_name(CommandKind kind);
+bool is_write(CommandKind kind);
+
+struct Command {
+  CommandKind kind = CommandKind::get;
+  std::vector<std::string> keys;
+  std::vector<std::string> args;
+  std::int64_t amount = 0;  // INCRBY/DECRBY/GINCRBY
+
+  friend bool operator==(const Command&, const Command&) = default;
+  void encode_body(Encoder& encoder) const;
+  static Command decode_body(Decoder& decoder);
+};
+
+// Checks arity and argument shapes (not types of keys). Returns an error
+// message, or nullopt when the command is well formed.
+std::optional<std::string> validate(const Command& command);
+
+enum class ReplyStatus : std::uint8_t {
+  ok = 0,
+  wrong_type = 1,     // WRONGTYPE: the key holds another type at this replica
+  not_supported = 2,  // e.g. DEL of a grow-only key
+  bad_request = 3,    // malformed command
+  unavailable = 4,    // the replicas of a key could not be reached in time;
+                      // a write may or may not have taken effect
+  overflow = 5,       // a counter entry would overflow; nothing changed
+};
+std::string_view reply_status_name(ReplyStatus status);
+
+// The value of a reply, shaped like a Redis reply.
+struct ReplyValue {
+  enum class Kind : std::uint8_t {
+    nil = 0,
+    integer = 1,
+    text = 2,         // a bulk string (GET) or a status (TYPE)
+    list = 3,         // SMEMBERS, GSMEMBERS (sorted), HGETALL (field, value, ...)
+    maybe_list = 4,   // MGET: one optional string per key
+  };
+  Kind kind = Kind::nil;
+  std::int64_t integer = 0;
+  std::string text;
+  std::vector<std::string> list;
+  std::vector<std::optional<std::string>> maybe_list;
+
+  static ReplyValue nil() { return {}; }
+  static ReplyValue of_integer(std::int64_t value);
+  static ReplyValue of_text(std::string value);
+  static ReplyValue of_list(std::vector<std::string> values);
+  static ReplyValue of_maybe_list(std::vector<std::optional<std::string>> values);
+
+  friend bool operator==(const ReplyValue&, const ReplyValue&) = default;
+};
+
+// What a checker needs to place the operation: all optional.
+struct ReplyMetadata {
+  // Replicas that applied the write (a local write: the executing replica; a
+  // forwarded one: the replica it was forwarded to).
+  std::vector<ReplicaId> written;
+  // The replica that executed the command.
+  ReplicaId executed_by = 0;
+  // LWW writes (SET, MSET, HSET, HDEL, DEL of registers/maps): one timestamp
+  // per key written, in key order of the command.
+  std::vector<std::pair<std::string, LwwTimestamp>> timestamps;
+  // OR-Set adds and counter updates: the dots they created, per key.
+  std::vector<std::pair<std::string, Dot>> dots;
+  // Reads: for each key read, the LWW timestamp of the value returned (an
+  // LWW register or map field), so a checker can order reads and writes.
+  std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps;
+  // The executing replica's Lamport clock after the command.
+  std::uint64_t lamport = 0;
+
+  friend bool operator==(const ReplyMetadata&, const ReplyMetadata&) = default;
+};
+
+struct Reply {
+  ReplyStatus status = ReplyStatus::ok;
+  std::string error;  // human-readable, for non-ok statuses
+  ReplyValue value;
+  ReplyMetadata metadata;
+
+  friend bool operator==(const Reply&, const Reply&) = default;
+  void encode_body(Encoder& encoder) const;
+  static Reply decode_body(Decoder& decoder);
+
+  static Reply failure(ReplyStatus status, std::string error);
+};
+
+}  // namespace crdtsim::core

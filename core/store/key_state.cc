@@ -1,0 +1,263 @@
+#include "core/store/key_state.h"
+
+#include <absl/strings/string_view.h>
+
+#include <algorithm>
+#include <cassert>
+#include <string>
+#include <utility>
+
+namespace crdtsim::core {
+
+namespace {
+
+bool known_type(std::uint8_t raw) {
+  return raw >= 1 && raw <= kValueTypeMax;
+}
+
+// Joins `theirs` into `mine`; returns true exactly when `mine` changed. Each
+// check costs what the incoming state (usually a small delta) costs, not the
+// size of `mine`.
+bool join(LwwRegister& mine, const LwwRegister& theirs) {
+  const bool changed =
+      theirs.last_write().has_value() &&
+      (!mine.last_write().has_value() || *mine.last_write() < *theirs.last_write());
+  mine.merge(theirs);
+  return changed;
+}
+
+bool join(CausalCounter& mine, const CausalCounter& theirs) {
+  // Small (a few entries per replica and a compact context): compare copies.
+  const CausalCounter before = mine;
+  mine.merge(theirs);
+  return !(before == mine);
+}
+
+bool join(GCounter& mine, const GCounter& theirs) {
+  const bool changed =
+      std::any_of(theirs.entries().begin(), theirs.entries().end(),
+                  [&mine](const auto& entry) { return mine.get(entry.first) < entry.second; });
+  mine.merge(theirs);
+  return changed;
+}
+
+bool join(ORSet& mine, const ORSet& theirs) {
+  // Merge only adds entries whose dots the context lacks (so the context
+  // grows) and only removes entries (so the count shrinks): the state changed
+  // iff the context or the entry count did.
+  const CausalContext context_before = mine.context();
+  const std::size_t entries_before = mine.entries().size();
+  mine.merge(theirs);
+  return !(context_before == mine.context()) || entries_before != mine.entries().size();
+}
+
+bool join(GSet& mine, const GSet& theirs) {
+  const bool changed =
+      std::any_of(theirs.elements().begin(), theirs.elements().end(),
+                  [&mine](const std::string& element) { return !mine.contains(element); });
+  mine.merge(theirs);
+  return changed;
+}
+
+bool join(LwwMap& mine, const LwwMap& theirs) {
+  bool changed = false;
+  for (const auto& [field, write] : theirs.entries()) {
+    const auto found = mine.entries().find(absl::string_view(field.data(), field.size()));
+    if (found == mine.entries().end() || found->second < write) {
+      changed = true;
+      break;
+    }
+  }
+  mine.merge(theirs);
+  return changed;
+}
+
+bool join_values(KeyValue& mine, const KeyValue& theirs) {
+  assert(mine.index() == theirs.index());
+  return std::visit(
+      [&theirs](auto& state) {
+        using T = std::decay_t<decltype(state)>;
+        return join(state, std::get<T>(theirs));
+      },
+      mine);
+}
+
+bool map_has_live_field(const LwwMap& map) {
+  return std::any_of(map.entries().begin(), map.entries().end(),
+                     [](const auto& entry) { return !entry.second.tombstone; });
+}
+
+std::uint64_t max_time_of(const KeyValue& value) {
+  std::uint64_t result = 0;
+  if (const auto* reg = std::get_if<LwwRegister>(&value)) {
+    if (reg->last_write().has_value()) {
+      result = reg->last_write()->timestamp.time;
+    }
+  } else if (const auto* map = std::get_if<LwwMap>(&value)) {
+    for (const auto& entry : map->entries()) {
+      result = std::max(result, entry.second.timestamp.time);
+    }
+  }
+  return result;
+}
+
+KeyValue decode_value(ValueType type, Decoder& decoder) {
+  switch (type) {
+    case ValueType::lww_register:
+      return LwwRegister::decode_body(decoder);
+    case ValueType::pn_counter:
+      return CausalCounter::decode_body(decoder);
+    case ValueType::g_counter:
+      return GCounter::decode_body(decoder);
+    case ValueType::or_set:
+      return ORSet::decode_body(decoder);
+    case ValueType::g_set:
+      return GSet::decode_body(decoder);
+    case ValueType::lww_map:
+      return LwwMap::decode_body(decoder);
+    case ValueType::none:
+      break;
+  }
+  decoder.fail("no CRDT for value type none");
+  return LwwRegister{};
+}
+
+}  // namespace
+
+KeyValue empty_value_of(ValueType type) {
+  switch (type) {
+    case ValueType::lww_register:
+      return LwwRegister{};
+    case ValueType::pn_counter:
+      return CausalCounter{};
+    case ValueType::g_counter:
+      return GCounter{};
+    case ValueType::or_set:
+      return ORSet{};
+    case ValueType::g_set:
+      return GSet{};
+    case ValueType::lww_map:
+      return LwwMap{};
+    case ValueType::none:
+      break;
+  }
+  assert(false && "no CRDT for value type none");
+  return LwwRegister{};
+}
+
+bool value_empty(const KeyValue& value) {
+  if (const auto* reg = std::get_if<LwwRegister>(&value)) {
+    return !reg->value().has_value();
+  }
+  if (const auto* map = std::get_if<LwwMap>(&value)) {
+    return !map_has_live_field(*map);
+  }
+  return std::visit([](const auto& state) { return state.empty(); }, value);
+}
+
+ValueType KeyState::visible_type() const {
+  ValueType visible = ValueType::none;
+  const LwwTimestamp* best = nullptr;
+  // Increasing type order: `>=` hands a tie to the greater type number.
+  for (const auto& [type, slot] : slots_) {
+    if (best == nullptr || slot.claim >= *best) {
+      best = &slot.claim;
+      visible = type;
+    }
+  }
+  return visible;
+}
+
+bool KeyState::exists() const {
+  const ValueType type = visible_type();
+  if (type == ValueType::none) {
+    return false;
+  }
+  return !value_empty(slots_.at(type).value);
+}
+
+const KeySlot* KeyState::slot(ValueType type) const {
+  const auto found = slots_.find(type);
+  return found == slots_.end() ? nullptr : &found->second;
+}
+
+KeySlot& KeyState::slot_for_write(ValueType type) {
+  assert(type != ValueType::none);
+  auto found = slots_.find(type);
+  if (found == slots_.end()) {
+    found = slots_.emplace(type, KeySlot{LwwTimestamp{}, empty_value_of(type)}).first;
+  }
+  assert(found->second.value.index() + 1 == static_cast<std::size_t>(type));
+  return found->second;
+}
+
+void KeyState::raise_claim(ValueType type, const LwwTimestamp& claim) {
+  KeySlot& target = slot_for_write(type);
+  target.claim = std::max(target.claim, claim);
+}
+
+bool KeyState::merge(const KeyState& other) {
+  if (&other == this) {
+    return false;
+  }
+  bool changed = false;
+  for (const auto& [type, theirs] : other.slots_) {
+    const auto [position, inserted] = slots_.try_emplace(type, theirs);
+    if (inserted) {
+      changed = true;
+      continue;
+    }
+    KeySlot& mine = position->second;
+    if (mine.claim < theirs.claim) {
+      mine.claim = theirs.claim;
+      changed = true;
+    }
+    changed |= join_values(mine.value, theirs.value);
+  }
+  return changed;
+}
+
+std::uint64_t KeyState::max_time() const {
+  std::uint64_t result = 0;
+  for (const auto& [type, slot] : slots_) {
+    result = std::max({result, slot.claim.time, max_time_of(slot.value)});
+  }
+  return result;
+}
+
+void KeyState::encode_body(Encoder& encoder) const {
+  encoder.varint(slots_.size());
+  for (const auto& [type, slot] : slots_) {
+    assert(slot.value.index() + 1 == static_cast<std::size_t>(type));
+    encoder.u8(static_cast<std::uint8_t>(type));
+    slot.claim.encode_body(encoder);
+    std::visit([&encoder](const auto& state) { state.encode_body(encoder); }, slot.value);
+  }
+}
+
+KeyState KeyState::decode_body(Decoder& decoder) {
+  KeyState state;
+  // Smallest slot: type byte, three-byte claim, one-byte body.
+  const std::size_t slot_count = decoder.count(5);
+  for (std::size_t index = 0; index < slot_count && decoder.ok(); ++index) {
+    const std::uint8_t raw = decoder.u8();
+    if (decoder.ok() && !known_type(raw)) {
+      decoder.fail("unknown value type " + std::to_string(raw));
+      break;
+    }
+    const auto type = static_cast<ValueType>(raw);
+    if (!state.slots_.empty() && !(state.slots_.rbegin()->first < type)) {
+      decoder.fail("key slots not strictly increasing by type");
+      break;
+    }
+    const LwwTimestamp claim = LwwTimestamp::decode_body(decoder);
+    KeyValue value = decode_value(type, decoder);
+    if (!decoder.ok()) {
+      break;
+    }
+    state.slots_.emplace_hint(state.slots_.end(), type, KeySlot{claim, std::move(value)});
+  }
+  return state;
+}
+
+}  // namespace crdtsim::core

@@ -1,0 +1,649 @@
+#include "core/store/keyspace.h"
+
+#include <absl/strings/string_view.h>
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace crdtsim::core {
+
+namespace {
+
+absl::string_view as_absl(std::string_view view) {
+  return {view.data(), view.size()};
+}
+
+// Sorted, without repeats: a command naming a member twice acts once.
+std::vector<std::string> distinct(std::vector<std::string> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+bool grow_only(ValueType type) {
+  return type == ValueType::g_counter || type == ValueType::g_set;
+}
+
+// Observed-remove of everything `value` holds that this replica has seen.
+// Returns the delta. Grow-only values cannot remove (empty delta).
+CausalCounter remove_observed(CausalCounter& counter) {
+  return counter.reset();
+}
+ORSet remove_observed(ORSet& set) {
+  return set.clear();
+}
+GCounter remove_observed(GCounter&) {
+  return GCounter{};
+}
+GSet remove_observed(GSet&) {
+  return GSet{};
+}
+LwwMap remove_observed(LwwMap& map) {
+  // A tombstone at the field's own timestamp beats exactly that write (see
+  // lww_register.h), so concurrent later writes survive.
+  LwwMap delta;
+  for (const std::string& field : map.fields()) {
+    const LwwTimestamp own = map.entries().find(as_absl(field))->second.timestamp;
+    delta.merge(map.remove_field(field, own));
+  }
+  return delta;
+}
+LwwRegister remove_observed(LwwRegister&) {
+  // A register write overwrites: nothing to remove before it.
+  return LwwRegister{};
+}
+
+// The signed change of a counter command.
+std::int64_t counter_change(const Command& command) {
+  switch (command.kind) {
+    case CommandKind::incr:
+      return 1;
+    case CommandKind::decr:
+      return -1;
+    case CommandKind::incrby:
+      return command.amount;
+    case CommandKind::decrby:
+      assert(command.amount != std::numeric_limits<std::int64_t>::min());
+      return -command.amount;
+    default:
+      assert(false && "not a counter command");
+      return 0;
+  }
+}
+
+std::uint64_t magnitude(std::int64_t value) {
+  // -(value + 1) + 1 avoids negating INT64_MIN.
+  return value >= 0 ? static_cast<std::uint64_t>(value)
+                    : static_cast<std::uint64_t>(-(value + 1)) + 1;
+}
+
+}  // namespace
+
+// Runs one command. Control flow lives in execute() and the per-family
+// functions; the helpers below them are small leaf steps.
+class CommandExecutor {
+ public:
+  CommandExecutor(Keyspace& keyspace, ReplicaId replica, LamportClock& clock)
+      : keys_(keyspace.keys_), replica_(replica), clock_(clock) {}
+
+  Execution run(const Command& command) {
+    if (std::optional<std::string> error = validate(command)) {
+      return finish(Reply::failure(ReplyStatus::bad_request, std::move(*error)));
+    }
+    Reply reply = dispatch(command);
+    if (reply.status == ReplyStatus::ok && is_write(command.kind)) {
+      reply.metadata.written = {replica_};
+    }
+    assert(reply.status == ReplyStatus::ok || result_.deltas.empty());
+    return finish(std::move(reply));
+  }
+
+ private:
+  Reply dispatch(const Command& command) {
+    switch (command.kind) {
+      case CommandKind::get:
+        return get(command.keys[0]);
+      case CommandKind::set:
+      case CommandKind::mset:
+        return set(command);
+      case CommandKind::mget:
+        return mget(command);
+      case CommandKind::exists:
+        return exists(command);
+      case CommandKind::type:
+        return type(command.keys[0]);
+      case CommandKind::del:
+        return del(command);
+      case CommandKind::incr:
+      case CommandKind::incrby:
+      case CommandKind::decr:
+      case CommandKind::decrby:
+        return counter_update(command.keys[0], counter_change(command));
+      case CommandKind::gincrby:
+        return g_counter_increment(command.keys[0], command.amount);
+      case CommandKind::gget:
+        return g_counter_get(command.keys[0]);
+      case CommandKind::sadd:
+        return set_add(command.keys[0], distinct(command.args));
+      case CommandKind::srem:
+        return set_remove(command.keys[0], distinct(command.args));
+      case CommandKind::smembers:
+      case CommandKind::sismember:
+      case CommandKind::scard:
+        return set_read(command);
+      case CommandKind::gsadd:
+        return g_set_add(command.keys[0], distinct(command.args));
+      case CommandKind::gsmembers:
+        return g_set_members(command.keys[0]);
+      case CommandKind::hset:
+        return map_set(command);
+      case CommandKind::hdel:
+        return map_delete(command.keys[0], distinct(command.args));
+      case CommandKind::hget:
+      case CommandKind::hgetall:
+        return map_read(command);
+    }
+    return Reply::failure(ReplyStatus::bad_request, "unknown command");
+  }
+
+  // ---- registers and key-level commands ----
+
+  Reply get(const std::string& key) {
+    const KeyState* state = existing(key);
+    if (state == nullptr) {
+      return Reply{};
+    }
+    if (state->visible_type() == ValueType::pn_counter) {
+      return ok(ReplyValue::of_integer(state->value<CausalCounter>()->value()));
+    }
+    if (state->visible_type() != ValueType::lww_register) {
+      return wrong_type(key, state->visible_type());
+    }
+    const LwwWrite& write = *state->value<LwwRegister>()->last_write();
+    read_timestamps_.emplace_back(key, write.timestamp);
+    return ok(ReplyValue::of_text(write.value));
+  }
+
+  Reply set(const Command& command) {
+    for (const std::string& key : command.keys) {
+      if (!type_allows(key, ValueType::lww_register)) {
+        return wrong_type(key, existing(key)->visible_type());
+      }
+    }
+    for (std::size_t index = 0; index < command.keys.size(); ++index) {
+      const std::string& key = command.keys[index];
+      const LwwTimestamp timestamp = begin_write<LwwRegister>(key);
+      KeyState& state = keys_[key];
+      LwwRegister delta = state.mutable_value<LwwRegister>().write(command.args[index], timestamp);
+      assert(!delta.empty());
+      record_delta<LwwRegister>(key, std::move(delta));
+      timestamps_.emplace_back(key, timestamp);
+    }
+    return ok(ReplyValue::of_text("OK"));
+  }
+
+  Reply mget(const Command& command) {
+    std::vector<std::optional<std::string>> values;
+    values.reserve(command.keys.size());
+    for (const std::string& key : command.keys) {
+      values.push_back(mget_one(key));
+    }
+    return ok(ReplyValue::of_maybe_list(std::move(values)));
+  }
+
+  std::optional<std::string> mget_one(const std::string& key) {
+    const KeyState* state = existing(key);
+    if (state == nullptr) {
+      return std::nullopt;
+    }
+    if (state->visible_type() == ValueType::pn_counter) {
+      return std::to_string(state->value<CausalCounter>()->value());
+    }
+    if (state->visible_type() != ValueType::lww_register) {
+      return std::nullopt;
+    }
+    const LwwWrite& write = *state->value<LwwRegister>()->last_write();
+    read_timestamps_.emplace_back(key, write.timestamp);
+    return write.value;
+  }
+
+  Reply exists(const Command& command) {
+    std::int64_t count = 0;
+    for (const std::string& key : command.keys) {
+      count += existing(key) != nullptr ? 1 : 0;
+    }
+    return ok(ReplyValue::of_integer(count));
+  }
+
+  Reply type(const std::string& key) {
+    const KeyState* state = existing(key);
+    const ValueType visible = state == nullptr ? ValueType::none : state->visible_type();
+    return ok(ReplyValue::of_text(std::string(value_type_name(visible))));
+  }
+
+  Reply del(const Command& command) {
+    for (const std::string& key : command.keys) {
+      const KeyState* state = existing(key);
+      if (state != nullptr && grow_only(state->visible_type())) {
+        std::string error = "DEL of grow-only key '";
+        error += key;
+        error += "' of type ";
+        error += value_type_name(state->visible_type());
+        return Reply::failure(ReplyStatus::not_supported, std::move(error));
+      }
+    }
+    std::int64_t deleted = 0;
+    for (const std::string& key : command.keys) {
+      if (existing(key) != nullptr) {
+        delete_key(key);
+        ++deleted;
+      }
+    }
+    return ok(ReplyValue::of_integer(deleted));
+  }
+
+  void delete_key(const std::string& key) {
+    KeyState& state = keys_.find(as_absl(key))->second;
+    switch (state.visible_type()) {
+      case ValueType::lww_register: {
+        const LwwTimestamp timestamp = fresh_timestamp(state);
+        record_delta<LwwRegister>(key, state.mutable_value<LwwRegister>().clear(timestamp));
+        timestamps_.emplace_back(key, timestamp);
+        break;
+      }
+      case ValueType::pn_counter:
+        record_delta<CausalCounter>(key, state.mutable_value<CausalCounter>().reset());
+        break;
+      case ValueType::or_set:
+        record_delta<ORSet>(key, state.mutable_value<ORSet>().clear());
+        break;
+      case ValueType::lww_map:
+        record_delta<LwwMap>(key, remove_observed(state.mutable_value<LwwMap>()));
+        break;
+      default:
+        assert(false && "DEL of a grow-only or missing key");
+        break;
+    }
+    assert(!state.exists());
+  }
+
+  // ---- counters ----
+
+  Reply counter_update(const std::string& key, std::int64_t change) {
+    if (!type_allows(key, ValueType::pn_counter)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    const KeyState* state = existing(key);
+    const std::optional<std::int64_t> before = state == nullptr
+                                                   ? std::optional<std::int64_t>(0)
+                                                   : state->value<CausalCounter>()->exact_value();
+    std::int64_t after = 0;
+    if (!before.has_value() || __builtin_add_overflow(*before, change, &after)) {
+      return overflow(key);
+    }
+    // Check the accumulated pair on a copy of the slot's counter first, so
+    // that an overflow changes nothing (not even a claim).
+    if (state != nullptr && !counter_step(CausalCounter(*state->value<CausalCounter>()), change)) {
+      return overflow(key);
+    }
+    begin_write<CausalCounter>(key);
+    CausalCounter& counter = keys_[key].mutable_value<CausalCounter>();
+    std::optional<CausalCounter> delta = counter_step(counter, change);
+    assert(delta.has_value());
+    dots_.emplace_back(key, *counter.live_dot(replica_));
+    record_delta<CausalCounter>(key, std::move(*delta));
+    assert(counter.value() == after);
+    return ok(ReplyValue::of_integer(after));
+  }
+
+  std::optional<CausalCounter> counter_step(CausalCounter&& counter, std::int64_t change) {
+    return counter_step(counter, change);
+  }
+  std::optional<CausalCounter> counter_step(CausalCounter& counter, std::int64_t change) {
+    return change >= 0 ? counter.increment(replica_, magnitude(change))
+                       : counter.decrement(replica_, magnitude(change));
+  }
+
+  Reply g_counter_increment(const std::string& key, std::int64_t amount) {
+    assert(amount >= 0);
+    if (!type_allows(key, ValueType::g_counter)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    const KeyState* state = existing(key);
+    const GCounter* current = state == nullptr ? nullptr : state->value<GCounter>();
+    const std::uint64_t before = current == nullptr ? 0 : current->value();
+    const auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    const auto step = static_cast<std::uint64_t>(amount);
+    if ((current != nullptr && current->value_saturated()) || before > limit ||
+        step > limit - before) {
+      return overflow(key);
+    }
+    begin_write<GCounter>(key);
+    std::optional<GCounter> delta = keys_[key].mutable_value<GCounter>().increment(replica_, step);
+    // The sum fits in int64, so no entry (at most the sum) can overflow.
+    assert(delta.has_value());
+    record_delta<GCounter>(key, std::move(*delta));
+    return ok(ReplyValue::of_integer(static_cast<std::int64_t>(before + step)));
+  }
+
+  Reply g_counter_get(const std::string& key) {
+    const KeyState* state = existing(key);
+    if (state == nullptr) {
+      return ok(ReplyValue::of_integer(0));
+    }
+    if (state->visible_type() != ValueType::g_counter) {
+      return wrong_type(key, state->visible_type());
+    }
+    const std::uint64_t value = state->value<GCounter>()->value();
+    const auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    return ok(ReplyValue::of_integer(static_cast<std::int64_t>(std::min(value, limit))));
+  }
+
+  // ---- sets ----
+
+  Reply set_add(const std::string& key, const std::vector<std::string>& members) {
+    if (!type_allows(key, ValueType::or_set)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    begin_write<ORSet>(key);
+    ORSet& set = keys_[key].mutable_value<ORSet>();
+    std::int64_t added = 0;
+    ORSet delta;
+    for (const std::string& member : members) {
+      added += set.contains(member) ? 0 : 1;
+      ORSet part = set.add(replica_, member);
+      dots_.emplace_back(key, part.entries().begin()->dot);
+      delta.merge(part);
+    }
+    record_delta<ORSet>(key, std::move(delta));
+    return ok(ReplyValue::of_integer(added));
+  }
+
+  Reply set_remove(const std::string& key, const std::vector<std::string>& members) {
+    if (!type_allows(key, ValueType::or_set)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    if (existing(key) == nullptr) {
+      return ok(ReplyValue::of_integer(0));
+    }
+    ORSet& set = keys_[key].mutable_value<ORSet>();
+    std::int64_t removed = 0;
+    ORSet delta;
+    for (const std::string& member : members) {
+      if (set.contains(member)) {
+        delta.merge(set.remove(member));
+        ++removed;
+      }
+    }
+    if (removed > 0) {
+      record_delta<ORSet>(key, std::move(delta));
+    }
+    return ok(ReplyValue::of_integer(removed));
+  }
+
+  Reply set_read(const Command& command) {
+    const std::string& key = command.keys[0];
+    const KeyState* state = existing(key);
+    if (state != nullptr && state->visible_type() != ValueType::or_set) {
+      return wrong_type(key, state->visible_type());
+    }
+    const ORSet empty_set;
+    const ORSet& set = state == nullptr ? empty_set : *state->value<ORSet>();
+    if (command.kind == CommandKind::smembers) {
+      return ok(ReplyValue::of_list(set.elements()));
+    }
+    if (command.kind == CommandKind::sismember) {
+      return ok(ReplyValue::of_integer(set.contains(command.args[0]) ? 1 : 0));
+    }
+    return ok(ReplyValue::of_integer(static_cast<std::int64_t>(set.size())));
+  }
+
+  Reply g_set_add(const std::string& key, const std::vector<std::string>& members) {
+    if (!type_allows(key, ValueType::g_set)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    begin_write<GSet>(key);
+    GSet& set = keys_[key].mutable_value<GSet>();
+    GSet delta;
+    for (const std::string& member : members) {
+      delta.merge(set.add(member));
+    }
+    const auto added = static_cast<std::int64_t>(delta.size());
+    record_delta<GSet>(key, std::move(delta));
+    return ok(ReplyValue::of_integer(added));
+  }
+
+  Reply g_set_members(const std::string& key) {
+    const KeyState* state = existing(key);
+    if (state == nullptr) {
+      return ok(ReplyValue::of_list({}));
+    }
+    if (state->visible_type() != ValueType::g_set) {
+      return wrong_type(key, state->visible_type());
+    }
+    const GSet::Elements& elements = state->value<GSet>()->elements();
+    return ok(ReplyValue::of_list(std::vector<std::string>(elements.begin(), elements.end())));
+  }
+
+  // ---- maps ----
+
+  Reply map_set(const Command& command) {
+    const std::string& key = command.keys[0];
+    if (!type_allows(key, ValueType::lww_map)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    // The last value of a repeated field wins (all share one timestamp, so
+    // the map's own tie-break would not pick it).
+    absl::btree_map<std::string, std::string> fields;
+    for (std::size_t index = 0; index + 1 < command.args.size(); index += 2) {
+      fields[command.args[index]] = command.args[index + 1];
+    }
+    const LwwTimestamp timestamp = begin_write<LwwMap>(key);
+    LwwMap& map = keys_[key].mutable_value<LwwMap>();
+    std::int64_t created = 0;
+    LwwMap delta;
+    for (auto& [field, value] : fields) {
+      created += map.get(field).has_value() ? 0 : 1;
+      delta.merge(map.set_field(field, std::move(value), timestamp));
+    }
+    record_delta<LwwMap>(key, std::move(delta));
+    timestamps_.emplace_back(key, timestamp);
+    return ok(ReplyValue::of_integer(created));
+  }
+
+  Reply map_delete(const std::string& key, const std::vector<std::string>& fields) {
+    if (!type_allows(key, ValueType::lww_map)) {
+      return wrong_type(key, existing(key)->visible_type());
+    }
+    KeyState* state = existing_mutable(key);
+    if (state == nullptr) {
+      return ok(ReplyValue::of_integer(0));
+    }
+    LwwMap& map = state->mutable_value<LwwMap>();
+    const bool any_live = std::any_of(fields.begin(), fields.end(), [&map](const auto& field) {
+      return map.get(field).has_value();
+    });
+    if (!any_live) {
+      return ok(ReplyValue::of_integer(0));
+    }
+    const LwwTimestamp timestamp = fresh_timestamp(*state);
+    std::int64_t removed = 0;
+    LwwMap delta;
+    for (const std::string& field : fields) {
+      if (map.get(field).has_value()) {
+        delta.merge(map.remove_field(field, timestamp));
+        ++removed;
+      }
+    }
+    record_delta<LwwMap>(key, std::move(delta));
+    timestamps_.emplace_back(key, timestamp);
+    return ok(ReplyValue::of_integer(removed));
+  }
+
+  Reply map_read(const Command& command) {
+    const std::string& key = command.keys[0];
+    const KeyState* state = existing(key);
+    if (state != nullptr && state->visible_type() != ValueType::lww_map) {
+      return wrong_type(key, state->visible_type());
+    }
+    if (command.kind == CommandKind::hget) {
+      return map_get(key, state, command.args[0]);
+    }
+    std::vector<std::string> flat;
+    if (state != nullptr) {
+      for (const auto& [field, write] : state->value<LwwMap>()->entries()) {
+        if (!write.tombstone) {
+          flat.push_back(field);
+          flat.push_back(write.value);
+        }
+      }
+    }
+    return ok(ReplyValue::of_list(std::move(flat)));
+  }
+
+  Reply map_get(const std::string& key, const KeyState* state, const std::string& field) {
+    if (state == nullptr) {
+      return Reply{};
+    }
+    const LwwMap::Fields& entries = state->value<LwwMap>()->entries();
+    const auto found = entries.find(as_absl(field));
+    if (found == entries.end() || found->second.tombstone) {
+      return Reply{};
+    }
+    read_timestamps_.emplace_back(key, found->second.timestamp);
+    return ok(ReplyValue::of_text(found->second.value));
+  }
+
+  // ---- helpers ----
+
+  // The state of `key` if the key exists (its visible slot is non-empty).
+  const KeyState* existing(const std::string& key) const {
+    const auto found = keys_.find(as_absl(key));
+    return found == keys_.end() || !found->second.exists() ? nullptr : &found->second;
+  }
+  KeyState* existing_mutable(const std::string& key) {
+    const auto found = keys_.find(as_absl(key));
+    return found == keys_.end() || !found->second.exists() ? nullptr : &found->second;
+  }
+
+  // A command of `type` may touch `key`: it does not exist, or has that type.
+  bool type_allows(const std::string& key, ValueType type) const {
+    const KeyState* state = existing(key);
+    return state == nullptr || state->visible_type() == type;
+  }
+
+  // A timestamp later than every claim and LWW write `state` holds here.
+  LwwTimestamp fresh_timestamp(const KeyState& state) {
+    return LwwTimestamp::from_lamport(clock_.observe(state.max_time()), replica_);
+  }
+
+  // Starts a write of T to `key`: if the key does not exist, claims T at a
+  // fresh timestamp and removes the observed hidden content of T's slot (see
+  // keyspace.h). Returns a fresh timestamp for LWW writes: the claim when
+  // creating, a new one otherwise.
+  template <class T>
+  LwwTimestamp begin_write(const std::string& key) {
+    KeyState& state = keys_[key];
+    const bool creating = !state.exists();
+    const LwwTimestamp timestamp = fresh_timestamp(state);
+    if (!creating) {
+      assert(state.visible_type() == kValueTypeOf<T>);
+      return timestamp;
+    }
+    state.raise_claim(kValueTypeOf<T>, timestamp);
+    const bool hidden_content = !value_empty(state.slot(kValueTypeOf<T>)->value);
+    T cleared = hidden_content ? remove_observed(state.mutable_value<T>()) : T{};
+    record_delta<T>(key, std::move(cleared));
+    if (kValueTypeOf<T> != ValueType::lww_register && kValueTypeOf<T> != ValueType::lww_map) {
+      timestamps_.emplace_back(key, timestamp);  // LWW writes list their own
+    }
+    assert(state.visible_type() == kValueTypeOf<T>);
+    return timestamp;
+  }
+
+  // Adds `delta` (of T's slot, at the slot's current claim) to `key`'s delta,
+  // keeping one delta per key in the order keys were first written.
+  template <class T>
+  void record_delta(const std::string& key, T delta) {
+    const KeySlot* slot = keys_.find(as_absl(key))->second.slot(kValueTypeOf<T>);
+    assert(slot != nullptr);
+    KeyState part = KeyState::of<T>(slot->claim, std::move(delta));
+    for (auto& [written_key, written] : result_.deltas) {
+      if (written_key == key) {
+        written.merge(part);
+        return;
+      }
+    }
+    result_.deltas.emplace_back(key, std::move(part));
+  }
+
+  static Reply ok(ReplyValue value) {
+    Reply reply;
+    reply.value = std::move(value);
+    return reply;
+  }
+
+  static Reply wrong_type(const std::string& key, ValueType actual) {
+    std::string error = "WRONGTYPE key '";
+    error += key;
+    error += "' holds a value of type ";
+    error += value_type_name(actual);
+    return Reply::failure(ReplyStatus::wrong_type, std::move(error));
+  }
+
+  static Reply overflow(const std::string& key) {
+    std::string error = "counter '";
+    error += key;
+    error += "' would overflow";
+    return Reply::failure(ReplyStatus::overflow, std::move(error));
+  }
+
+  Execution finish(Reply reply) {
+    reply.metadata.executed_by = replica_;
+    reply.metadata.lamport = clock_.value();
+    if (reply.status == ReplyStatus::ok) {
+      reply.metadata.timestamps = std::move(timestamps_);
+      reply.metadata.dots = std::move(dots_);
+      reply.metadata.read_timestamps = std::move(read_timestamps_);
+    }
+    result_.reply = std::move(reply);
+    return std::move(result_);
+  }
+
+  Keyspace::Map& keys_;
+  const ReplicaId replica_;
+  LamportClock& clock_;
+  Execution result_;
+  std::vector<std::pair<std::string, LwwTimestamp>> timestamps_;
+  std::vector<std::pair<std::string, Dot>> dots_;
+  std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
+};
+
+Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
+  return CommandExecutor(*this, replica, clock).run(command);
+}
+
+bool Keyspace::apply(std::string_view key, const KeyState& delta) {
+  if (delta.empty()) {
+    return false;
+  }
+  auto [position, inserted] = keys_.try_emplace(std::string(key));
+  const bool changed = position->second.merge(delta);
+  assert(!inserted || changed);
+  return changed;
+}
+
+const KeyState* Keyspace::find(std::string_view key) const {
+  const auto found = keys_.find(as_absl(key));
+  return found == keys_.end() ? nullptr : &found->second;
+}
+
+bool Keyspace::erase(std::string_view key) {
+  return keys_.erase(as_absl(key)) > 0;
+}
+
+}  // namespace crdtsim::core

@@ -1,0 +1,243 @@
+// Commands and replies: validation, and their canonical encodings (round
+// trips; garbage and truncation are rejected, never a crash).
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/codec/bytes.h"
+#include "core/store/command.h"
+
+namespace crdtsim::core {
+namespace {
+
+Bytes encode_command(const Command& command) {
+  Bytes bytes;
+  Encoder encoder(bytes);
+  command.encode_body(encoder);
+  return bytes;
+}
+
+Bytes encode_reply(const Reply& reply) {
+  Bytes bytes;
+  Encoder encoder(bytes);
+  reply.encode_body(encoder);
+  return bytes;
+}
+
+// Decodes a whole buffer; nullopt if the decoder failed or left bytes over.
+std::optional<Command> decode_command(ByteView bytes) {
+  Decoder decoder(bytes);
+  Command command = Command::decode_body(decoder);
+  if (!decoder.ok() || !decoder.at_end()) {
+    return std::nullopt;
+  }
+  return command;
+}
+
+std::optional<Reply> decode_reply(ByteView bytes) {
+  Decoder decoder(bytes);
+  Reply reply = Reply::decode_body(decoder);
+  if (!decoder.ok() || !decoder.at_end()) {
+    return std::nullopt;
+  }
+  return reply;
+}
+
+Command make(CommandKind kind, std::vector<std::string> keys, std::vector<std::string> args = {},
+             std::int64_t amount = 0) {
+  return Command{kind, std::move(keys), std::move(args), amount};
+}
+
+TEST(CommandValidate, AcceptsWellFormedCommands) {
+  EXPECT_EQ(validate(make(CommandKind::set, {"k"}, {"v"})), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::get, {"k"})), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::mset, {"a", "b"}, {"1", "2"})), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::del, {"a", "b", "c"})), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::hset, {"h"}, {"f", "v", "g", "w"})), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::sadd, {"s"}, {"x"})), std::nullopt);
+  EXPECT_EQ(
+      validate(make(CommandKind::incrby, {"c"}, {}, std::numeric_limits<std::int64_t>::min())),
+      std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::decrby, {"c"}, {}, -5)), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::gincrby, {"g"}, {}, 0)), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::set, {""}, {""})), std::nullopt);
+}
+
+TEST(CommandValidate, RejectsBadArity) {
+  EXPECT_NE(validate(make(CommandKind::set, {"k"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::set, {"k", "l"}, {"v"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::get, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::get, {"k"}, {"extra"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::mset, {"a", "b"}, {"1"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::mset, {}, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::del, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::mget, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::exists, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::hset, {"h"}, {"f"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::hset, {"h"}, {"f", "v", "g"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::hset, {"h"}, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::sadd, {"s"}, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::srem, {"s"}, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::gsadd, {"s"}, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::sismember, {"s"}, {})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::hdel, {"h"}, {})), std::nullopt);
+}
+
+TEST(CommandValidate, RejectsBadAmounts) {
+  EXPECT_NE(
+      validate(make(CommandKind::decrby, {"c"}, {}, std::numeric_limits<std::int64_t>::min())),
+      std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::gincrby, {"g"}, {}, -1)), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::incr, {"c"}, {}, 3)), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::set, {"k"}, {"v"}, 1)), std::nullopt);
+}
+
+TEST(CommandValidate, RejectsOversizedCommands) {
+  std::vector<std::string> keys(1025, "k");
+  EXPECT_NE(validate(make(CommandKind::del, keys)), std::nullopt);
+  keys.resize(1024);
+  EXPECT_EQ(validate(make(CommandKind::del, keys)), std::nullopt);
+  std::vector<std::string> members(4097, "m");
+  EXPECT_NE(validate(make(CommandKind::sadd, {"s"}, members)), std::nullopt);
+  const std::string big((std::size_t{1} << 20) + 1, 'x');
+  EXPECT_NE(validate(make(CommandKind::set, {big}, {"v"})), std::nullopt);
+  EXPECT_NE(validate(make(CommandKind::set, {"k"}, {big})), std::nullopt);
+  EXPECT_EQ(validate(make(CommandKind::set, {"k"}, {std::string(std::size_t{1} << 20, 'x')})),
+            std::nullopt);
+}
+
+TEST(CommandValidate, ErrorNamesTheCommand) {
+  const std::optional<std::string> error = validate(make(CommandKind::hset, {"h"}, {"f"}));
+  ASSERT_TRUE(error.has_value());
+  EXPECT_NE(error->find("HSET"), std::string::npos) << *error;
+}
+
+TEST(CommandNames, EveryKindHasANameAndWritesAreMarked) {
+  EXPECT_EQ(command_name(CommandKind::hgetall), "HGETALL");
+  EXPECT_EQ(value_type_name(ValueType::or_set), "or_set");
+  EXPECT_EQ(value_type_name(ValueType::none), "none");
+  EXPECT_EQ(reply_status_name(ReplyStatus::wrong_type), "WRONGTYPE");
+  EXPECT_TRUE(is_write(CommandKind::mset));
+  EXPECT_TRUE(is_write(CommandKind::del));
+  EXPECT_FALSE(is_write(CommandKind::mget));
+  EXPECT_FALSE(is_write(CommandKind::exists));
+}
+
+TEST(CommandCodec, RoundTrips) {
+  const Command command = make(CommandKind::incrby, {"counter"}, {}, -42);
+  const Bytes bytes = encode_command(command);
+  const std::optional<Command> decoded = decode_command(bytes);
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(*decoded, command);
+  EXPECT_EQ(encode_command(*decoded), bytes);
+}
+
+TEST(CommandCodec, RejectsUnknownKindAndTruncation) {
+  Bytes bytes = encode_command(make(CommandKind::mset, {"a", "b"}, {"1", "2"}));
+  for (std::size_t length = 0; length < bytes.size(); ++length) {
+    EXPECT_FALSE(decode_command(ByteView(bytes.data(), length)).has_value()) << length;
+  }
+  bytes[0] = 99;
+  EXPECT_FALSE(decode_command(bytes).has_value());
+  bytes[0] = 0;
+  EXPECT_FALSE(decode_command(bytes).has_value());
+}
+
+TEST(CommandCodec, RejectsAbsurdCounts) {
+  Bytes bytes;
+  Encoder encoder(bytes);
+  encoder.u8(static_cast<std::uint8_t>(CommandKind::del));
+  encoder.varint(std::uint64_t{1} << 40);  // keys
+  EXPECT_FALSE(decode_command(bytes).has_value());
+}
+
+TEST(ReplyCodec, RoundTripsEveryValueKindWithMetadata) {
+  std::vector<Reply> replies;
+  replies.push_back(Reply{});
+  Reply integer;
+  integer.value = ReplyValue::of_integer(std::numeric_limits<std::int64_t>::min());
+  replies.push_back(integer);
+  Reply text;
+  text.value = ReplyValue::of_text("hello");
+  text.metadata.read_timestamps = {{"k", LwwTimestamp{7, 1, 3}}};
+  text.metadata.executed_by = 3;
+  text.metadata.lamport = 9;
+  replies.push_back(text);
+  Reply list;
+  list.value = ReplyValue::of_list({"a", "b"});
+  list.metadata.written = {1, 2};
+  list.metadata.dots = {{"s", Dot{1, 5}}, {"s", Dot{2, 1}}};
+  list.metadata.timestamps = {{"h", LwwTimestamp{4, 0, 1}}};
+  replies.push_back(list);
+  Reply maybe;
+  maybe.value = ReplyValue::of_maybe_list({std::string("x"), std::nullopt, std::string("")});
+  replies.push_back(maybe);
+  replies.push_back(Reply::failure(ReplyStatus::wrong_type, "WRONGTYPE"));
+  for (const Reply& reply : replies) {
+    const Bytes bytes = encode_reply(reply);
+    const std::optional<Reply> decoded = decode_reply(bytes);
+    ASSERT_TRUE(decoded.has_value());
+    EXPECT_EQ(*decoded, reply);
+    for (std::size_t length = 0; length < bytes.size(); ++length) {
+      EXPECT_FALSE(decode_reply(ByteView(bytes.data(), length)).has_value());
+    }
+  }
+}
+
+TEST(ReplyCodec, RejectsUnknownStatusAndKind) {
+  Bytes bytes = encode_reply(Reply{});
+  bytes[0] = 6;
+  EXPECT_FALSE(decode_reply(bytes).has_value());
+  bytes = encode_reply(Reply{});
+  bytes[2] = 5;  // value kind, after status and the empty error string
+  EXPECT_FALSE(decode_reply(bytes).has_value());
+}
+
+rc::Gen<std::string> gen_short_string() {
+  return rc::gen::exec([] {
+    const auto length = *rc::gen::inRange<std::size_t>(0, 4);
+    return *rc::gen::container<std::string>(length, rc::gen::inRange<char>('a', 'e'));
+  });
+}
+
+rc::Gen<Command> gen_command() {
+  return rc::gen::exec([] {
+    Command command;
+    command.kind = *rc::gen::element(CommandKind::get, CommandKind::set, CommandKind::mset,
+                                     CommandKind::incrby, CommandKind::sadd, CommandKind::hset,
+                                     CommandKind::hgetall);
+    command.keys = *rc::gen::container<std::vector<std::string>>(gen_short_string());
+    command.args = *rc::gen::container<std::vector<std::string>>(gen_short_string());
+    command.amount = *rc::gen::arbitrary<std::int64_t>();
+    return command;
+  });
+}
+
+RC_GTEST_PROP(CommandCodecProperty, RoundTripsAndRejectsTruncations, ()) {
+  const Command command = *gen_command();
+  const Bytes bytes = encode_command(command);
+  const std::optional<Command> decoded = decode_command(bytes);
+  RC_ASSERT(decoded.has_value());
+  RC_ASSERT(*decoded == command);
+  const std::size_t length = *rc::gen::inRange<std::size_t>(0, bytes.size());
+  RC_ASSERT(!decode_command(ByteView(bytes.data(), length)).has_value());
+}
+
+// Garbage never crashes; whatever decodes re-encodes to the same bytes.
+RC_GTEST_PROP(CommandCodecProperty, GarbageDecodesSafely, (const std::vector<std::uint8_t>& raw)) {
+  if (const std::optional<Command> command = decode_command(raw)) {
+    RC_ASSERT(encode_command(*command) == raw);
+  }
+  if (const std::optional<Reply> reply = decode_reply(raw)) {
+    RC_ASSERT(encode_reply(*reply) == raw);
+  }
+}
+
+}  // namespace
+}  // namespace crdtsim::core
