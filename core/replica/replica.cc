@@ -1,0 +1,622 @@
+#include "core/replica/replica.h"
+
+#include <algorithm>
+#include <cassert>
+#include <iterator>
+#include <utility>
+
+#include "core/codec/hash.h"
+#include "core/wire/frame.h"
+
+namespace crdtsim::core {
+
+namespace {
+
+constexpr std::string_view kKeyRecordPrefix = "k/";
+
+std::string key_record(std::string_view key) {
+  std::string record(kKeyRecordPrefix);
+  record += key;
+  return record;
+}
+
+Bytes encode_u64(std::uint64_t value) {
+  Bytes out;
+  Encoder encoder(out);
+  encoder.varint(value);
+  return out;
+}
+
+std::optional<std::uint64_t> decode_u64(const Bytes& bytes) {
+  Decoder decoder(bytes);
+  const std::uint64_t value = decoder.varint();
+  if (!decoder.ok() || !decoder.at_end()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// Uniform-enough choice among `count` items: the bias of a 64-bit draw
+// reduced modulo a count below 2^16 is under 2^-48.
+std::size_t choose(RandomSource& random, std::size_t count) {
+  assert(count > 0);
+  assert(count < (std::size_t{1} << 16));
+  return static_cast<std::size_t>(random.next_u64() % count);
+}
+
+bool multi_key(CommandKind kind) {
+  return kind == CommandKind::mset || kind == CommandKind::mget || kind == CommandKind::del ||
+         kind == CommandKind::exists;
+}
+
+}  // namespace
+
+Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recovered)
+    : config_(std::move(config)),
+      ring_(config_.members, config_.virtual_nodes),
+      delta_log_(config_.delta_log, {}) {
+  assert(config_.id < (1u << 16));
+  assert(config_.replication_factor >= 1);
+  assert(std::find(config_.members.begin(), config_.members.end(), config_.id) !=
+         config_.members.end());
+  for (const ReplicaId member : ring_.members()) {
+    if (member != config_.id) {
+      peers_.push_back(member);
+    }
+  }
+  DeltaLog::Config log_config = config_.delta_log;
+  log_config.forget_unacked = config_.planted_bug == PlantedBug::gossip_forget_unacked;
+  delta_log_ = DeltaLog(log_config, peers_);
+  anti_entropy_.skip_last_subtree = config_.planted_bug == PlantedBug::ae_skip_last_subtree;
+  recover(recovered);
+}
+
+void Replica::recover(const std::map<std::string, Bytes>& recovered) {
+  if (const auto found = recovered.find(std::string(kIncarnationRecord));
+      found != recovered.end()) {
+    incarnation_ = decode_u64(found->second).value_or(0) + 1;
+  }
+  if (const auto found = recovered.find(std::string(kClockRecord)); found != recovered.end()) {
+    clock_ceiling_ = decode_u64(found->second).value_or(0);
+    clock_ = LamportClock(clock_ceiling_);
+  }
+  assert(incarnation_ < (1u << 16));
+  writer_id_ =
+      config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
+  if (!config_.durable) {
+    return;
+  }
+  for (const auto& [record, bytes] : recovered) {
+    if (!record.starts_with(kKeyRecordPrefix)) {
+      continue;
+    }
+    const Decoded<KeyState> state = decode<KeyState>(bytes);
+    if (!state) {
+      stats_.recovered_corrupt += 1;
+      continue;
+    }
+    const std::string key = record.substr(kKeyRecordPrefix.size());
+    keyspace_.apply(key, *state.value);
+    clock_.observe(state.value->max_time());
+    mark_dirty(key);
+    stats_.recovered_keys += 1;
+  }
+}
+
+Output Replica::start(std::uint64_t now_us, RandomSource& random) {
+  (void)now_us;
+  Output out;
+  out.storage.push_back(StorageWrite{std::string(kIncarnationRecord), encode_u64(incarnation_)});
+  persist_clock(out);
+  out.sync = true;
+  // Random first offsets keep replicas from ticking in lockstep.
+  out.timers.push_back(
+      TimerRequest{ReplicaTimer::gossip, 1 + random.next_u64() % config_.gossip_interval_us, 0});
+  out.timers.push_back(TimerRequest{ReplicaTimer::anti_entropy,
+                                    1 + random.next_u64() % config_.anti_entropy_interval_us, 0});
+  if (stats_.recovered_keys > 0) {
+    out.coverage.push_back("replica.recovered_from_disk");
+  }
+  return out;
+}
+
+bool Replica::replicates(ReplicaId replica, std::string_view key) const {
+  return ring_.is_replica(replica, key, config_.replication_factor);
+}
+
+std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
+  return ring_.preference_list(key, config_.replication_factor);
+}
+
+void Replica::send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const {
+  assert(to != config_.id);
+  out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::peer, to,
+                                         static_cast<std::uint8_t>(kind), std::move(frame)});
+}
+
+void Replica::persist_key(const std::string& key, Output& out) {
+  if (!config_.durable) {
+    return;
+  }
+  const KeyState* state = keyspace_.find(key);
+  assert(state != nullptr);
+  if (config_.planted_bug == PlantedBug::ack_before_write) {
+    deferred_writes_.push_back(StorageWrite{key_record(key), encode(*state)});
+    return;
+  }
+  out.storage.push_back(StorageWrite{key_record(key), encode(*state)});
+}
+
+void Replica::persist_clock(Output& out) {
+  // A lease on the clock: the durable ceiling is always ahead of the clock,
+  // so a restarted replica resumes above every timestamp it issued.
+  if (clock_.value() + kClockLeaseStep / 2 < clock_ceiling_) {
+    return;
+  }
+  clock_ceiling_ = clock_.value() + kClockLeaseStep;
+  out.storage.push_back(StorageWrite{std::string(kClockRecord), encode_u64(clock_ceiling_)});
+  out.sync = true;
+}
+
+Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Output& out) {
+  Execution execution = keyspace_.execute(command, writer_id_, clock_);
+  stats_.commands_executed += 1;
+  for (auto& [key, delta] : execution.deltas) {
+    mark_dirty(key);
+    persist_key(key, out);
+    delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us);
+  }
+  if (!execution.deltas.empty()) {
+    persist_clock(out);
+    out.sync = out.sync || config_.durable;
+  }
+  Reply reply = std::move(execution.reply);
+  reply.metadata.executed_by = config_.id;
+  if (!execution.deltas.empty()) {
+    reply.metadata.written = {config_.id};
+  }
+  reply.metadata.lamport = clock_.value();
+  return reply;
+}
+
+// ---- client requests and forwarding ---------------------------------------
+
+Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame_bytes,
+                                  RandomSource& random) {
+  (void)random;
+  Output out;
+  FrameView frame;
+  std::string error;
+  ClientRequest request;
+  if (!parse_frame(frame_bytes, frame, error) ||
+      frame.kind != static_cast<std::uint8_t>(PeerMessageKind::client_request) ||
+      !decode_payload(frame.payload, request, error)) {
+    stats_.corrupt_messages += 1;
+    return out;  // nothing trustworthy to answer: the client times out
+  }
+  if (const auto invalid = validate(request.command)) {
+    const ClientReply reply{request.request_id, Reply::failure(ReplyStatus::bad_request, *invalid)};
+    out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, client,
+                                           static_cast<std::uint8_t>(PeerMessageKind::client_reply),
+                                           encode_frame(reply)});
+    return out;
+  }
+  if (pending_.size() >= config_.pending_requests_max) {
+    const ClientReply reply{request.request_id,
+                            Reply::failure(ReplyStatus::unavailable, "too many pending requests")};
+    out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, client,
+                                           static_cast<std::uint8_t>(PeerMessageKind::client_reply),
+                                           encode_frame(reply)});
+    return out;
+  }
+  const std::uint64_t pending_id = next_pending_id_++;
+  Pending& pending = pending_[pending_id];
+  pending.client = client;
+  pending.request_id = request.request_id;
+  pending.command = std::move(request.command);
+  pending.parts = split(pending.command);
+  pending.outstanding = pending.parts.size();
+  for (std::size_t index = 0; index < pending.parts.size(); ++index) {
+    Part& part = pending_.at(pending_id).parts[index];
+    if (part.targets.empty()) {
+      Reply reply = execute_local(now_us, part.command, out);
+      complete_part(pending_id, index, std::move(reply), out);
+      if (!pending_.contains(pending_id)) {
+        return out;
+      }
+    } else {
+      send_part(pending_id, index, out);
+    }
+  }
+  return out;
+}
+
+std::vector<Replica::Part> Replica::split(const Command& command) const {
+  // Group the command's keys by where they execute: here if this replica
+  // replicates the key, else the key's first replica (then the next ones,
+  // for reads, on timeout).
+  std::map<std::vector<ReplicaId>, std::vector<std::size_t>> groups;
+  const std::size_t key_count = multi_key(command.kind) ? command.keys.size() : 1;
+  for (std::size_t index = 0; index < key_count; ++index) {
+    std::vector<ReplicaId> targets = replicas_of(command.keys[index]);
+    if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
+      targets.clear();
+    }
+    groups[targets].push_back(index);
+  }
+  std::vector<Part> parts;
+  for (auto& [targets, indices] : groups) {
+    Part part;
+    part.targets = targets;
+    part.key_indices = indices;
+    if (!multi_key(command.kind)) {
+      part.command = command;
+    } else {
+      part.command.kind = command.kind;
+      for (const std::size_t index : indices) {
+        part.command.keys.push_back(command.keys[index]);
+        if (command.kind == CommandKind::mset) {
+          part.command.args.push_back(command.args[index]);
+        }
+      }
+    }
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+void Replica::send_part(std::uint64_t pending_id, std::size_t part_index, Output& out) {
+  Part& part = pending_.at(pending_id).parts[part_index];
+  assert(part.attempt < part.targets.size());
+  const std::uint64_t forward_id = next_forward_id_++;
+  forwards_[forward_id] = Forward{pending_id, part_index};
+  stats_.commands_forwarded += 1;
+  send_peer(part.targets[part.attempt], PeerMessageKind::forward_request,
+            encode_frame(ForwardRequest{forward_id, part.command}), out);
+  out.timers.push_back(
+      TimerRequest{ReplicaTimer::forward_timeout, config_.forward_timeout_us, forward_id});
+}
+
+void Replica::complete_part(std::uint64_t pending_id, std::size_t part_index, Reply reply,
+                            Output& out) {
+  Pending& pending = pending_.at(pending_id);
+  Part& part = pending.parts[part_index];
+  assert(!part.done);
+  part.done = true;
+  part.reply = std::move(reply);
+  assert(pending.outstanding > 0);
+  pending.outstanding -= 1;
+  if (pending.outstanding == 0) {
+    finish(pending_id, out);
+  }
+}
+
+void Replica::finish(std::uint64_t pending_id, Output& out) {
+  const Pending& pending = pending_.at(pending_id);
+  const ClientReply reply{pending.request_id, aggregate(pending)};
+  out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, pending.client,
+                                         static_cast<std::uint8_t>(PeerMessageKind::client_reply),
+                                         encode_frame(reply)});
+  pending_.erase(pending_id);
+}
+
+Reply Replica::aggregate(const Pending& pending) {
+  if (pending.parts.size() == 1) {
+    return pending.parts.front().reply;
+  }
+  Reply result;
+  const CommandKind kind = pending.command.kind;
+  std::int64_t sum = 0;
+  std::vector<std::optional<std::string>> values(pending.command.keys.size());
+  for (const Part& part : pending.parts) {
+    const Reply& reply = part.reply;
+    if (reply.status != ReplyStatus::ok && result.status == ReplyStatus::ok) {
+      result.status = reply.status;
+      result.error = reply.error;
+    }
+    ReplyMetadata& meta = result.metadata;
+    meta.written.insert(meta.written.end(), reply.metadata.written.begin(),
+                        reply.metadata.written.end());
+    meta.timestamps.insert(meta.timestamps.end(), reply.metadata.timestamps.begin(),
+                           reply.metadata.timestamps.end());
+    meta.dots.insert(meta.dots.end(), reply.metadata.dots.begin(), reply.metadata.dots.end());
+    meta.read_timestamps.insert(meta.read_timestamps.end(), reply.metadata.read_timestamps.begin(),
+                                reply.metadata.read_timestamps.end());
+    meta.lamport = std::max(meta.lamport, reply.metadata.lamport);
+    if (reply.status != ReplyStatus::ok) {
+      continue;
+    }
+    sum += reply.value.integer;
+    for (std::size_t index = 0; index < part.key_indices.size(); ++index) {
+      if (index < reply.value.maybe_list.size()) {
+        values[part.key_indices[index]] = reply.value.maybe_list[index];
+      }
+    }
+  }
+  std::sort(result.metadata.written.begin(), result.metadata.written.end());
+  result.metadata.written.erase(
+      std::unique(result.metadata.written.begin(), result.metadata.written.end()),
+      result.metadata.written.end());
+  if (result.status != ReplyStatus::ok) {
+    return result;
+  }
+  if (kind == CommandKind::mget) {
+    result.value = ReplyValue::of_maybe_list(std::move(values));
+  } else if (kind == CommandKind::del || kind == CommandKind::exists) {
+    result.value = ReplyValue::of_integer(sum);
+  } else {
+    result.value = pending.parts.front().reply.value;  // MSET: OK
+  }
+  return result;
+}
+
+void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
+                                 const ForwardRequest& message, Output& out) {
+  // A forwarded command executes here unconditionally (never re-forwarded),
+  // so a disagreement about placement cannot loop.
+  Reply reply = validate(message.command)
+                    ? Reply::failure(ReplyStatus::bad_request, *validate(message.command))
+                    : execute_local(now_us, message.command, out);
+  send_peer(from, PeerMessageKind::forward_reply,
+            encode_frame(ForwardReply{message.forward_id, std::move(reply)}), out);
+}
+
+void Replica::on_forward_reply(const ForwardReply& message, Output& out) {
+  const auto found = forwards_.find(message.forward_id);
+  if (found == forwards_.end()) {
+    return;  // a duplicate, or an answer after the timeout: ignore
+  }
+  const Forward forward = found->second;
+  forwards_.erase(found);
+  complete_part(forward.pending_id, forward.part, message.reply, out);
+}
+
+void Replica::on_forward_timeout(std::uint64_t forward_id, Output& out) {
+  const auto found = forwards_.find(forward_id);
+  if (found == forwards_.end()) {
+    return;  // answered in time
+  }
+  const Forward forward = found->second;
+  forwards_.erase(found);
+  stats_.forward_timeouts += 1;
+  out.coverage.push_back("forward.timeout");
+  Part& part = pending_.at(forward.pending_id).parts[forward.part];
+  // Reads are safe to retry at the next replica; a write may have taken
+  // effect, so it is reported as unavailable (indeterminate to the client).
+  if (!is_write(part.command.kind) && part.attempt + 1 < part.targets.size()) {
+    part.attempt += 1;
+    send_part(forward.pending_id, forward.part, out);
+    return;
+  }
+  std::string error = "replica ";
+  error += std::to_string(part.targets[part.attempt]);
+  error += " did not answer in time";
+  complete_part(forward.pending_id, forward.part,
+                Reply::failure(ReplyStatus::unavailable, std::move(error)), out);
+}
+
+// ---- peer messages ------------------------------------------------------------
+
+Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame_bytes,
+                                RandomSource& random) {
+  (void)random;
+  Output out;
+  FrameView frame;
+  std::string error;
+  if (!parse_frame(frame_bytes, frame, error)) {
+    stats_.corrupt_messages += 1;
+    return out;
+  }
+  delta_log_.on_heard_from(from, now_us);
+  bool decoded = false;
+  switch (static_cast<PeerMessageKind>(frame.kind)) {
+    case PeerMessageKind::delta_batch: {
+      DeltaBatch message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        on_delta_batch(now_us, from, message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::delta_ack: {
+      DeltaAck message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        delta_log_.on_ack(from, message.first_seq, message.last_seq, now_us);
+      }
+      break;
+    }
+    case PeerMessageKind::ae_compare: {
+      AeCompare message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        on_ae_compare(from, message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::ae_entries: {
+      AeEntries message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        on_ae_entries(from, message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::ae_states: {
+      AeStates message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        on_ae_states(from, message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::forward_request: {
+      ForwardRequest message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        on_forward_request(now_us, from, message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::forward_reply: {
+      ForwardReply message;
+      if ((decoded = decode_payload(frame.payload, message, error))) {
+        on_forward_reply(message, out);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (!decoded) {
+    stats_.corrupt_messages += 1;
+  }
+  return out;
+}
+
+void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch,
+                             Output& out) {
+  for (const DeltaBatch::Entry& entry : batch.entries) {
+    if (!replicates(config_.id, entry.key)) {
+      continue;  // placement disagrees: anti-entropy settles it
+    }
+    if (!keyspace_.apply(entry.key, entry.delta)) {
+      stats_.deltas_redundant += 1;
+      continue;
+    }
+    stats_.deltas_applied += 1;
+    mark_dirty(entry.key);
+    persist_key(entry.key, out);
+    // Forward to the key's other replicas, never back to the writer or the
+    // sender (the log's routing excludes both).
+    delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us);
+  }
+  send_peer(from, PeerMessageKind::delta_ack,
+            encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
+}
+
+void Replica::refresh_trees() {
+  for (const std::string& key : dirty_keys_) {
+    const KeyState* state = keyspace_.find(key);
+    const std::vector<ReplicaId> replicas = replicas_of(key);
+    const bool mine = std::find(replicas.begin(), replicas.end(), config_.id) != replicas.end();
+    for (const ReplicaId peer : replicas) {
+      if (peer == config_.id) {
+        continue;
+      }
+      if (state == nullptr || !mine) {
+        anti_entropy_.tree(peer).erase(key);
+        continue;
+      }
+      const Bytes bytes = encode(*state);
+      anti_entropy_.tree(peer).upsert(key, hash64(ByteView(bytes), hash64(key)));
+    }
+  }
+  dirty_keys_.clear();
+}
+
+void Replica::on_ae_compare(ReplicaId from, const AeCompare& message, Output& out) {
+  refresh_trees();
+  AntiEntropy::CompareAnswer answer = anti_entropy_.on_compare(from, message);
+  if (message.items.size() == 1 && message.items.front().prefix.depth == 0 &&
+      answer.compare.items.empty() && answer.entries.prefixes.empty()) {
+    out.coverage.push_back("anti_entropy.round_agreed");
+  }
+  if (!answer.compare.items.empty()) {
+    send_peer(from, PeerMessageKind::ae_compare, encode_frame(answer.compare), out);
+  }
+  if (!answer.entries.prefixes.empty()) {
+    send_peer(from, PeerMessageKind::ae_entries, encode_frame(answer.entries), out);
+  }
+}
+
+AeStates Replica::states_of(const std::vector<std::string>& keys) const {
+  AeStates message;
+  for (const std::string& key : keys) {
+    if (message.states.size() == kAeStatesMax) {
+      break;  // the rest is repaired by a later round
+    }
+    if (const KeyState* state = keyspace_.find(key)) {
+      message.states.push_back(AeStates::State{key, *state});
+    }
+  }
+  return message;
+}
+
+void Replica::on_ae_entries(ReplicaId from, const AeEntries& message, Output& out) {
+  refresh_trees();
+  AntiEntropy::ListingDiff diff = anti_entropy_.on_entries(from, message);
+  AeStates answer = states_of(diff.send);
+  answer.wanted = std::move(diff.wanted);
+  if (answer.wanted.size() > kAeEntriesMax) {
+    answer.wanted.resize(kAeEntriesMax);
+  }
+  if (!answer.states.empty() || !answer.wanted.empty()) {
+    send_peer(from, PeerMessageKind::ae_states, encode_frame(answer), out);
+  }
+}
+
+void Replica::on_ae_states(ReplicaId from, const AeStates& message, Output& out) {
+  for (const AeStates::State& state : message.states) {
+    if (!replicates(config_.id, state.key) || !replicates(from, state.key)) {
+      continue;
+    }
+    if (keyspace_.apply(state.key, state.state)) {
+      stats_.keys_repaired += 1;
+      out.coverage.push_back("anti_entropy.repaired_key");
+      mark_dirty(state.key);
+      persist_key(state.key, out);
+    }
+  }
+  if (!message.wanted.empty()) {
+    AeStates answer = states_of(message.wanted);
+    if (!answer.states.empty()) {
+      send_peer(from, PeerMessageKind::ae_states, encode_frame(answer), out);
+    }
+  }
+}
+
+// ---- timers ----------------------------------------------------------------------
+
+Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
+                         RandomSource& random) {
+  Output out;
+  switch (timer) {
+    case ReplicaTimer::gossip:
+      // PlantedBug::ack_before_write: the writes acknowledged since the last
+      // tick reach storage only now.
+      std::move(deferred_writes_.begin(), deferred_writes_.end(), std::back_inserter(out.storage));
+      deferred_writes_.clear();
+      gossip(now_us, out);
+      out.timers.push_back(TimerRequest{ReplicaTimer::gossip, config_.gossip_interval_us, 0});
+      break;
+    case ReplicaTimer::anti_entropy:
+      start_anti_entropy(random, out);
+      out.timers.push_back(
+          TimerRequest{ReplicaTimer::anti_entropy, config_.anti_entropy_interval_us, 0});
+      break;
+    case ReplicaTimer::forward_timeout:
+      on_forward_timeout(tag, out);
+      break;
+  }
+  return out;
+}
+
+void Replica::gossip(std::uint64_t now_us, Output& out) {
+  const std::uint64_t dropped_before = delta_log_.stats().buffers_dropped;
+  for (const ReplicaId peer : peers_) {
+    auto batch = delta_log_.next_batch(
+        peer, now_us, [&](const std::string& key) { return replicates(peer, key); });
+    if (batch) {
+      send_peer(peer, PeerMessageKind::delta_batch, encode_frame(*batch), out);
+    }
+  }
+  if (delta_log_.stats().buffers_dropped > dropped_before) {
+    out.coverage.push_back("gossip.peer_buffer_dropped");
+  }
+}
+
+void Replica::start_anti_entropy(RandomSource& random, Output& out) {
+  if (peers_.empty()) {
+    return;
+  }
+  refresh_trees();
+  const ReplicaId peer = peers_[choose(random, peers_.size())];
+  send_peer(peer, PeerMessageKind::ae_compare, encode_frame(anti_entropy_.start_round(peer)), out);
+}
+
+}  // namespace crdtsim::core

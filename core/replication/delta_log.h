@@ -1,0 +1,102 @@
+#pragma once
+// DeltaLog: the outgoing side of push delta gossip, after the delta-interval
+// anti-entropy algorithm of Almeida, Shoker and Baquero ("Delta State
+// Replicated Data Types", 2018, algorithm 2).
+//
+// Every local write (and every received delta that changed local state) is
+// appended with a sequence number. For each peer the log remembers the
+// greatest sequence number the peer acknowledged; a gossip tick joins the
+// unacknowledged entries routed to that peer, per key, into one DeltaBatch.
+// Entries are never sent back to the replica that wrote them nor to the one
+// they came from (Enes et al., "Efficient Synchronization of State-based
+// CRDTs", ICDE 2019, found this back-propagation to be the main waste).
+// Entries every peer has acknowledged are dropped.
+//
+// Bounded: when a peer has left more than `peer_backlog_max` entries
+// unacknowledged, or stayed silent for `peer_silence_us_max` with entries
+// pending, the log stops buffering for it (its cursor jumps to the head) and
+// anti-entropy repairs whatever it missed. Hearing from the peer again
+// resumes buffering from then on.
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/replication/peer_messages.h"
+#include "core/store/key_state.h"
+#include "core/types.h"
+
+namespace crdtsim::core {
+
+class DeltaLog {
+ public:
+  struct Config {
+    std::uint64_t peer_backlog_max = 4096;
+    std::uint64_t peer_silence_us_max = 2'000'000;
+    // Unacknowledged entries are sent again after this long without an ack.
+    std::uint64_t retransmit_us = 200'000;
+    // A planted bug for tests: treat a batch as acknowledged once sent.
+    bool forget_unacked = false;
+  };
+
+  struct Stats {
+    std::uint64_t appended = 0;
+    std::uint64_t batches = 0;
+    std::uint64_t buffers_dropped = 0;  // times a peer's backlog was abandoned
+  };
+
+  DeltaLog(Config config, std::vector<ReplicaId> peers);
+
+  // Appends a delta of `key` written by `origin` and received from `via`
+  // (both equal to the local replica for a local write). Returns its seq.
+  std::uint64_t append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
+                       std::uint64_t now_us);
+
+  // The next batch for `peer`, or nullopt if nothing is due. `routed(key)`
+  // says whether `peer` replicates `key`. Marks the entries as sent.
+  std::optional<DeltaBatch> next_batch(ReplicaId peer, std::uint64_t now_us,
+                                       const std::function<bool(const std::string&)>& routed);
+
+  // An ack of the batch [first_seq, last_seq]. Advances the peer's cursor to
+  // last_seq only if first_seq <= cursor + 1 (no earlier batch missing).
+  void on_ack(ReplicaId peer, std::uint64_t first_seq, std::uint64_t last_seq,
+              std::uint64_t now_us);
+  // Any message from `peer` proves it reachable: resumes buffering for it.
+  void on_heard_from(ReplicaId peer, std::uint64_t now_us);
+
+  std::uint64_t head_seq() const { return next_seq_ - 1; }
+  std::size_t size() const { return entries_.size(); }
+  bool buffering_for(ReplicaId peer) const;
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Entry {
+    std::uint64_t seq = 0;
+    std::string key;
+    ReplicaId origin = 0;
+    ReplicaId via = 0;
+    KeyState delta;
+  };
+  struct Peer {
+    std::uint64_t acked_seq = 0;
+    std::uint64_t sent_seq = 0;
+    std::uint64_t last_progress_us = 0;  // last ack, resume, or start of backlog
+    std::uint64_t last_heard_us = 0;
+    bool buffering = true;
+  };
+
+  void drop_backlog(Peer& peer);
+  void trim();
+
+  Config config_;
+  std::map<ReplicaId, Peer> peers_;
+  std::deque<Entry> entries_;  // ascending seq
+  std::uint64_t next_seq_ = 1;
+  Stats stats_;
+};
+
+}  // namespace crdtsim::core

@@ -1,0 +1,287 @@
+#include "core/replication/peer_messages.h"
+
+#include <functional>
+
+#include "core/wire/frame.h"
+
+namespace crdtsim::core {
+
+namespace {
+
+template <class Body>
+Bytes frame_of(PeerMessageKind kind, Body&& write_body) {
+  Bytes payload;
+  Encoder encoder(payload);
+  write_body(encoder);
+  return make_frame(static_cast<std::uint8_t>(kind), payload);
+}
+
+// Runs `read_body` over the whole payload; fails on trailing bytes.
+template <class Body>
+bool decode_with(ByteView payload, std::string& error, Body&& read_body) {
+  Decoder decoder(payload);
+  read_body(decoder);
+  if (decoder.ok() && !decoder.at_end()) {
+    decoder.fail(std::to_string(decoder.remaining()) + " trailing bytes");
+  }
+  if (!decoder.ok()) {
+    error = decoder.error();
+    return false;
+  }
+  return true;
+}
+
+void encode_prefix(Encoder& encoder, const TokenPrefix& prefix) {
+  encoder.u8(prefix.depth);
+  encoder.fixed64(prefix.bits);
+}
+
+TokenPrefix decode_prefix(Decoder& decoder) {
+  TokenPrefix prefix;
+  prefix.depth = decoder.u8();
+  prefix.bits = decoder.fixed64();
+  if (!decoder.ok()) {
+    return prefix;
+  }
+  if (prefix.depth > TokenPrefix::kDepthMax) {
+    decoder.fail("prefix depth " + std::to_string(prefix.depth) + " exceeds 64");
+  } else if (prefix.depth < 64 && (prefix.bits & (~std::uint64_t{0} >> prefix.depth)) != 0) {
+    decoder.fail("prefix has bits set below its depth");
+  }
+  return prefix;
+}
+
+// A bounded count: rejects more than `limit` items as well as more than the
+// input could hold.
+std::size_t bounded_count(Decoder& decoder, std::size_t min_bytes_each, std::size_t limit,
+                          const char* what) {
+  const std::size_t count = decoder.count(min_bytes_each);
+  if (decoder.ok() && count > limit) {
+    decoder.fail(std::string(what) + " count " + std::to_string(count) + " exceeds " +
+                 std::to_string(limit));
+    return 0;
+  }
+  return count;
+}
+
+}  // namespace
+
+std::string_view message_kind_name(std::uint8_t kind) {
+  switch (static_cast<PeerMessageKind>(kind)) {
+    case PeerMessageKind::delta_batch:
+      return "delta_batch";
+    case PeerMessageKind::delta_ack:
+      return "delta_ack";
+    case PeerMessageKind::ae_compare:
+      return "ae_compare";
+    case PeerMessageKind::ae_entries:
+      return "ae_entries";
+    case PeerMessageKind::ae_states:
+      return "ae_states";
+    case PeerMessageKind::forward_request:
+      return "forward_request";
+    case PeerMessageKind::forward_reply:
+      return "forward_reply";
+    case PeerMessageKind::client_request:
+      return "client_request";
+    case PeerMessageKind::client_reply:
+      return "client_reply";
+  }
+  return "unknown";
+}
+
+Bytes encode_frame(const DeltaBatch& message) {
+  return frame_of(PeerMessageKind::delta_batch, [&](Encoder& encoder) {
+    encoder.varint(message.first_seq);
+    encoder.varint(message.last_seq);
+    encoder.varint(message.entries.size());
+    for (const DeltaBatch::Entry& entry : message.entries) {
+      encoder.string(entry.key);
+      encoder.varint(entry.origin);
+      entry.delta.encode_body(encoder);
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, DeltaBatch& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.first_seq = decoder.varint();
+    message.last_seq = decoder.varint();
+    if (decoder.ok() && message.first_seq > message.last_seq) {
+      decoder.fail("delta batch interval is empty");
+    }
+    const std::size_t count = bounded_count(decoder, 3, kBatchKeysMax, "delta batch entry");
+    message.entries.clear();
+    for (std::size_t index = 0; index < count && decoder.ok(); ++index) {
+      DeltaBatch::Entry entry;
+      entry.key = decoder.string();
+      entry.origin = decoder.varint32();
+      entry.delta = KeyState::decode_body(decoder);
+      message.entries.push_back(std::move(entry));
+    }
+  });
+}
+
+Bytes encode_frame(const DeltaAck& message) {
+  return frame_of(PeerMessageKind::delta_ack, [&](Encoder& encoder) {
+    encoder.varint(message.first_seq);
+    encoder.varint(message.last_seq);
+  });
+}
+
+bool decode_payload(ByteView payload, DeltaAck& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.first_seq = decoder.varint();
+    message.last_seq = decoder.varint();
+    if (decoder.ok() && message.first_seq > message.last_seq) {
+      decoder.fail("delta ack interval is empty");
+    }
+  });
+}
+
+Bytes encode_frame(const AeCompare& message) {
+  return frame_of(PeerMessageKind::ae_compare, [&](Encoder& encoder) {
+    encoder.varint(message.items.size());
+    for (const AeCompare::Item& item : message.items) {
+      encode_prefix(encoder, item.prefix);
+      encoder.fixed64(item.summary.hash);
+      encoder.varint(item.summary.count);
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, AeCompare& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    const std::size_t count = bounded_count(decoder, 18, kAePrefixesMax, "compare item");
+    message.items.clear();
+    for (std::size_t index = 0; index < count && decoder.ok(); ++index) {
+      AeCompare::Item item;
+      item.prefix = decode_prefix(decoder);
+      item.summary.hash = decoder.fixed64();
+      item.summary.count = decoder.varint();
+      message.items.push_back(item);
+    }
+  });
+}
+
+Bytes encode_frame(const AeEntries& message) {
+  return frame_of(PeerMessageKind::ae_entries, [&](Encoder& encoder) {
+    encoder.varint(message.prefixes.size());
+    for (const TokenPrefix& prefix : message.prefixes) {
+      encode_prefix(encoder, prefix);
+    }
+    encoder.varint(message.entries.size());
+    for (const AeEntries::Entry& entry : message.entries) {
+      encoder.string(entry.key);
+      encoder.fixed64(entry.digest);
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, AeEntries& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    const std::size_t prefixes = bounded_count(decoder, 9, kAePrefixesMax, "listed prefix");
+    message.prefixes.clear();
+    for (std::size_t index = 0; index < prefixes && decoder.ok(); ++index) {
+      message.prefixes.push_back(decode_prefix(decoder));
+    }
+    const std::size_t entries = bounded_count(decoder, 9, kAeEntriesMax, "listed entry");
+    message.entries.clear();
+    for (std::size_t index = 0; index < entries && decoder.ok(); ++index) {
+      AeEntries::Entry entry;
+      entry.key = decoder.string();
+      entry.digest = decoder.fixed64();
+      message.entries.push_back(std::move(entry));
+    }
+  });
+}
+
+Bytes encode_frame(const AeStates& message) {
+  return frame_of(PeerMessageKind::ae_states, [&](Encoder& encoder) {
+    encoder.varint(message.states.size());
+    for (const AeStates::State& state : message.states) {
+      encoder.string(state.key);
+      state.state.encode_body(encoder);
+    }
+    encoder.varint(message.wanted.size());
+    for (const std::string& key : message.wanted) {
+      encoder.string(key);
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, AeStates& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    const std::size_t states = bounded_count(decoder, 2, kAeStatesMax, "state");
+    message.states.clear();
+    for (std::size_t index = 0; index < states && decoder.ok(); ++index) {
+      AeStates::State state;
+      state.key = decoder.string();
+      state.state = KeyState::decode_body(decoder);
+      message.states.push_back(std::move(state));
+    }
+    const std::size_t wanted = bounded_count(decoder, 1, kAeEntriesMax, "wanted key");
+    message.wanted.clear();
+    for (std::size_t index = 0; index < wanted && decoder.ok(); ++index) {
+      message.wanted.push_back(decoder.string());
+    }
+  });
+}
+
+Bytes encode_frame(const ForwardRequest& message) {
+  return frame_of(PeerMessageKind::forward_request, [&](Encoder& encoder) {
+    encoder.varint(message.forward_id);
+    message.command.encode_body(encoder);
+  });
+}
+
+bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.forward_id = decoder.varint();
+    message.command = Command::decode_body(decoder);
+  });
+}
+
+Bytes encode_frame(const ForwardReply& message) {
+  return frame_of(PeerMessageKind::forward_reply, [&](Encoder& encoder) {
+    encoder.varint(message.forward_id);
+    message.reply.encode_body(encoder);
+  });
+}
+
+bool decode_payload(ByteView payload, ForwardReply& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.forward_id = decoder.varint();
+    message.reply = Reply::decode_body(decoder);
+  });
+}
+
+Bytes encode_frame(const ClientRequest& message) {
+  return frame_of(PeerMessageKind::client_request, [&](Encoder& encoder) {
+    encoder.varint(message.request_id);
+    message.command.encode_body(encoder);
+  });
+}
+
+bool decode_payload(ByteView payload, ClientRequest& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.request_id = decoder.varint();
+    message.command = Command::decode_body(decoder);
+  });
+}
+
+Bytes encode_frame(const ClientReply& message) {
+  return frame_of(PeerMessageKind::client_reply, [&](Encoder& encoder) {
+    encoder.varint(message.request_id);
+    message.reply.encode_body(encoder);
+  });
+}
+
+bool decode_payload(ByteView payload, ClientReply& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.request_id = decoder.varint();
+    message.reply = Reply::decode_body(decoder);
+  });
+}
+
+}  // namespace crdtsim::core

@@ -1,0 +1,73 @@
+#include "core/wire/frame.h"
+
+#include <cassert>
+
+#include "core/codec/hash.h"
+
+namespace crdtsim::core {
+
+namespace {
+
+std::uint64_t read_le(ByteView bytes, std::size_t offset, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t index = 0; index < width; ++index) {
+    value |= static_cast<std::uint64_t>(bytes[offset + index]) << (8 * index);
+  }
+  return value;
+}
+
+}  // namespace
+
+void append_frame(Bytes& out, std::uint8_t kind, ByteView payload) {
+  assert(payload.size() <= kPayloadBytesMax);
+  const std::size_t start = out.size();
+  const auto length = static_cast<std::uint32_t>(payload.size());
+  for (std::size_t shift = 0; shift < 32; shift += 8) {
+    out.push_back(static_cast<std::uint8_t>(length >> shift));
+  }
+  out.push_back(kWireVersion);
+  out.push_back(kind);
+  out.insert(out.end(), payload.begin(), payload.end());
+  const std::uint64_t checksum = hash64(ByteView(out.data() + start + 4, 2 + payload.size()));
+  Encoder encoder(out);
+  encoder.fixed64(checksum);
+}
+
+Bytes make_frame(std::uint8_t kind, ByteView payload) {
+  Bytes out;
+  out.reserve(kFrameOverheadBytes + payload.size());
+  append_frame(out, kind, payload);
+  return out;
+}
+
+bool parse_frame(ByteView bytes, FrameView& frame, std::string& error) {
+  if (bytes.size() < kFrameOverheadBytes) {
+    error = "frame of " + std::to_string(bytes.size()) + " bytes is shorter than its header";
+    return false;
+  }
+  const std::uint64_t length = read_le(bytes, 0, 4);
+  if (length > kPayloadBytesMax) {
+    error = "frame payload length " + std::to_string(length) + " exceeds the maximum";
+    return false;
+  }
+  if (bytes.size() != kFrameOverheadBytes + length) {
+    error = "frame length field says " + std::to_string(length) + " payload bytes but " +
+            std::to_string(bytes.size() - kFrameOverheadBytes) + " arrived";
+    return false;
+  }
+  const std::uint64_t expected = read_le(bytes, 6 + length, 8);
+  const std::uint64_t actual = hash64(bytes.subspan(4, 2 + length));
+  if (expected != actual) {
+    error = "frame checksum mismatch";
+    return false;
+  }
+  if (bytes[4] != kWireVersion) {
+    error = "unsupported wire version " + std::to_string(bytes[4]);
+    return false;
+  }
+  frame.kind = bytes[5];
+  frame.payload = bytes.subspan(6, length);
+  return true;
+}
+
+}  // namespace crdtsim::core
