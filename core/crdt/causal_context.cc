@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
+#include <utility>
 
 namespace crdtsim::core {
 
@@ -14,6 +15,23 @@ std::uint64_t vector_entry(const CausalContext::VersionVector& vector, ReplicaId
 }
 
 }  // namespace
+
+// GCC 12 cannot prove that a small_vector holding its elements inline moves at
+// most its inline capacity and warns about an overread that cannot happen
+// (the copy length is the vector's size, which is at most the capacity).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstringop-overread"
+#endif
+CausalContext::CausalContext() = default;
+CausalContext::CausalContext(const CausalContext& other) = default;
+CausalContext::CausalContext(CausalContext&& other) noexcept = default;
+CausalContext& CausalContext::operator=(const CausalContext& other) = default;
+CausalContext& CausalContext::operator=(CausalContext&& other) noexcept = default;
+CausalContext::~CausalContext() = default;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 bool CausalContext::contains(const Dot& dot) const {
   if (dot.counter == 0) {
@@ -40,11 +58,27 @@ std::uint64_t CausalContext::max_counter(ReplicaId replica) const {
 }
 
 Dot CausalContext::next_dot(ReplicaId replica) {
-  const std::uint64_t current = max_counter(replica);
-  assert(current < std::numeric_limits<std::uint64_t>::max());
-  const Dot dot{replica, current + 1};
-  add(dot);
-  return dot;
+  if (cloud_has_replica(replica)) {
+    // The greatest counter sits in the cloud, past a gap: the new dot joins
+    // the cloud too.
+    const std::uint64_t current = max_counter(replica);
+    assert(current < std::numeric_limits<std::uint64_t>::max());
+    const Dot dot{replica, current + 1};
+    assert(dot.counter > vector_entry(version_vector_, replica) + 1);
+    dot_cloud_.insert(dot);
+    return dot;
+  }
+  // No cloud dot of `replica`: the vector entry is the greatest counter, and
+  // the new dot extends it; nothing in the cloud can become contiguous.
+  const auto found = version_vector_.lower_bound(replica);
+  if (found == version_vector_.end() || found->first != replica) {
+    version_vector_.emplace_hint(found, replica, 1);
+    return Dot{replica, 1};
+  }
+  assert(found->second > 0);
+  assert(found->second < std::numeric_limits<std::uint64_t>::max());
+  ++found->second;
+  return Dot{replica, found->second};
 }
 
 void CausalContext::add(const Dot& dot) {
@@ -52,19 +86,59 @@ void CausalContext::add(const Dot& dot) {
   if (contains(dot)) {
     return;
   }
-  const std::uint64_t entry = vector_entry(version_vector_, dot.replica);
-  if (dot.counter == entry + 1) {
-    version_vector_[dot.replica] = dot.counter;
-    compact();
-  } else {
+  const auto found = version_vector_.lower_bound(dot.replica);
+  const bool has_entry = found != version_vector_.end() && found->first == dot.replica;
+  const std::uint64_t entry = has_entry ? found->second : 0;
+  if (dot.counter != entry + 1) {
     dot_cloud_.insert(dot);
+    return;
   }
+  auto slot = has_entry ? found : version_vector_.emplace_hint(found, dot.replica, 0);
+  slot->second = dot.counter;
+  fold_cloud_into_vector(dot.replica, slot->second);
+}
+
+bool CausalContext::cloud_has_replica(ReplicaId replica) const {
+  if (dot_cloud_.empty()) {
+    return false;
+  }
+  const auto first = dot_cloud_.lower_bound(Dot{replica, 0});
+  return first != dot_cloud_.end() && first->replica == replica;
+}
+
+void CausalContext::fold_cloud_into_vector(ReplicaId replica, std::uint64_t& counter) {
+  if (dot_cloud_.empty()) {
+    return;
+  }
+  // Canonical before the vector grew: no cloud dot of `replica` is at or
+  // below the old entry, and the new entry was not in the cloud (it was not
+  // contained), so the replica's cloud dots start above `counter`.
+  const auto first = dot_cloud_.lower_bound(Dot{replica, counter});
+  assert(first == dot_cloud_.end() || first->replica != replica || first->counter > counter);
+  auto last = first;
+  while (last != dot_cloud_.end() && last->replica == replica && last->counter == counter + 1) {
+    ++counter;
+    ++last;
+  }
+  dot_cloud_.erase(first, last);
 }
 
 void CausalContext::merge(const CausalContext& other) {
+  if (&other == this) {
+    return;
+  }
+  bool vector_grew = false;
   for (const auto& [replica, counter] : other.version_vector_) {
     auto& mine = version_vector_[replica];
-    mine = std::max(mine, counter);
+    if (mine < counter) {
+      mine = counter;
+      vector_grew = true;
+    }
+  }
+  // Both sides are canonical: only a grown vector entry or a new cloud dot can
+  // break the canonical form, so compact only then.
+  if (other.dot_cloud_.empty() && (!vector_grew || dot_cloud_.empty())) {
+    return;
   }
   dot_cloud_.insert(other.dot_cloud_.begin(), other.dot_cloud_.end());
   compact();
@@ -88,10 +162,11 @@ bool CausalContext::includes(const CausalContext& other) const {
 }
 
 void CausalContext::compact() {
-  DotCloud kept;
-  kept.reserve(dot_cloud_.size());
-  // Sorted by (replica, counter): one pass folds each replica's run.
-  for (const Dot& dot : dot_cloud_) {
+  // Sorted by (replica, counter): one in-place pass, front to back, folds each
+  // replica's run and keeps the rest, still sorted and distinct.
+  DotCloud::sequence_type dots = dot_cloud_.extract_sequence();
+  std::size_t kept = 0;
+  for (const Dot& dot : dots) {
     auto found = version_vector_.find(dot.replica);
     const std::uint64_t entry = found == version_vector_.end() ? 0 : found->second;
     if (dot.counter <= entry) {
@@ -101,9 +176,11 @@ void CausalContext::compact() {
       version_vector_[dot.replica] = dot.counter;
       continue;
     }
-    kept.insert(kept.end(), dot);
+    assert(kept < dots.size());
+    dots[kept++] = dot;
   }
-  dot_cloud_ = std::move(kept);
+  dots.resize(kept);
+  dot_cloud_.adopt_sequence(boost::container::ordered_unique_range, std::move(dots));
   // Entries of 0 carry no information; the canonical form omits them.
   for (auto it = version_vector_.begin(); it != version_vector_.end();) {
     it = it->second == 0 ? version_vector_.erase(it) : std::next(it);

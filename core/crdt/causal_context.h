@@ -6,7 +6,11 @@
 
 #include <boost/container/flat_map.hpp>
 #include <boost/container/flat_set.hpp>
+#include <boost/container/small_vector.hpp>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <utility>
 
 #include "core/codec/bytes.h"
 #include "core/crdt/dot.h"
@@ -19,8 +23,26 @@ class CausalContext {
   static constexpr std::uint8_t kTypeTag = type_tag::kCausalContext;
   static constexpr std::uint8_t kEncodingVersion = 1;
 
-  using VersionVector = boost::container::flat_map<ReplicaId, std::uint64_t>;
-  using DotCloud = boost::container::flat_set<Dot>;
+  // Sorted flat containers over small vectors with inline room for a few
+  // entries: the context of a delta (one to a few dots) and the vector of a
+  // small cluster then live inside the object and cost no heap allocation.
+  static constexpr std::size_t kVersionVectorInline = 2;
+  static constexpr std::size_t kDotCloudInline = 2;
+  using VersionVector = boost::container::flat_map<
+      ReplicaId, std::uint64_t, std::less<ReplicaId>,
+      boost::container::small_vector<std::pair<ReplicaId, std::uint64_t>, kVersionVectorInline>>;
+  using DotCloud = boost::container::flat_set<Dot, std::less<Dot>,
+                                              boost::container::small_vector<Dot, kDotCloudInline>>;
+
+  // Special members are defined out of line (see causal_context.cc): GCC 12
+  // reports a false -Wstringop-overread in boost's small_vector move when it
+  // is inlined into callers.
+  CausalContext();
+  CausalContext(const CausalContext& other);
+  CausalContext(CausalContext&& other) noexcept;
+  CausalContext& operator=(const CausalContext& other);
+  CausalContext& operator=(CausalContext&& other) noexcept;
+  ~CausalContext();
 
   // True if `dot` has been seen.
   bool contains(const Dot& dot) const;
@@ -30,9 +52,12 @@ class CausalContext {
 
   // Generates the next dot of `replica` (one past the greatest seen), adds it
   // and returns it. Requires: the greatest counter is below 2^64 - 1.
+  // Constant work plus one vector search when the cloud holds no dot of
+  // `replica` (the common case).
   Dot next_dot(ReplicaId replica);
 
-  // Adds one dot, keeping the canonical form.
+  // Adds one dot, keeping the canonical form. Folds only `dot.replica`'s cloud
+  // dots, so a contiguous dot costs no pass over the whole cloud.
   void add(const Dot& dot);
 
   // Join: the union of both sets of dots, in canonical form.
@@ -55,6 +80,11 @@ class CausalContext {
   // Folds cloud dots into the version vector where they became contiguous and
   // drops cloud dots the vector covers.
   void compact();
+  // True if the cloud holds a dot of `replica`.
+  bool cloud_has_replica(ReplicaId replica) const;
+  // After `replica`'s vector entry grew to `counter`: folds the replica's
+  // cloud dots that became contiguous with it.
+  void fold_cloud_into_vector(ReplicaId replica, std::uint64_t& counter);
 
   VersionVector version_vector_;
   DotCloud dot_cloud_;

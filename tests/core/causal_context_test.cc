@@ -65,5 +65,50 @@ TEST(CausalContext, EncodingRoundTripsAndRejectsNonCanonical) {
   EXPECT_NE(rejected.error.find("covered"), std::string::npos);
 }
 
+TEST(CausalContext, NextDotPastAGapJoinsTheCloud) {
+  CausalContext context;
+  context.add(Dot{1, 1});
+  context.add(Dot{1, 4});
+  EXPECT_EQ(context.next_dot(1), (Dot{1, 5}));
+  EXPECT_EQ(context.dot_cloud().size(), 2u);
+  EXPECT_EQ(context.version_vector().at(1), 1u);
+  // Filling the gap folds the whole run into the vector.
+  context.add(Dot{1, 3});
+  context.add(Dot{1, 2});
+  EXPECT_TRUE(context.dot_cloud().empty());
+  EXPECT_EQ(context.version_vector().at(1), 5u);
+  EXPECT_EQ(context.next_dot(1), (Dot{1, 6}));
+}
+
+TEST(CausalContext, AddFoldsOnlyItsOwnReplica) {
+  CausalContext context;
+  context.add(Dot{2, 2});
+  context.add(Dot{1, 3});
+  context.add(Dot{1, 1});
+  EXPECT_EQ(context.dot_cloud().size(), 2u);
+  context.add(Dot{1, 2});
+  EXPECT_EQ(context.version_vector().at(1), 3u);
+  ASSERT_EQ(context.dot_cloud().size(), 1u);
+  EXPECT_EQ(*context.dot_cloud().begin(), (Dot{2, 2}));
+  EXPECT_EQ(context.next_dot(3), (Dot{3, 1}));
+  EXPECT_EQ(context.max_counter(2), 2u);
+}
+
+TEST(CausalContext, MergeFoldsCloudDotsTheOtherVectorCovers) {
+  CausalContext left;
+  left.add(Dot{1, 3});
+  left.add(Dot{1, 5});
+  CausalContext right;
+  for (int index = 0; index < 4; ++index) {
+    right.next_dot(1);
+  }
+  left.merge(right);
+  EXPECT_EQ(left.version_vector().at(1), 5u);
+  EXPECT_TRUE(left.dot_cloud().empty());
+  CausalContext copy = left;
+  copy.merge(copy);
+  EXPECT_EQ(copy, left);
+}
+
 }  // namespace
 }  // namespace crdtsim::core

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/codec/bytes.h"
+#include "core/codec/hash.h"
 
 namespace crdtsim::core {
 namespace {
@@ -239,8 +242,15 @@ TEST(ORSet, DecodeRejectsUnsortedAndDuplicateEntries) {
   CausalContext context;
   context.add(Dot{1, 1});
   context.add(Dot{1, 2});
-  const Decoded<ORSet> unsorted =
-      decode<ORSet>(encode_raw(context, {{"y", Dot{1, 1}}, {"x", Dot{1, 2}}}));
+  // Entries are ordered by (hash64(element), element, dot): put two elements
+  // the wrong way round in that order.
+  ORSetEntry first{"x", Dot{1, 1}, hash64("x")};
+  ORSetEntry second{"y", Dot{1, 2}, hash64("y")};
+  if (ORSetEntryOrder{}(first, second) > 0) {
+    std::swap(first, second);
+  }
+  EXPECT_TRUE(decode<ORSet>(encode_raw(context, {first, second})));
+  const Decoded<ORSet> unsorted = decode<ORSet>(encode_raw(context, {second, first}));
   EXPECT_FALSE(unsorted);
   EXPECT_NE(unsorted.error.find("strictly increasing"), std::string::npos);
   const Decoded<ORSet> unsorted_dots =
@@ -281,6 +291,53 @@ TEST(ORSet, MergeOfLargeStatesSharingMostElements) {
   EXPECT_TRUE(a.contains("only-in-b"));
   EXPECT_FALSE(a.contains("element-7"));
   EXPECT_EQ(a.elements().size(), a.size());
+}
+
+TEST(ORSet, ElementsAreSortedWhateverTheEntryOrder) {
+  ORSet set;
+  std::vector<std::string> expected;
+  for (int index = 0; index < 300; ++index) {
+    expected.push_back("element-" + std::to_string(index));
+    set.add(1, expected.back());
+  }
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(set.elements(), expected);
+  // Entries follow (hash64(element), element, dot), and each element's
+  // entries stay adjacent.
+  const ORSetEntry* previous = nullptr;
+  for (const ORSetEntry& entry : set.entries()) {
+    EXPECT_EQ(entry.hash, hash64(entry.element));
+    if (previous != nullptr) {
+      EXPECT_TRUE(ORSetEntryOrder{}(*previous, entry) < 0);
+    }
+    previous = &entry;
+  }
+}
+
+TEST(ORSet, AddDeltaHoldsItsEntryInlineAndStillMutates) {
+  ORSet set;
+  ORSet delta = set.add(1, "x");
+  ASSERT_EQ(delta.entries().size(), 1u);
+  EXPECT_EQ(delta.entries().begin()->element, "x");
+  EXPECT_TRUE(delta.contains("x"));
+  EXPECT_FALSE(delta.contains("y"));
+  EXPECT_EQ(delta, ORSet(delta));
+  // Mutating the delta moves its entry into the tree; the state is the same.
+  ORSet grown = delta;
+  grown.merge(set.add(1, "y"));
+  EXPECT_EQ(grown.elements(), (std::vector<std::string>{"x", "y"}));
+  ORSet removed = delta;
+  removed.remove("x");
+  EXPECT_TRUE(removed.entries().empty());
+  EXPECT_FALSE(removed.contains("x"));
+  ORSet readded = delta;
+  readded.add(2, "x");
+  ASSERT_EQ(readded.entries().size(), 1u);
+  EXPECT_EQ(readded.entries().begin()->dot, (Dot{2, 1}));
+  // Round trip through the codec.
+  const Decoded<ORSet> decoded = decode<ORSet>(encode(delta));
+  ASSERT_TRUE(decoded) << decoded.error;
+  EXPECT_EQ(*decoded.value, delta);
 }
 
 }  // namespace
