@@ -1,5 +1,7 @@
 include(GoogleTest)
 
+set(CRDTSIM_RAPIDCHECK_SEED 20261121 CACHE STRING "RapidCheck seed used under ctest unless RC_PARAMS is set")
+
 # crdtsim_add_test(NAME <binary> SOURCES <files...> LIBS <targets...> LABELS <labels...>)
 #
 # Builds one GoogleTest binary and registers each of its test cases with ctest,
@@ -18,9 +20,15 @@ function(crdtsim_add_test)
     DISCOVERY_TIMEOUT 60
     TEST_LIST ${ARG_NAME}_TESTS)
   set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${ARG_NAME}_labels.cmake")
+  # RapidCheck runs from a fixed seed under ctest, so CI is reproducible (a
+  # "must fail" check on a broken lattice cannot pass by bad luck); set
+  # RC_PARAMS when running ctest to explore other seeds.
   file(WRITE "${labels_file}"
     "if(${ARG_NAME}_TESTS)\n"
     "  set_tests_properties(\${${ARG_NAME}_TESTS} PROPERTIES LABELS \"${ARG_LABELS}\")\n"
+    "  if(NOT DEFINED ENV{RC_PARAMS})\n"
+    "    set_tests_properties(\${${ARG_NAME}_TESTS} PROPERTIES ENVIRONMENT \"RC_PARAMS=seed=${CRDTSIM_RAPIDCHECK_SEED}\")\n"
+    "  endif()\n"
     "endif()\n")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()
