@@ -172,6 +172,9 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
   }
   Reply reply = std::move(execution.reply);
   reply.metadata.executed_by = config_.id;
+  // Only a command that changed state wrote anything (a DEL of a missing
+  // key did not).
+  reply.metadata.written.clear();
   if (!execution.deltas.empty()) {
     reply.metadata.written = {config_.id};
   }
@@ -193,6 +196,21 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
       !decode_payload(frame.payload, request, error)) {
     stats_.corrupt_messages += 1;
     return out;  // nothing trustworthy to answer: the client times out
+  }
+  const Bytes* cached = nullptr;
+  switch (recent_clients_.check(client, request.request_id, &cached)) {
+    case RecentRequests::Seen::answered:
+      stats_.duplicate_requests += 1;
+      out.messages.push_back(
+          OutgoingMessage{OutgoingMessage::Destination::client, client,
+                          static_cast<std::uint8_t>(PeerMessageKind::client_reply), *cached});
+      return out;
+    case RecentRequests::Seen::in_progress:
+      stats_.duplicate_requests += 1;
+      return out;  // the first copy's reply is on its way
+    case RecentRequests::Seen::new_request:
+      recent_clients_.start(client, request.request_id);
+      break;
   }
   if (const auto invalid = validate(request.command)) {
     const ClientReply reply{request.request_id, Reply::failure(ReplyStatus::bad_request, *invalid)};
@@ -268,7 +286,9 @@ std::vector<Replica::Part> Replica::split(const Command& command) const {
 void Replica::send_part(std::uint64_t pending_id, std::size_t part_index, Output& out) {
   Part& part = pending_.at(pending_id).parts[part_index];
   assert(part.attempt < part.targets.size());
-  const std::uint64_t forward_id = next_forward_id_++;
+  // Qualified by the incarnation: ids must not repeat after a restart, or
+  // the target would take new requests for duplicates of old ones.
+  const std::uint64_t forward_id = (incarnation_ << 40) | next_forward_id_++;
   forwards_[forward_id] = Forward{pending_id, part_index};
   stats_.commands_forwarded += 1;
   send_peer(part.targets[part.attempt], PeerMessageKind::forward_request,
@@ -294,9 +314,11 @@ void Replica::complete_part(std::uint64_t pending_id, std::size_t part_index, Re
 void Replica::finish(std::uint64_t pending_id, Output& out) {
   const Pending& pending = pending_.at(pending_id);
   const ClientReply reply{pending.request_id, aggregate(pending)};
+  Bytes frame = encode_frame(reply);
+  recent_clients_.answer(pending.client, pending.request_id, frame);
   out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, pending.client,
                                          static_cast<std::uint8_t>(PeerMessageKind::client_reply),
-                                         encode_frame(reply)});
+                                         std::move(frame)});
   pending_.erase(pending_id);
 }
 
@@ -352,13 +374,26 @@ Reply Replica::aggregate(const Pending& pending) {
 
 void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
                                  const ForwardRequest& message, Output& out) {
+  // A duplicate is answered from the cache: executing it again would apply
+  // a non-idempotent command (INCRBY) twice.
+  const Bytes* cached = nullptr;
+  if (recent_forwards_.check(from, message.forward_id, &cached) !=
+      RecentRequests::Seen::new_request) {
+    stats_.duplicate_requests += 1;
+    if (cached != nullptr) {
+      send_peer(from, PeerMessageKind::forward_reply, *cached, out);
+    }
+    return;
+  }
+  recent_forwards_.start(from, message.forward_id);
   // A forwarded command executes here unconditionally (never re-forwarded),
   // so a disagreement about placement cannot loop.
   Reply reply = validate(message.command)
                     ? Reply::failure(ReplyStatus::bad_request, *validate(message.command))
                     : execute_local(now_us, message.command, out);
-  send_peer(from, PeerMessageKind::forward_reply,
-            encode_frame(ForwardReply{message.forward_id, std::move(reply)}), out);
+  Bytes frame = encode_frame(ForwardReply{message.forward_id, std::move(reply)});
+  recent_forwards_.answer(from, message.forward_id, frame);
+  send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
 
 void Replica::on_forward_reply(const ForwardReply& message, Output& out) {
@@ -474,7 +509,12 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
     if (!replicates(config_.id, entry.key)) {
       continue;  // placement disagrees: anti-entropy settles it
     }
-    if (!keyspace_.apply(entry.key, entry.delta)) {
+    const std::vector<std::string> removed = removal_targets(entry);
+    const bool changed = keyspace_.apply(entry.key, entry.delta);
+    if (config_.planted_bug != PlantedBug::none) {
+      planted_delta_bug(now_us, entry, changed, removed, out);
+    }
+    if (!changed) {
       stats_.deltas_redundant += 1;
       continue;
     }
@@ -487,6 +527,50 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
+}
+
+std::vector<std::string> Replica::removal_targets(const DeltaBatch::Entry& entry) const {
+  std::vector<std::string> covered;
+  if (config_.planted_bug != PlantedBug::or_set_remove_unobserved) {
+    return covered;
+  }
+  const auto* removal = entry.delta.value<ORSet>();
+  const KeyState* local = keyspace_.find(entry.key);
+  if (removal == nullptr || local == nullptr || local->value<ORSet>() == nullptr) {
+    return covered;
+  }
+  for (const ORSetEntry& local_entry : local->value<ORSet>()->entries()) {
+    // An add delta's context covers the element's superseded dots, but its
+    // element is in the delta: that is no removal.
+    if (removal->context().contains(local_entry.dot) && !removal->contains(local_entry.element) &&
+        std::find(covered.begin(), covered.end(), local_entry.element) == covered.end()) {
+      covered.push_back(local_entry.element);
+    }
+  }
+  return covered;
+}
+
+void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& entry, bool changed,
+                                const std::vector<std::string>& removed, Output& out) {
+  Command command;
+  command.keys = {entry.key};
+  if (config_.planted_bug == PlantedBug::counter_double_apply && !changed) {
+    // A duplicate delivery, taken for a new increment of the same amount.
+    const auto* counter = entry.delta.value<CausalCounter>();
+    if (counter == nullptr || counter->value() == 0) {
+      return;
+    }
+    command.kind = CommandKind::incrby;
+    command.amount = counter->value();
+  } else if (config_.planted_bug == PlantedBug::or_set_remove_unobserved && !removed.empty()) {
+    // The removed elements are removed outright here, including adds the
+    // remover never observed.
+    command.kind = CommandKind::srem;
+    command.args = removed;
+  } else {
+    return;
+  }
+  execute_local(now_us, command, out);
 }
 
 void Replica::refresh_trees() {

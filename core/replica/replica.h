@@ -30,6 +30,7 @@
 
 #include "core/clock/lamport_clock.h"
 #include "core/codec/bytes.h"
+#include "core/replica/recent_requests.h"
 #include "core/replication/anti_entropy.h"
 #include "core/replication/delta_log.h"
 #include "core/replication/hash_ring.h"
@@ -55,9 +56,11 @@ class RandomSource {
 // defect of its own). Never enable one outside such a test.
 enum class PlantedBug : std::uint8_t {
   none = 0,
-  ae_skip_last_subtree = 1,   // anti-entropy never repairs the last key range
-  gossip_forget_unacked = 2,  // gossip treats a sent batch as acknowledged
-  ack_before_write = 3,       // durable writes are deferred past the reply
+  ae_skip_last_subtree = 1,      // anti-entropy never repairs the last key range
+  gossip_forget_unacked = 2,     // gossip treats a sent batch as acknowledged
+  ack_before_write = 3,          // durable writes are deferred past the reply
+  counter_double_apply = 4,      // a duplicated counter delta is applied again, additively
+  or_set_remove_unobserved = 5,  // a received remove drops every dot of the element
 };
 
 struct ReplicaConfig {
@@ -110,6 +113,7 @@ struct ReplicaStats {
   std::uint64_t commands_forwarded = 0;
   std::uint64_t forward_timeouts = 0;
   std::uint64_t corrupt_messages = 0;   // frames or payloads that failed to decode
+  std::uint64_t duplicate_requests = 0;  // client or forwarded requests seen twice
   std::uint64_t deltas_applied = 0;     // received deltas that changed state
   std::uint64_t deltas_redundant = 0;   // received deltas that changed nothing
   std::uint64_t keys_repaired = 0;      // anti-entropy states that changed state
@@ -193,6 +197,10 @@ class Replica {
   static Reply aggregate(const Pending& pending);
 
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch, Output& out);
+  // PlantedBug::counter_double_apply and or_set_remove_unobserved.
+  std::vector<std::string> removal_targets(const DeltaBatch::Entry& entry) const;
+  void planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& entry, bool changed,
+                         const std::vector<std::string>& removed, Output& out);
   void on_ae_compare(ReplicaId from, const AeCompare& message, Output& out);
   void on_ae_entries(ReplicaId from, const AeEntries& message, Output& out);
   void on_ae_states(ReplicaId from, const AeStates& message, Output& out);
@@ -222,6 +230,8 @@ class Replica {
   std::uint64_t next_pending_id_ = 1;
   std::uint64_t next_forward_id_ = 1;
   std::vector<StorageWrite> deferred_writes_;  // PlantedBug::ack_before_write only
+  RecentRequests recent_clients_;              // client requests, by (client, request id)
+  RecentRequests recent_forwards_;             // forwarded requests, by (coordinator, forward id)
   ReplicaStats stats_;
 };
 
