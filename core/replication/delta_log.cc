@@ -22,8 +22,11 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
     }
   }
   const std::uint64_t seq = next_seq_++;
-  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta)});
   stats_.appended += 1;
+  if (peers_.empty()) {
+    return seq;  // a replica alone: nobody to gossip to
+  }
+  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta)});
   return seq;
 }
 

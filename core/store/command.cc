@@ -313,6 +313,7 @@ void encode_metadata(Encoder& encoder, const ReplyMetadata& metadata) {
   encoder.varint(metadata.executed_by);
   encode_keyed(encoder, metadata.timestamps);
   encode_keyed(encoder, metadata.dots);
+  encode_keyed(encoder, metadata.removed_dots);
   encode_keyed(encoder, metadata.read_timestamps);
   encoder.varint(metadata.lamport);
 }
@@ -327,6 +328,7 @@ ReplyMetadata decode_metadata(Decoder& decoder) {
   metadata.executed_by = decoder.varint32();
   metadata.timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.dots = decode_keyed<Dot>(decoder);
+  metadata.removed_dots = decode_keyed<Dot>(decoder);
   metadata.read_timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.lamport = decoder.varint();
   return metadata;

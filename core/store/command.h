@@ -129,8 +129,13 @@ struct ReplyMetadata {
   // LWW writes (SET, MSET, HSET, HDEL, DEL of registers/maps): one timestamp
   // per key written, in key order of the command.
   std::vector<std::pair<std::string, LwwTimestamp>> timestamps;
-  // OR-Set adds and counter updates: the dots they created, per key.
+  // OR-Set adds and counter updates: the dots they created, per key (an SADD:
+  // one per distinct member, in the order members first appear).
   std::vector<std::pair<std::string, Dot>> dots;
+  // OR-Set writes: the dots they removed, per key (SREM and DEL: the
+  // observed dots of what they removed; SADD: the element's dots the new one
+  // supersedes). With `dots`, a checker can follow every add to its end.
+  std::vector<std::pair<std::string, Dot>> removed_dots;
   // Reads: for each key read, the LWW timestamp of the value returned (an
   // LWW register or map field), so a checker can order reads and writes.
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps;

@@ -3,9 +3,11 @@
 #include <absl/strings/string_view.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <cassert>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -17,11 +19,17 @@ absl::string_view as_absl(std::string_view view) {
   return {view.data(), view.size()};
 }
 
-// Sorted, without repeats: a command naming a member twice acts once.
-std::vector<std::string> distinct(std::vector<std::string> values) {
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
-  return values;
+// Without repeats, in order of first appearance: a command naming a member
+// twice acts once, and the dots an SADD reports follow its members' order.
+std::vector<std::string> distinct(const std::vector<std::string>& values) {
+  std::vector<std::string> result;
+  std::set<std::string_view> seen;
+  for (const std::string& value : values) {
+    if (seen.insert(value).second) {
+      result.push_back(value);
+    }
+  }
+  return result;
 }
 
 bool grow_only(ValueType type) {
@@ -569,6 +577,9 @@ class CommandExecutor {
   // keeping one delta per key in the order keys were first written.
   template <class T>
   void record_delta(const std::string& key, T delta) {
+    if constexpr (std::is_same_v<T, ORSet>) {
+      note_removed_dots(key, delta);
+    }
     const KeySlot* slot = keys_.find(as_absl(key))->second.slot(kValueTypeOf<T>);
     assert(slot != nullptr);
     KeyState part = KeyState::of<T>(slot->claim, std::move(delta));
@@ -579,6 +590,29 @@ class CommandExecutor {
       }
     }
     result_.deltas.emplace_back(key, std::move(part));
+  }
+
+  // The dots an OR-Set delta removes: those its context covers that it does
+  // not itself hold (an add's context covers the dots it supersedes, a
+  // remove's the dots it observed). A delta's context holds only the dots it
+  // was built from, so this walk is bounded by the delta's size.
+  void note_removed_dots(const std::string& key, const ORSet& delta) {
+    auto held = [&](const Dot& dot) {
+      return std::any_of(delta.entries().begin(), delta.entries().end(),
+                         [&](const ORSetEntry& entry) { return entry.dot == dot; });
+    };
+    for (const auto& [replica, counter] : delta.context().version_vector()) {
+      for (std::uint64_t index = 1; index <= counter; ++index) {
+        if (!held(Dot{replica, index})) {
+          removed_dots_.emplace_back(key, Dot{replica, index});
+        }
+      }
+    }
+    for (const Dot& dot : delta.context().dot_cloud()) {
+      if (!held(dot)) {
+        removed_dots_.emplace_back(key, dot);
+      }
+    }
   }
 
   static Reply ok(ReplyValue value) {
@@ -608,6 +642,7 @@ class CommandExecutor {
     if (reply.status == ReplyStatus::ok) {
       reply.metadata.timestamps = std::move(timestamps_);
       reply.metadata.dots = std::move(dots_);
+      reply.metadata.removed_dots = std::move(removed_dots_);
       reply.metadata.read_timestamps = std::move(read_timestamps_);
     }
     result_.reply = std::move(reply);
@@ -620,6 +655,7 @@ class CommandExecutor {
   Execution result_;
   std::vector<std::pair<std::string, LwwTimestamp>> timestamps_;
   std::vector<std::pair<std::string, Dot>> dots_;
+  std::vector<std::pair<std::string, Dot>> removed_dots_;
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
 };
 
