@@ -220,6 +220,43 @@ TEST(Replica, RestartWithoutDurabilityNeverReusesADot) {
   EXPECT_NE(driver.replica(0)->writer_id(), 0u);
 }
 
+// Regression: a harness sweep with network duplication found counters above
+// the sum of every acknowledged increment; each copy of a duplicated request
+// was executed.
+TEST(Replica, DuplicatedClientRequestExecutesOnce) {
+  StoreDriver driver({.replicas = 1, .replication_factor = 1}, 13);
+  const Bytes frame =
+      core::encode_frame(core::ClientRequest{77, command(CommandKind::incrby, {"c"}, {}, 5)});
+  core::Replica& replica = driver.mutable_replica(0);
+  SplitMix random(1);
+  const core::Output first = replica.on_client_request(0, 9, frame, random);
+  const core::Output second = replica.on_client_request(10, 9, frame, random);
+  ASSERT_EQ(first.messages.size(), 1u);
+  ASSERT_EQ(second.messages.size(), 1u);
+  EXPECT_EQ(first.messages.front().frame, second.messages.front().frame)
+      << "a duplicate must get the first reply";
+  EXPECT_EQ(replica.stats().duplicate_requests, 1u);
+  const auto get = driver.execute(0, command(CommandKind::get, {"c"}));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->value.integer, 5);
+}
+
+TEST(Replica, DuplicatedForwardedRequestExecutesOnce) {
+  StoreDriver driver({.replicas = 2, .replication_factor = 1}, 14);
+  const std::string key = "forwarded";
+  const ReplicaId owner = driver.replica(0)->replicas_of(key).front();
+  const ReplicaId coordinator = owner == 0 ? 1 : 0;
+  const Bytes frame =
+      core::encode_frame(core::ForwardRequest{42, command(CommandKind::incrby, {key}, {}, 3)});
+  driver.inject(coordinator, owner, frame);
+  driver.inject(coordinator, owner, frame);
+  driver.run_for(50'000);
+  const auto get = driver.execute(owner, command(CommandKind::get, {key}));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->value.integer, 3);
+  EXPECT_EQ(driver.replica(owner)->stats().duplicate_requests, 1u);
+}
+
 TEST(Replica, CorruptFramesAreRejectedAndCounted) {
   StoreDriver driver({.replicas = 2, .replication_factor = 2}, 11);
   driver.inject(1, 0, Bytes{1, 2, 3});

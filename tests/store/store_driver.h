@@ -136,6 +136,8 @@ class StoreDriver {
   }
 
   const core::Replica* replica(ReplicaId id) const { return nodes_[id].replica.get(); }
+  // Direct access, for feeding a replica inputs by hand.
+  core::Replica& mutable_replica(ReplicaId id) { return *nodes_[id].replica; }
   const std::map<std::uint64_t, core::Reply>& replies() const { return replies_; }
   std::uint64_t now_us() const { return now_us_; }
   std::uint64_t messages_delivered() const { return messages_delivered_; }
