@@ -112,13 +112,13 @@ struct ReplicaStats {
   std::uint64_t commands_executed = 0;
   std::uint64_t commands_forwarded = 0;
   std::uint64_t forward_timeouts = 0;
-  std::uint64_t corrupt_messages = 0;   // frames or payloads that failed to decode
+  std::uint64_t corrupt_messages = 0;    // frames or payloads that failed to decode
   std::uint64_t duplicate_requests = 0;  // client or forwarded requests seen twice
-  std::uint64_t deltas_applied = 0;     // received deltas that changed state
-  std::uint64_t deltas_redundant = 0;   // received deltas that changed nothing
-  std::uint64_t keys_repaired = 0;      // anti-entropy states that changed state
-  std::uint64_t recovered_keys = 0;     // keys reloaded from durable storage
-  std::uint64_t recovered_corrupt = 0;  // durable records that failed to decode
+  std::uint64_t deltas_applied = 0;      // received deltas that changed state
+  std::uint64_t deltas_redundant = 0;    // received deltas that changed nothing
+  std::uint64_t keys_repaired = 0;       // anti-entropy states that changed state
+  std::uint64_t recovered_keys = 0;      // keys reloaded from durable storage
+  std::uint64_t recovered_corrupt = 0;   // durable records that failed to decode
 };
 
 class Replica {

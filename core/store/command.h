@@ -23,13 +23,13 @@ namespace crdtsim::core {
 
 // The CRDT a key holds. Numbers are part of the encoding: never reuse one.
 enum class ValueType : std::uint8_t {
-  none = 0,         // the key does not exist
-  lww_register = 1, // SET/GET
-  pn_counter = 2,   // INCR/DECR (a resettable PN-counter)
-  g_counter = 3,    // GINCRBY/GGET
-  or_set = 4,       // SADD/SREM/...
-  g_set = 5,        // GSADD/GSMEMBERS
-  lww_map = 6,      // HSET/HGET/...
+  none = 0,          // the key does not exist
+  lww_register = 1,  // SET/GET
+  pn_counter = 2,    // INCR/DECR (a resettable PN-counter)
+  g_counter = 3,     // GINCRBY/GGET
+  or_set = 4,        // SADD/SREM/...
+  g_set = 5,         // GSADD/GSMEMBERS
+  lww_map = 6,       // HSET/HGET/...
 };
 inline constexpr std::uint8_t kValueTypeMax = 6;
 std::string_view value_type_name(ValueType type);
@@ -100,9 +100,9 @@ struct ReplyValue {
   enum class Kind : std::uint8_t {
     nil = 0,
     integer = 1,
-    text = 2,         // a bulk string (GET) or a status (TYPE)
-    list = 3,         // SMEMBERS, GSMEMBERS (sorted), HGETALL (field, value, ...)
-    maybe_list = 4,   // MGET: one optional string per key
+    text = 2,        // a bulk string (GET) or a status (TYPE)
+    list = 3,        // SMEMBERS, GSMEMBERS (sorted), HGETALL (field, value, ...)
+    maybe_list = 4,  // MGET: one optional string per key
   };
   Kind kind = Kind::nil;
   std::int64_t integer = 0;

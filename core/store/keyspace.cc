@@ -3,12 +3,12 @@
 #include <absl/strings/string_view.h>
 
 #include <algorithm>
-#include <type_traits>
 #include <cassert>
 #include <limits>
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace crdtsim::core {

@@ -12,7 +12,9 @@
 namespace crdtsim::core {
 namespace {
 
-std::string key_name(int index) { return "key-" + std::to_string(index); }
+std::string key_name(int index) {
+  return "key-" + std::to_string(index);
+}
 
 TEST(Hash, PinnedKnownAnswers) {
   // XXH3-64 outputs are frozen by the xxHash specification; these pins catch

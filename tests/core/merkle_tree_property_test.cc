@@ -1,5 +1,3 @@
-#include "core/replication/merkle_tree.h"
-
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -8,6 +6,7 @@
 
 #include "core/codec/hash.h"
 #include "core/replication/hash_ring.h"
+#include "core/replication/merkle_tree.h"
 
 namespace crdtsim::core {
 namespace {
