@@ -1,0 +1,402 @@
+// no_lost_writes: the converged value of each key against the history.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/checkers/describe.h"
+#include "harness/checkers/state_checkers.h"
+
+namespace crdtsim::harness {
+
+namespace {
+
+using core::CommandKind;
+
+constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
+
+// One operation's effect on one key (MSET and multi-key DEL split per key).
+struct KeyOp {
+  const Operation* op = nullptr;
+  std::size_t key_index = 0;
+};
+
+std::map<std::string, std::vector<KeyOp>> ops_by_key(const History& history) {
+  std::map<std::string, std::vector<KeyOp>> result;
+  for (const Operation& op : history.operations) {
+    if (op.outcome == OpOutcome::fail) {
+      continue;  // certainly had no effect
+    }
+    for (std::size_t index = 0; index < op.command.keys.size(); ++index) {
+      result[op.command.keys[index]].push_back(KeyOp{&op, index});
+    }
+  }
+  return result;
+}
+
+std::string op_label(const Operation& op) {
+  std::string label = "op #";
+  label += std::to_string(op.id);
+  label += " ";
+  label += std::string(core::command_name(op.command.kind));
+  label += " (client ";
+  label += std::to_string(op.client);
+  label += ", replica ";
+  label += std::to_string(op.replica);
+  label += ", ";
+  label += outcome_name(op.outcome);
+  label += ", invoked ";
+  label += std::to_string(op.invoke_us / 1000);
+  label += " ms)";
+  return label;
+}
+
+std::optional<core::LwwTimestamp> written_timestamp(const Operation& op, const std::string& key) {
+  if (!op.reply) {
+    return std::nullopt;
+  }
+  std::optional<core::LwwTimestamp> result;
+  for (const auto& [written_key, timestamp] : op.reply->metadata.timestamps) {
+    if (written_key == key && (!result || *result < timestamp)) {
+      result = timestamp;
+    }
+  }
+  return result;
+}
+
+struct Finding {
+  bool violated = false;
+  bool skipped = false;
+  std::string explanation;
+};
+
+Finding violation(std::string explanation) {
+  return Finding{true, false, std::move(explanation)};
+}
+
+Finding check_counter(const std::string& key, std::int64_t value, const std::vector<KeyOp>& ops,
+                      bool grow_only) {
+  std::int64_t sum_ok = 0;
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  for (const KeyOp& key_op : ops) {
+    const Operation& op = *key_op.op;
+    std::int64_t delta = 0;
+    switch (op.command.kind) {
+      case CommandKind::incr:
+        delta = 1;
+        break;
+      case CommandKind::decr:
+        delta = -1;
+        break;
+      case CommandKind::incrby:
+        delta = op.command.amount;
+        break;
+      case CommandKind::decrby:
+        delta = -op.command.amount;
+        break;
+      case CommandKind::gincrby:
+        delta = op.command.amount;
+        break;
+      case CommandKind::del:
+        if (!grow_only) {
+          return Finding{false, true, "counter '" + key + "' was reset by DEL"};
+        }
+        continue;
+      default:
+        continue;
+    }
+    if (op.outcome == OpOutcome::ok) {
+      sum_ok += delta;
+    } else if (delta < 0) {
+      low += delta;
+    } else {
+      high += delta;
+    }
+  }
+  if (value < sum_ok + low || value > sum_ok + high) {
+    return violation((grow_only ? "g-counter '" : "counter '") + key + "' converged to " +
+                     std::to_string(value) + ", but acknowledged updates sum to " +
+                     std::to_string(sum_ok) + " and indeterminate ones allow only [" +
+                     std::to_string(sum_ok + low) + ", " + std::to_string(sum_ok + high) + "]");
+  }
+  return {};
+}
+
+bool adds_element(const Operation& op, CommandKind add_kind, const std::string& element) {
+  return op.command.kind == add_kind && std::find(op.command.args.begin(), op.command.args.end(),
+                                                  element) != op.command.args.end();
+}
+
+// Follows every add to its end, dot by dot. Replies name the dots each SADD
+// created and the dots each SADD, SREM or DEL removed (observed-remove), so
+// every dot an acknowledged SADD created must still be in the converged set
+// unless an acknowledged operation reports removing it or an indeterminate
+// one may have; and every dot in the set must come from some SADD.
+Finding check_or_set(const std::string& key, const core::ORSet& set,
+                     const std::vector<KeyOp>& ops) {
+  std::map<core::Dot, const Operation*> created;
+  std::map<core::Dot, std::string> created_element;
+  std::set<core::Dot> removed;
+  std::set<std::string> maybe_added;    // by an indeterminate SADD
+  std::set<std::string> maybe_removed;  // by an indeterminate SADD or SREM
+  bool maybe_cleared = false;           // by an indeterminate DEL
+  for (const KeyOp& key_op : ops) {
+    const Operation& op = *key_op.op;
+    const CommandKind kind = op.command.kind;
+    if (op.outcome != OpOutcome::ok || !op.reply) {
+      if (kind == CommandKind::sadd) {
+        maybe_added.insert(op.command.args.begin(), op.command.args.end());
+        maybe_removed.insert(op.command.args.begin(), op.command.args.end());
+      } else if (kind == CommandKind::srem) {
+        maybe_removed.insert(op.command.args.begin(), op.command.args.end());
+      } else if (kind == CommandKind::del) {
+        maybe_cleared = true;
+      }
+      continue;
+    }
+    // One dot per distinct member, in order of first appearance.
+    std::vector<std::string> members;
+    for (const std::string& arg : op.command.args) {
+      if (std::find(members.begin(), members.end(), arg) == members.end()) {
+        members.push_back(arg);
+      }
+    }
+    std::size_t member = 0;
+    for (const auto& [dot_key, dot] : op.reply->metadata.dots) {
+      if (dot_key == key && kind == CommandKind::sadd && member < members.size()) {
+        created[dot] = &op;
+        created_element[dot] = members[member++];
+      }
+    }
+    for (const auto& [dot_key, dot] : op.reply->metadata.removed_dots) {
+      if (dot_key == key) {
+        removed.insert(dot);
+      }
+    }
+  }
+  std::set<core::Dot> present;
+  for (const core::ORSetEntry& entry : set.entries()) {
+    present.insert(entry.dot);
+    const auto origin = created_element.find(entry.dot);
+    const bool from_ok_add = origin != created_element.end() && origin->second == entry.element;
+    if (!from_ok_add && !maybe_added.contains(entry.element)) {
+      return violation("set '" + key + "' holds '" + entry.element + "' with dot (r" +
+                       std::to_string(entry.dot.replica) + "," + std::to_string(entry.dot.counter) +
+                       "), which no SADD created");
+    }
+  }
+  for (const auto& [dot, op] : created) {
+    const std::string& element = created_element.at(dot);
+    if (present.contains(dot) || removed.contains(dot) || maybe_cleared ||
+        maybe_removed.contains(element)) {
+      continue;
+    }
+    return violation("set '" + key + "' lost '" + element + "': " + op_label(*op) +
+                     " added it with dot (r" + std::to_string(dot.replica) + "," +
+                     std::to_string(dot.counter) + ") and no operation reports removing that dot");
+  }
+  return {};
+}
+
+Finding check_g_set(const std::string& key, const core::GSet& set, const std::vector<KeyOp>& ops) {
+  for (const std::string& element : set.elements()) {
+    const bool added = std::any_of(ops.begin(), ops.end(), [&](const KeyOp& key_op) {
+      return adds_element(*key_op.op, CommandKind::gsadd, element);
+    });
+    if (!added) {
+      return violation("g-set '" + key + "' holds '" + element + "', which no GSADD added");
+    }
+  }
+  for (const KeyOp& add : ops) {
+    if (add.op->outcome != OpOutcome::ok || add.op->command.kind != CommandKind::gsadd) {
+      continue;
+    }
+    for (const std::string& element : add.op->command.args) {
+      if (!set.contains(element)) {
+        return violation("g-set '" + key + "' lost '" + element + "' added by " +
+                         op_label(*add.op));
+      }
+    }
+  }
+  return {};
+}
+
+// The value an op wrote to `key` as an LWW register, if it wrote one.
+std::optional<std::optional<std::string>> register_write(const KeyOp& key_op) {
+  const Operation& op = *key_op.op;
+  switch (op.command.kind) {
+    case CommandKind::set:
+      return std::optional<std::string>(op.command.args.at(0));
+    case CommandKind::mset:
+      return std::optional<std::string>(op.command.args.at(key_op.key_index));
+    case CommandKind::del:
+      return std::optional<std::string>(std::nullopt);
+    default:
+      return std::nullopt;
+  }
+}
+
+Finding check_register(const std::string& key, const core::LwwRegister& reg,
+                       const std::vector<KeyOp>& ops) {
+  const Operation* greatest_ok = nullptr;
+  core::LwwTimestamp greatest_ok_timestamp;
+  bool produced = false;
+  const std::optional<core::LwwWrite>& final_write = reg.last_write();
+  for (const KeyOp& key_op : ops) {
+    const auto written = register_write(key_op);
+    if (!written) {
+      continue;
+    }
+    const auto timestamp = written_timestamp(*key_op.op, key);
+    if (key_op.op->outcome == OpOutcome::ok && timestamp &&
+        (greatest_ok == nullptr || greatest_ok_timestamp < *timestamp)) {
+      greatest_ok = key_op.op;
+      greatest_ok_timestamp = *timestamp;
+    }
+    if (final_write && written->has_value() != !final_write->tombstone) {
+      continue;
+    }
+    if (final_write && written->has_value() && **written != final_write->value) {
+      continue;
+    }
+    // This op could have produced the final write, if its timestamp agrees.
+    if (key_op.op->outcome != OpOutcome::ok || !timestamp ||
+        (final_write && *timestamp == final_write->timestamp)) {
+      produced = true;
+    }
+  }
+  if (greatest_ok != nullptr && (!final_write || final_write->timestamp < greatest_ok_timestamp)) {
+    return violation("register '" + key + "' lost a write: " + op_label(*greatest_ok) +
+                     " was acknowledged at " + describe(greatest_ok_timestamp) +
+                     " but the key converged to " +
+                     (final_write ? describe(final_write->timestamp) : std::string("nothing")));
+  }
+  if (final_write && !produced) {
+    return violation(
+        "register '" + key + "' holds " +
+        (final_write->tombstone ? std::string("a deletion") : "'" + final_write->value + "'") +
+        " at " + describe(final_write->timestamp) + ", which no operation in the history wrote");
+  }
+  return {};
+}
+
+Finding check_map(const std::string& key, const core::LwwMap& map, const std::vector<KeyOp>& ops) {
+  for (const auto& [field, write] : map.entries()) {
+    const Operation* greatest_ok = nullptr;
+    core::LwwTimestamp greatest_ok_timestamp;
+    bool produced = false;
+    for (const KeyOp& key_op : ops) {
+      const Operation& op = *key_op.op;
+      const auto& args = op.command.args;
+      if (op.command.kind == CommandKind::hset) {
+        for (std::size_t index = 0; index + 1 < args.size(); index += 2) {
+          if (args[index] != field) {
+            continue;
+          }
+          const auto timestamp = written_timestamp(op, key);
+          if (op.outcome == OpOutcome::ok && timestamp &&
+              (greatest_ok == nullptr || greatest_ok_timestamp < *timestamp)) {
+            greatest_ok = &op;
+            greatest_ok_timestamp = *timestamp;
+          }
+          produced = produced || (!write.tombstone && args[index + 1] == write.value);
+        }
+      } else if (op.command.kind == CommandKind::del ||
+                 (op.command.kind == CommandKind::hdel &&
+                  std::find(args.begin(), args.end(), field) != args.end())) {
+        produced = produced || write.tombstone;
+      }
+    }
+    if (greatest_ok != nullptr && write.timestamp < greatest_ok_timestamp) {
+      return violation("map '" + key + "' field '" + field +
+                       "' lost a write: " + op_label(*greatest_ok) + " was acknowledged at " +
+                       describe(greatest_ok_timestamp) + " but the field converged to " +
+                       describe(write.timestamp));
+    }
+    if (!produced) {
+      return violation("map '" + key + "' field '" + field + "' holds " +
+                       (write.tombstone ? std::string("a deletion") : "'" + write.value + "'") +
+                       ", which no operation in the history wrote");
+    }
+  }
+  return {};
+}
+
+Finding check_key(const std::string& key, const core::KeyState& state,
+                  const std::vector<KeyOp>& ops) {
+  const core::KeySlot* slot = state.slot(state.visible_type());
+  if (slot == nullptr) {
+    return {};
+  }
+  if (const auto* counter = std::get_if<core::CausalCounter>(&slot->value)) {
+    return check_counter(key, counter->value(), ops, false);
+  }
+  if (const auto* counter = std::get_if<core::GCounter>(&slot->value)) {
+    const auto value = static_cast<std::int64_t>(
+        std::min<std::uint64_t>(counter->value(), std::numeric_limits<std::int64_t>::max()));
+    return check_counter(key, value, ops, true);
+  }
+  if (const auto* set = std::get_if<core::ORSet>(&slot->value)) {
+    return check_or_set(key, *set, ops);
+  }
+  if (const auto* set = std::get_if<core::GSet>(&slot->value)) {
+    return check_g_set(key, *set, ops);
+  }
+  if (const auto* reg = std::get_if<core::LwwRegister>(&slot->value)) {
+    return check_register(key, *reg, ops);
+  }
+  if (const auto* map = std::get_if<core::LwwMap>(&slot->value)) {
+    return check_map(key, *map, ops);
+  }
+  return {};
+}
+
+}  // namespace
+
+Verdict check_no_lost_writes(const RunOutput& output) {
+  const auto by_key = ops_by_key(output.history);
+  std::size_t checked = 0;
+  std::size_t skipped = 0;
+  std::string skipped_reason;
+  for (const auto& [key, ops] : by_key) {
+    const auto placement = output.placement.find(key);
+    const core::KeyState* state = nullptr;
+    if (placement != output.placement.end()) {
+      state = output.replicas[placement->second.front()].keyspace.find(key);
+    }
+    // Removals (DEL, SREM, HDEL) of a key that does not exist create nothing.
+    const bool any_ok_write = std::any_of(ops.begin(), ops.end(), [](const KeyOp& key_op) {
+      const CommandKind kind = key_op.op->command.kind;
+      return key_op.op->outcome == OpOutcome::ok && core::is_write(kind) &&
+             kind != CommandKind::del && kind != CommandKind::srem && kind != CommandKind::hdel;
+    });
+    if (state == nullptr) {
+      if (any_ok_write) {
+        return Verdict::invalid("no_lost_writes", "key '" + key +
+                                                      "' was written by acknowledged operations "
+                                                      "but no replica holds it");
+      }
+      continue;
+    }
+    const Finding finding = check_key(key, *state, ops);
+    if (finding.violated) {
+      return Verdict::invalid("no_lost_writes", finding.explanation);
+    }
+    if (finding.skipped) {
+      ++skipped;
+      skipped_reason = finding.explanation;
+      continue;
+    }
+    ++checked;
+  }
+  std::string explanation = std::to_string(checked) + " keys agree with the history";
+  if (skipped > 0) {
+    explanation += "; " + std::to_string(skipped) + " not checkable (e.g. " + skipped_reason + ")";
+  }
+  return Verdict::valid("no_lost_writes", std::move(explanation));
+}
+
+}  // namespace crdtsim::harness

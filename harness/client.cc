@@ -1,0 +1,204 @@
+#include "harness/client.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "core/replication/peer_messages.h"
+#include "core/wire/frame.h"
+#include "harness/coverage_points.h"
+#include "sim/check.h"
+
+namespace crdtsim::harness {
+
+std::uint64_t HistoryRecorder::invoke(std::uint32_t client, core::ReplicaId replica,
+                                      std::uint64_t now_us, core::Command command) {
+  const std::uint64_t id = history_.operations.size();
+  Operation& operation = history_.operations.emplace_back();
+  operation.id = id;
+  operation.client = client;
+  operation.session = client;  // one session per client
+  operation.replica = replica;
+  operation.invoke_us = now_us;
+  operation.complete_us = now_us;
+  operation.command = std::move(command);
+  operation.outcome = OpOutcome::indeterminate;
+  completed_.push_back(0);
+  ++outstanding_;
+  return id;
+}
+
+void HistoryRecorder::complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome,
+                               std::optional<core::Reply> reply) {
+  CRDTSIM_CHECK(id < history_.operations.size());
+  CRDTSIM_CHECK(completed_[id] == 0);
+  CRDTSIM_CHECK(outstanding_ > 0);
+  Operation& operation = history_.operations[id];
+  CRDTSIM_CHECK(now_us >= operation.invoke_us);
+  operation.complete_us = now_us;
+  operation.outcome = outcome;
+  operation.reply = std::move(reply);
+  completed_[id] = 1;
+  --outstanding_;
+}
+
+void HistoryRecorder::finish(std::uint32_t client) {
+  CRDTSIM_CHECK(client < finished_.size());
+  if (finished_[client] == 0) {
+    finished_[client] = 1;
+    ++finished_count_;
+  }
+}
+
+History HistoryRecorder::take(std::uint64_t now_us) {
+  for (std::uint64_t id = 0; id < completed_.size(); ++id) {
+    if (completed_[id] == 0) {
+      const bool write = core::is_write(history_.operations[id].command.kind);
+      complete(id, std::max(now_us, history_.operations[id].invoke_us),
+               write ? OpOutcome::indeterminate : OpOutcome::fail, std::nullopt);
+    }
+  }
+  return std::move(history_);
+}
+
+OpOutcome outcome_of(core::ReplyStatus status, bool write) {
+  switch (status) {
+    case core::ReplyStatus::ok:
+      return OpOutcome::ok;
+    case core::ReplyStatus::unavailable:
+      return write ? OpOutcome::indeterminate : OpOutcome::fail;
+    case core::ReplyStatus::wrong_type:
+    case core::ReplyStatus::not_supported:
+    case core::ReplyStatus::bad_request:
+    case core::ReplyStatus::overflow:
+      return OpOutcome::fail;
+  }
+  return write ? OpOutcome::indeterminate : OpOutcome::fail;  // an unknown status
+}
+
+ClientProcess::ClientProcess(const ClientSetup& setup)
+    : setup_(setup), spec_(&setup.workload->spec()) {
+  CRDTSIM_CHECK(setup_.workload != nullptr);
+  CRDTSIM_CHECK(setup_.recorder != nullptr);
+  CRDTSIM_CHECK(setup_.replicas >= 1);
+  CRDTSIM_CHECK(!setup_.scripted || setup_.script != nullptr);
+}
+
+std::uint64_t ClientProcess::local_now(const sim::Context& ctx) {
+  return static_cast<std::uint64_t>(std::max<sim::TimeUs>(ctx.now_us(), 0));
+}
+
+bool ClientProcess::exhausted() const {
+  if (setup_.scripted) {
+    return issued_ >= setup_.script->size();
+  }
+  return !setup_.workload->has_operations() || issued_ >= spec_->ops_per_client;
+}
+
+void ClientProcess::start(sim::Context& ctx) {
+  // Clients are never crashed, so this runs once.
+  schedule_next(ctx);
+}
+
+void ClientProcess::schedule_next(sim::Context& ctx) {
+  CRDTSIM_CHECK(!waiting_);
+  if (exhausted()) {
+    finish();
+    return;
+  }
+  std::uint64_t delay_us = 0;
+  if (setup_.scripted) {
+    const std::uint64_t at_us = (*setup_.script)[issued_].at_us;
+    const std::uint64_t now_us = local_now(ctx);
+    delay_us = at_us > now_us ? at_us - now_us : 0;
+  } else if (spec_->think_us_max > spec_->think_us_min) {
+    delay_us = static_cast<std::uint64_t>(
+        ctx.random().range(static_cast<std::int64_t>(spec_->think_us_min),
+                           static_cast<std::int64_t>(spec_->think_us_max)));
+  } else {
+    delay_us = spec_->think_us_min;
+  }
+  if (local_now(ctx) + delay_us >= setup_.deadline_us) {
+    finish();  // the workload stops issuing at the deadline
+    return;
+  }
+  ctx.arm_timer(static_cast<sim::TimeUs>(delay_us), kTagNext);
+}
+
+void ClientProcess::issue(sim::Context& ctx) {
+  CRDTSIM_CHECK(!waiting_);
+  CRDTSIM_CHECK(!exhausted());
+  core::Command command;
+  core::ReplicaId replica = 0;
+  if (setup_.scripted) {
+    const ScriptedOperation& scripted = (*setup_.script)[issued_];
+    command = scripted.command;
+    replica = scripted.replica;
+  } else {
+    command = setup_.workload->draw_command(ctx.random(), setup_.index, issued_);
+    replica = spec_->replica_choice == ReplicaChoice::sticky
+                  ? setup_.index % setup_.replicas
+                  : static_cast<core::ReplicaId>(ctx.random().uniform(setup_.replicas));
+  }
+  CRDTSIM_CHECK(replica < setup_.replicas);
+  ++issued_;
+  request_id_ = issued_;
+  write_ = core::is_write(command.kind);
+  core::ClientRequest request{request_id_, std::move(command)};
+  const core::Bytes frame = core::encode_frame(request);
+  operation_id_ =
+      setup_.recorder->invoke(setup_.index, replica, local_now(ctx), std::move(request.command));
+  waiting_ = true;
+  ctx.send(replica, static_cast<sim::MessageKind>(core::PeerMessageKind::client_request), frame);
+  timeout_timer_ = ctx.arm_timer(static_cast<sim::TimeUs>(spec_->request_timeout_us), kTagTimeout);
+}
+
+void ClientProcess::on_message(sim::Context& ctx, const sim::Message& message) {
+  core::FrameView frame;
+  std::string error;
+  core::ClientReply reply;
+  if (!core::parse_frame(message.bytes, frame, error) ||
+      frame.kind != static_cast<std::uint8_t>(core::PeerMessageKind::client_reply) ||
+      !core::decode_payload(frame.payload, reply, error)) {
+    return;  // not a reply we can trust: the request times out
+  }
+  if (!waiting_ || reply.request_id != request_id_) {
+    return;  // a late or duplicated reply
+  }
+  ctx.cancel_timer(timeout_timer_);
+  const OpOutcome outcome = outcome_of(reply.reply.status, write_);
+  complete(ctx, outcome, std::move(reply.reply));
+}
+
+void ClientProcess::on_timer(sim::Context& ctx, sim::TimerId id, std::uint32_t tag) {
+  if (tag == kTagNext) {
+    issue(ctx);
+    return;
+  }
+  CRDTSIM_CHECK(tag == kTagTimeout);
+  if (!waiting_ || id != timeout_timer_) {
+    return;  // a timer of a request that was answered meanwhile
+  }
+  complete(ctx, write_ ? OpOutcome::indeterminate : OpOutcome::fail, std::nullopt);
+}
+
+void ClientProcess::complete(sim::Context& ctx, OpOutcome outcome,
+                             std::optional<core::Reply> reply) {
+  CRDTSIM_CHECK(waiting_);
+  if (outcome == OpOutcome::indeterminate) {
+    ctx.cover(coverage::kIndeterminateOp);
+  }
+  setup_.recorder->complete(operation_id_, local_now(ctx), outcome, std::move(reply));
+  waiting_ = false;
+  timeout_timer_ = sim::kNoTimer;
+  schedule_next(ctx);
+}
+
+void ClientProcess::finish() {
+  if (!finished_) {
+    finished_ = true;
+    setup_.recorder->finish(setup_.index);
+  }
+}
+
+}  // namespace crdtsim::harness

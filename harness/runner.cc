@@ -1,0 +1,322 @@
+// run(): one scenario, one seed -> one RunOutput. (check() lives in
+// checkers.cc.)
+//
+// Phases:
+//   1. workload: replicas, clients and the nemesis run until the workload
+//      deadline, or earlier once every client has finished its operations and
+//      the explicit timeline has played out (the random nemesis stops then);
+//   2. settle: the nemesis stops every fault (Nemesis::settle), then the run
+//      continues in steps of kSettleStepUs until every replica of every key
+//      holds the same state and no client request is outstanding, or until
+//      settle_us has passed;
+//   3. output: the history (open operations closed as timeouts), replica
+//      snapshots, placement, and harness-level coverage from the history.
+
+#include "harness/runner.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/codec/bytes.h"
+#include "harness/adapter.h"
+#include "harness/client.h"
+#include "harness/coverage_points.h"
+#include "harness/nemesis.h"
+#include "harness/workload.h"
+#include "sim/check.h"
+#include "sim/simulation.h"
+
+namespace crdtsim::harness {
+
+namespace {
+
+// How often the workload phase checks whether every client has finished.
+constexpr sim::TimeUs kWorkloadStepUs = 10'000;
+// How often the settle phase checks for convergence.
+constexpr sim::TimeUs kSettleStepUs = 50'000;
+
+sim::LinkConfig link_of(const NetworkSpec& network) {
+  sim::LinkConfig link;
+  link.latency_us_min = static_cast<sim::TimeUs>(network.latency_us_min);
+  link.latency_us_max = static_cast<sim::TimeUs>(network.latency_us_max);
+  link.tail_ppm = network.tail_ppm;
+  link.tail_us_min = static_cast<sim::TimeUs>(network.tail_us_min);
+  link.tail_us_max = static_cast<sim::TimeUs>(network.tail_us_max);
+  link.drop_ppm = network.drop_ppm;
+  link.duplicate_ppm = network.duplicate_ppm;
+  link.reorder_ppm = network.reorder_ppm;
+  return link;
+}
+
+core::ReplicaConfig replica_config(const ClusterSpec& cluster, core::ReplicaId id) {
+  core::ReplicaConfig config;
+  config.id = id;
+  config.members.reserve(cluster.replicas);
+  for (core::ReplicaId member = 0; member < cluster.replicas; ++member) {
+    config.members.push_back(member);
+  }
+  config.replication_factor = cluster.replication_factor;
+  config.virtual_nodes = cluster.virtual_nodes;
+  config.gossip_interval_us = cluster.gossip_interval_us;
+  config.anti_entropy_interval_us = cluster.anti_entropy_interval_us;
+  config.forward_timeout_us = cluster.forward_timeout_us;
+  config.durable = cluster.durable;
+  config.planted_bug = cluster.planted_bug;
+  return config;
+}
+
+// The number of client processes: the workload's, or enough for the script.
+std::uint32_t client_count(const WorkloadSpec& workload) {
+  std::uint32_t clients = workload.clients;
+  for (const ScriptedOperation& operation : workload.script) {
+    clients = std::max(clients, operation.client + 1);
+  }
+  return clients;
+}
+
+bool same_state(const core::KeyState& left, const core::KeyState& right) {
+  // Equal states encode equally; compare the canonical bytes only when the
+  // cheap comparison says they differ (a representation difference).
+  return left == right || core::encode(left) == core::encode(right);
+}
+
+// Whether every replica of every key some up replica holds holds the same
+// state (white-box; all replicas are up during the settle phase).
+bool replicas_agree(const sim::Simulation& simulation, std::uint32_t replicas) {
+  std::vector<const core::Replica*> nodes(replicas, nullptr);
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    nodes[id] = replica_at(simulation, id);
+  }
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    if (nodes[id] == nullptr) {
+      continue;
+    }
+    for (const auto& [key, state] : nodes[id]->keyspace()) {
+      for (const core::ReplicaId other : nodes[id]->replicas_of(key)) {
+        if (other == id || other >= replicas || nodes[other] == nullptr) {
+          continue;
+        }
+        const core::KeyState* theirs = nodes[other]->keyspace().find(key);
+        if (theirs == nullptr || !same_state(state, *theirs)) {
+          return false;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+// The SADD and SREM operations (that may have taken effect) per set key.
+struct SetOperations {
+  std::vector<const Operation*> adds;
+  std::vector<const Operation*> removes;
+};
+
+bool shares_member(const Operation& left, const Operation& right) {
+  for (const std::string& member : left.command.args) {
+    if (std::find(right.command.args.begin(), right.command.args.end(), member) !=
+        right.command.args.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// store.concurrent_add_remove, approximated from the history: an SREM and an
+// SADD of one element of one key, overlapping in time, sent to different
+// replicas. One hit per such SREM.
+void cover_concurrent_add_remove(sim::Simulation& simulation, const History& history) {
+  std::map<std::string, SetOperations, std::less<>> by_key;
+  for (const Operation& operation : history.operations) {
+    const core::CommandKind kind = operation.command.kind;
+    if (operation.outcome == OpOutcome::fail || operation.command.keys.empty() ||
+        (kind != core::CommandKind::sadd && kind != core::CommandKind::srem)) {
+      continue;
+    }
+    SetOperations& entry = by_key[operation.command.keys.front()];
+    (kind == core::CommandKind::sadd ? entry.adds : entry.removes).push_back(&operation);
+  }
+  for (const auto& [key, operations] : by_key) {
+    for (const Operation* remove : operations.removes) {
+      const bool met = std::any_of(
+          operations.adds.begin(), operations.adds.end(), [remove](const Operation* add) {
+            return add->replica != remove->replica && add->invoke_us <= remove->complete_us &&
+                   remove->invoke_us <= add->complete_us && shares_member(*add, *remove);
+          });
+      if (met) {
+        simulation.cover(coverage::kConcurrentAddRemove);
+      }
+    }
+  }
+}
+
+// Everything one run owns besides the simulation; processes point into it.
+struct RunState {
+  RunState(const Scenario& scenario, std::uint32_t clients)
+      : workload(scenario.workload), recorder(clients), scripts(clients) {}
+
+  Workload workload;
+  HistoryRecorder recorder;
+  std::vector<core::ReplicaConfig> replica_configs;
+  std::vector<std::vector<ScriptedOperation>> scripts;  // per client
+};
+
+sim::SimulationConfig simulation_config(const Scenario& scenario, std::uint64_t seed,
+                                        std::uint32_t processes) {
+  sim::SimulationConfig config;
+  config.seed = seed;
+  config.network.link = link_of(scenario.network);
+  config.network.in_flight = scenario.network.drop_in_flight_on_partition
+                                 ? sim::InFlightPolicy::drop
+                                 : sim::InFlightPolicy::deliver;
+  config.max_events = scenario.max_events;
+  config.max_processes = processes;
+  config.max_message_kinds = core::kPeerMessageKindMax + 1;
+  return config;
+}
+
+void add_processes(sim::Simulation& simulation, const Scenario& scenario, RunState& state,
+                   std::uint32_t clients) {
+  const std::uint32_t replicas = scenario.cluster.replicas;
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    state.replica_configs.push_back(replica_config(scenario.cluster, id));
+  }
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    const core::ReplicaConfig* config = &state.replica_configs[id];
+    simulation.add_process(
+        [config](sim::ProcessId) { return std::make_unique<ReplicaProcess>(*config); });
+  }
+  const bool scripted = !scenario.workload.script.empty();
+  for (const ScriptedOperation& operation : scenario.workload.script) {
+    CRDTSIM_CHECK(operation.replica < replicas);
+    state.scripts[operation.client].push_back(operation);
+  }
+  for (std::uint32_t index = 0; index < clients; ++index) {
+    ClientSetup setup;
+    setup.index = index;
+    setup.replicas = replicas;
+    setup.workload = &state.workload;
+    setup.recorder = &state.recorder;
+    setup.scripted = scripted;
+    setup.script = &state.scripts[index];
+    setup.deadline_us = scenario.workload_deadline_us;
+    simulation.add_process(
+        [setup](sim::ProcessId) { return std::make_unique<ClientProcess>(setup); });
+  }
+}
+
+// Phase 1. Returns false if the simulation failed (a bound was hit).
+bool run_workload(sim::Simulation& simulation, const Scenario& scenario, const RunState& state,
+                  const Nemesis& nemesis) {
+  const auto deadline_us = static_cast<sim::TimeUs>(scenario.workload_deadline_us);
+  const auto timeline_end_us = static_cast<sim::TimeUs>(nemesis.timeline_end_us());
+  while (simulation.now_us() < deadline_us) {
+    const sim::TimeUs next_us = std::min(deadline_us, simulation.now_us() + kWorkloadStepUs);
+    if (simulation.run_until(next_us) != sim::Outcome::ok) {
+      return false;
+    }
+    if (state.recorder.all_finished() && state.recorder.outstanding() == 0 &&
+        simulation.now_us() > timeline_end_us) {
+      break;
+    }
+  }
+  return true;
+}
+
+// Phase 2. Returns the first time of the final stretch of agreement, if the
+// replicas agreed (and no request was outstanding) before settle_us passed.
+std::optional<std::uint64_t> run_settle(sim::Simulation& simulation, const Scenario& scenario,
+                                        const RunState& state) {
+  const std::uint32_t replicas = scenario.cluster.replicas;
+  const sim::TimeUs end_us = simulation.now_us() + static_cast<sim::TimeUs>(scenario.settle_us);
+  std::optional<std::uint64_t> agreed_since;
+  while (true) {
+    if (replicas_agree(simulation, replicas)) {
+      if (!agreed_since) {
+        agreed_since = static_cast<std::uint64_t>(simulation.now_us());
+      }
+      if (state.recorder.outstanding() == 0) {
+        return agreed_since;
+      }
+    } else {
+      agreed_since.reset();
+    }
+    if (simulation.now_us() >= end_us) {
+      return std::nullopt;
+    }
+    const sim::TimeUs next_us = std::min(end_us, simulation.now_us() + kSettleStepUs);
+    if (simulation.run_until(next_us) != sim::Outcome::ok) {
+      return std::nullopt;
+    }
+  }
+}
+
+void snapshot(const sim::Simulation& simulation, std::uint32_t replicas, RunOutput& output) {
+  output.replicas.resize(replicas);
+  const core::Replica* any = nullptr;
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    ReplicaSnapshot& snapshot = output.replicas[id];
+    snapshot.id = id;
+    const core::Replica* replica = replica_at(simulation, id);
+    snapshot.up = replica != nullptr;
+    if (replica == nullptr) {
+      continue;
+    }
+    any = replica;
+    snapshot.keyspace = replica->keyspace();
+    snapshot.stats = replica->stats();
+  }
+  if (any == nullptr) {
+    return;
+  }
+  for (const ReplicaSnapshot& snapshot : output.replicas) {
+    for (const auto& [key, state] : snapshot.keyspace) {
+      if (!output.placement.contains(key)) {
+        output.placement.emplace(key, any->replicas_of(key));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& options) {
+  CRDTSIM_CHECK(scenario.cluster.replicas >= 1);
+  const std::uint32_t replicas = scenario.cluster.replicas;
+  const std::uint32_t clients = client_count(scenario.workload);
+  RunState state(scenario, clients);
+
+  sim::Simulation simulation(simulation_config(scenario, seed, replicas + clients));
+  if (options.trace != nullptr) {
+    simulation.set_trace_sink(options.trace);
+  }
+  for (const std::string_view name : coverage::kDeclared) {
+    simulation.declare_coverage(name);
+  }
+  add_processes(simulation, scenario, state, clients);
+  Nemesis nemesis(simulation, scenario, replicas, clients, link_of(scenario.network));
+  nemesis.schedule();
+
+  RunOutput output;
+  output.scenario = scenario.name;
+  output.seed = seed;
+  if (run_workload(simulation, scenario, state, nemesis)) {
+    output.settle_started_us = static_cast<std::uint64_t>(simulation.now_us());
+    nemesis.settle();
+    output.converged_us = run_settle(simulation, scenario, state);
+  } else {
+    output.settle_started_us = static_cast<std::uint64_t>(simulation.now_us());
+  }
+  output.history = state.recorder.take(static_cast<std::uint64_t>(simulation.now_us()));
+  cover_concurrent_add_remove(simulation, output.history);
+  snapshot(simulation, replicas, output);
+  output.sim = simulation.result();
+  return output;
+}
+
+}  // namespace crdtsim::harness

@@ -1,0 +1,58 @@
+#pragma once
+// The runner: one scenario, one seed -> one RunOutput. It builds a
+// simulation with one process per replica (core::Replica behind the adapter)
+// and one per client, applies the fault timeline and the randomized
+// nemesis, stops both at the workload deadline, then settles: heals the
+// network, restarts crashed replicas, resumes paused ones, stops loss, and
+// lets the replicas converge for at most `settle_us`, checking convergence
+// periodically. Checkers then turn the output into verdicts.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/store/keyspace.h"
+#include "harness/history.h"
+#include "harness/scenario.h"
+#include "harness/verdict.h"
+#include "sim/run_result.h"
+#include "sim/trace.h"
+
+namespace crdtsim::harness {
+
+// A replica's state at the end of the run (white-box, for checkers).
+struct ReplicaSnapshot {
+  core::ReplicaId id = 0;
+  bool up = true;  // false if it could not be restarted
+  core::Keyspace keyspace;
+  core::ReplicaStats stats;
+};
+
+struct RunOutput {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  sim::RunResult sim;  // outcome, trace hash, message stats, coverage hits
+  History history;
+  std::vector<ReplicaSnapshot> replicas;  // indexed by replica id
+  // For each key some replica holds: the replicas that must hold it.
+  std::map<std::string, std::vector<core::ReplicaId>> placement;
+  std::uint64_t settle_started_us = 0;
+  std::optional<std::uint64_t> converged_us;  // first time all replicas agreed
+  std::vector<Verdict> verdicts;              // filled by check()
+};
+
+struct RunOptions {
+  sim::TraceSink* trace = nullptr;  // optional structured trace
+};
+
+// Runs the scenario with `seed`. Deterministic: the same scenario and seed
+// give the same RunOutput (and trace hash) on every build and machine.
+RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& options = {});
+
+// Runs the checkers the scenario's properties ask for and stores the verdicts
+// in output.verdicts. The determinism property runs the seed a second time.
+void check(const Scenario& scenario, RunOutput& output);
+
+}  // namespace crdtsim::harness

@@ -1,0 +1,158 @@
+#pragma once
+// Scenario: everything a run needs besides the seed: cluster, workload,
+// network, faults, properties, settle time. Plain data with documented
+// defaults; the JSON scenario format (docs/scenarios.md) maps onto it
+// field for field.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/replica/replica.h"
+#include "core/store/command.h"
+
+namespace crdtsim::harness {
+
+enum class Consistency : std::uint8_t { eventual = 0, causal = 1 };
+
+struct ClusterSpec {
+  std::uint32_t replicas = 3;
+  std::uint32_t replication_factor = 3;
+  std::uint32_t virtual_nodes = 64;
+  Consistency consistency = Consistency::eventual;
+  bool durable = true;
+  std::uint64_t gossip_interval_us = 20'000;
+  std::uint64_t anti_entropy_interval_us = 200'000;
+  std::uint64_t forward_timeout_us = 100'000;
+  core::PlantedBug planted_bug = core::PlantedBug::none;
+};
+
+enum class KeyDistribution : std::uint8_t { uniform = 0, zipfian = 1, hotspot = 2 };
+enum class ReplicaChoice : std::uint8_t { sticky = 0, roaming = 1 };
+
+// Relative weights of the command families a client draws from (0 disables).
+struct OperationMix {
+  std::uint32_t registers = 3;        // SET, GET, DEL on register keys
+  std::uint32_t multi = 1;            // MSET, MGET over register keys
+  std::uint32_t counters = 3;         // INCRBY, DECRBY, GET on counter keys
+  std::uint32_t g_counters = 1;       // GINCRBY, GGET
+  std::uint32_t sets = 3;             // SADD, SREM, SMEMBERS, SISMEMBER, SCARD, DEL
+  std::uint32_t g_sets = 1;           // GSADD, GSMEMBERS
+  std::uint32_t maps = 2;             // HSET, HGET, HDEL, HGETALL, DEL
+  std::uint32_t reads_ppm = 300'000;  // share of reads within a family
+};
+
+// An operation spelled out (explicit workloads; what shrinking produces).
+struct ScriptedOperation {
+  std::uint32_t client = 0;
+  std::uint64_t at_us = 0;  // not before this time (and after the client's previous op)
+  core::ReplicaId replica = 0;
+  core::Command command;
+};
+
+struct WorkloadSpec {
+  std::uint32_t clients = 4;
+  std::uint32_t ops_per_client = 50;  // random workload: operations per client
+  std::uint32_t keys = 8;             // per family; key names are "<family>:<n>"
+  KeyDistribution distribution = KeyDistribution::uniform;
+  std::uint32_t zipf_exponent_milli = 990;  // s = 0.99
+  std::uint32_t hotspot_keys = 1;           // the hot keys are the first ones
+  std::uint32_t hotspot_ppm = 800'000;      // share of ops on them
+  OperationMix mix;
+  std::uint64_t think_us_min = 0;
+  std::uint64_t think_us_max = 20'000;
+  ReplicaChoice replica_choice = ReplicaChoice::roaming;
+  std::uint64_t request_timeout_us = 500'000;
+  bool sessions = false;  // session guarantees (checked at the causal level, later)
+  // When non-empty, the workload is exactly these operations (no randomness).
+  std::vector<ScriptedOperation> script;
+};
+
+struct NetworkSpec {
+  std::uint64_t latency_us_min = 100;
+  std::uint64_t latency_us_max = 2'000;
+  std::uint32_t tail_ppm = 0;
+  std::uint64_t tail_us_min = 10'000;
+  std::uint64_t tail_us_max = 100'000;
+  std::uint32_t drop_ppm = 0;
+  std::uint32_t duplicate_ppm = 0;
+  std::uint32_t reorder_ppm = 0;
+  bool drop_in_flight_on_partition = false;
+};
+
+enum class FaultKind : std::uint8_t {
+  partition = 0,  // groups: replicas split into groups
+  one_way = 1,    // replicas[0] can no longer send to replicas[1]
+  isolate = 2,    // replicas[0] cut from every other replica
+  bridge = 3,     // replicas {a, b, c}: a and c each reach b, not each other
+  flap = 4,       // groups, cut and healed `cycles` times
+  heal = 5,       // every link healed
+  crash = 6,
+  restart = 7,
+  pause = 8,
+  resume = 9,
+  clock_jump = 10,   // replicas[0]'s clock moves by delta_us (may be negative)
+  clock_drift = 11,  // replicas[0]'s clock drifts by drift_ppm
+  set_loss = 12,     // network drop_ppm / duplicate_ppm from now on
+};
+
+// One step of an explicit fault timeline. Partitions cut replica-to-replica
+// links only; clients keep reaching every replica unless `clients_too`.
+struct FaultEvent {
+  std::uint64_t at_us = 0;
+  FaultKind kind = FaultKind::heal;
+  std::vector<std::vector<core::ReplicaId>> groups;  // partition, flap
+  std::vector<core::ReplicaId> replicas;             // the other kinds
+  std::int64_t delta_us = 0;                         // clock_jump
+  std::int32_t drift_ppm = 0;                        // clock_drift
+  std::uint32_t drop_ppm = 0;                        // set_loss
+  std::uint32_t duplicate_ppm = 0;                   // set_loss
+  std::uint64_t cut_us = 0;                          // flap
+  std::uint64_t healed_us = 0;                       // flap
+  std::uint32_t cycles = 0;                          // flap
+  bool clients_too = false;
+};
+
+// A randomized fault schedule drawn from the seed (swarm testing: each seed
+// enables its own subset of fault kinds, each with its own rate).
+struct RandomFaults {
+  bool enabled = false;
+  std::uint64_t interval_us_min = 100'000;  // time between fault actions
+  std::uint64_t interval_us_max = 500'000;
+  bool partitions = true;
+  bool crashes = true;
+  bool pauses = true;
+  bool clock_faults = true;
+  bool loss = true;
+  std::uint32_t max_drop_ppm = 100'000;
+  std::uint32_t max_duplicate_ppm = 50'000;
+  std::uint32_t max_down = 1;  // replicas crashed or paused at once
+  bool swarm = true;           // each seed enables a random subset of the above
+};
+
+struct Properties {
+  bool convergence = true;
+  bool no_lost_writes = true;
+  bool liveness = true;
+  bool linearizability = false;  // the single-node mode; or to show a violation
+  bool determinism = false;      // run twice, compare trace hashes
+};
+
+struct Scenario {
+  std::string name = "unnamed";
+  std::string description;
+  ClusterSpec cluster;
+  WorkloadSpec workload;
+  NetworkSpec network;
+  std::vector<FaultEvent> timeline;
+  RandomFaults random_faults;
+  Properties properties;
+  std::uint64_t workload_deadline_us = 30'000'000;  // faults and ops stop by then
+  std::uint64_t settle_us = 10'000'000;             // bound on convergence after settling
+  std::uint64_t max_events = 20'000'000;
+  std::uint64_t seed_first = 1;  // default seed range [seed_first, seed_last]
+  std::uint64_t seed_last = 100;
+  bool expect_failure = false;  // a demonstration scenario that must fail
+};
+
+}  // namespace crdtsim::harness

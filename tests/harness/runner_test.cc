@@ -1,0 +1,340 @@
+// The runner end to end: a real cluster of replicas behind the adapter,
+// simulated clients, the nemesis and the settle phase.
+#include "harness/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/codec/bytes.h"
+#include "harness/coverage_points.h"
+#include "harness/workload.h"
+#include "tests/harness/standard_scenario.h"
+
+namespace crdtsim::harness {
+namespace {
+
+using testing::healthy_scenario;
+using testing::standard_scenario;
+
+std::uint64_t hits(const RunOutput& output, std::string_view name) {
+  const auto found = output.sim.coverage.find(name);
+  return found == output.sim.coverage.end() ? 0 : found->second;
+}
+
+// Every replica of every key holds byte-identical state in the snapshots.
+void expect_converged(const RunOutput& output) {
+  ASSERT_TRUE(output.converged_us.has_value());
+  EXPECT_GE(*output.converged_us, output.settle_started_us);
+  for (const auto& [key, replicas] : output.placement) {
+    std::optional<core::Bytes> first;
+    for (const core::ReplicaId id : replicas) {
+      ASSERT_LT(id, output.replicas.size());
+      ASSERT_TRUE(output.replicas[id].up);
+      const core::KeyState* state = output.replicas[id].keyspace.find(key);
+      ASSERT_NE(state, nullptr) << key << " missing at replica " << id;
+      const core::Bytes bytes = core::encode(*state);
+      if (!first) {
+        first = bytes;
+      }
+      EXPECT_EQ(*first, bytes) << key << " differs at replica " << id;
+    }
+  }
+}
+
+// The key index of a single-key operation ("<family>:<n>" -> n).
+std::uint32_t key_index(const Operation& operation) {
+  const std::string& key = operation.command.keys.front();
+  return static_cast<std::uint32_t>(std::stoul(key.substr(key.find(':') + 1)));
+}
+
+TEST(Runner, HealthyRunConvergesWithOkOperationsFromEveryClient) {
+  const Scenario scenario = healthy_scenario();
+  const RunOutput output = run(scenario, 1);
+  EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+  expect_converged(output);
+  const auto& operations = output.history.operations;
+  ASSERT_EQ(operations.size(), 4U * 30U);
+  std::set<std::uint32_t> clients_with_ok;
+  for (std::size_t index = 0; index < operations.size(); ++index) {
+    EXPECT_EQ(operations[index].id, index);
+    EXPECT_LE(operations[index].invoke_us, operations[index].complete_us);
+    if (operations[index].outcome == OpOutcome::ok) {
+      clients_with_ok.insert(operations[index].client);
+      EXPECT_TRUE(operations[index].reply.has_value());
+    }
+  }
+  EXPECT_EQ(clients_with_ok.size(), 4U);
+  EXPECT_EQ(output.replicas.size(), 3U);
+  EXPECT_FALSE(output.placement.empty());
+  EXPECT_GT(output.sim.stats.messages.messages_sent, 0U);
+  // Messages are counted per protocol kind (the frame's kind byte).
+  EXPECT_TRUE(output.sim.stats.per_kind.contains(
+      static_cast<sim::MessageKind>(core::PeerMessageKind::client_request)));
+  EXPECT_TRUE(output.sim.stats.per_kind.contains(
+      static_cast<sim::MessageKind>(core::PeerMessageKind::delta_batch)));
+  // Every harness coverage point is declared, reached or not.
+  for (const std::string_view name : coverage::kDeclared) {
+    EXPECT_TRUE(output.sim.coverage.contains(name)) << name;
+  }
+}
+
+TEST(Runner, SameSeedGivesTheSameTraceAndHistory) {
+  const Scenario scenario = standard_scenario();
+  const RunOutput first = run(scenario, 7);
+  const RunOutput second = run(scenario, 7);
+  EXPECT_EQ(first.sim.trace_hash, second.sim.trace_hash);
+  EXPECT_EQ(first.history, second.history);
+  EXPECT_EQ(first.converged_us, second.converged_us);
+  EXPECT_EQ(first.placement, second.placement);
+  const RunOutput other = run(scenario, 8);
+  EXPECT_NE(first.sim.trace_hash, other.sim.trace_hash);
+  EXPECT_NE(first.history, other.history);
+}
+
+TEST(Runner, PartitionedSidesBothAcceptWritesAndConvergeAfterSettling) {
+  Scenario scenario = healthy_scenario();
+  scenario.cluster.replicas = 4;
+  scenario.cluster.replication_factor = 4;  // every replica executes locally
+  scenario.workload.clients = 4;
+  scenario.workload.ops_per_client = 60;
+  scenario.workload.replica_choice = ReplicaChoice::sticky;  // client i -> replica i
+  FaultEvent partition;
+  partition.at_us = 100'000;
+  partition.kind = FaultKind::partition;
+  partition.groups = {{0, 1}, {2, 3}};
+  FaultEvent heal;
+  heal.at_us = 600'000;
+  heal.kind = FaultKind::heal;
+  scenario.timeline = {partition, heal};
+  const RunOutput output = run(scenario, 3);
+  EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+  std::set<core::ReplicaId> accepted_during_cut;
+  for (const Operation& operation : output.history.operations) {
+    if (operation.invoke_us > 100'000 && operation.complete_us < 600'000 &&
+        core::is_write(operation.command.kind) && operation.outcome == OpOutcome::ok) {
+      accepted_during_cut.insert(operation.replica);
+    }
+  }
+  EXPECT_TRUE(accepted_during_cut.contains(0));
+  EXPECT_TRUE(accepted_during_cut.contains(3));
+  expect_converged(output);
+  EXPECT_GT(hits(output, coverage::kHealedWithDeltasInFlight), 0U);
+}
+
+TEST(Runner, CrashWithoutDurabilityStillRunsAndConverges) {
+  Scenario scenario = healthy_scenario();
+  scenario.cluster.durable = false;
+  FaultEvent crash;
+  crash.at_us = 200'000;
+  crash.kind = FaultKind::crash;
+  crash.replicas = {1};
+  FaultEvent restart = crash;
+  restart.at_us = 500'000;
+  restart.kind = FaultKind::restart;
+  scenario.timeline = {crash, restart};
+  const RunOutput output = run(scenario, 5);
+  EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+  EXPECT_EQ(output.sim.stats.crashes, 1U);
+  EXPECT_EQ(output.sim.stats.restarts, 1U);
+  expect_converged(output);
+}
+
+TEST(Runner, RequestsToAnIsolatedReplicaTimeOutAsIndeterminate) {
+  Scenario scenario = healthy_scenario();
+  scenario.workload.clients = 3;
+  scenario.workload.replica_choice = ReplicaChoice::sticky;
+  scenario.workload.request_timeout_us = 100'000;
+  scenario.workload.mix.reads_ppm = 0;
+  FaultEvent isolate;
+  isolate.at_us = 100'000;
+  isolate.kind = FaultKind::isolate;
+  isolate.replicas = {0};
+  isolate.clients_too = true;
+  scenario.timeline = {isolate};
+  scenario.workload_deadline_us = 2'000'000;
+  const RunOutput output = run(scenario, 11);
+  EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+  std::size_t indeterminate = 0;
+  for (const Operation& operation : output.history.operations) {
+    if (operation.client == 0 && operation.invoke_us > 100'000) {
+      EXPECT_EQ(operation.outcome, OpOutcome::indeterminate);
+      EXPECT_FALSE(operation.reply.has_value());
+      EXPECT_GE(operation.complete_us - operation.invoke_us, 100'000U);
+      ++indeterminate;
+    }
+    if (operation.client != 0) {
+      EXPECT_EQ(operation.outcome, OpOutcome::ok);
+    }
+  }
+  EXPECT_GT(indeterminate, 0U);
+  EXPECT_EQ(hits(output, coverage::kIndeterminateOp), indeterminate);
+  expect_converged(output);
+}
+
+TEST(Runner, ZipfianKeysAreSkewed) {
+  Scenario scenario = healthy_scenario();
+  scenario.workload.keys = 32;
+  scenario.workload.distribution = KeyDistribution::zipfian;
+  scenario.workload.zipf_exponent_milli = 1'100;
+  scenario.workload.mix = OperationMix{};
+  scenario.workload.mix.multi = 0;  // single-key operations only
+  scenario.workload.ops_per_client = 200;
+  scenario.workload.think_us_max = 2'000;
+  const RunOutput output = run(scenario, 2);
+  std::vector<std::uint32_t> counts(32, 0);
+  for (const Operation& operation : output.history.operations) {
+    ++counts[key_index(operation)];
+  }
+  std::vector<std::uint32_t> sorted = counts;
+  std::sort(sorted.begin(), sorted.end());
+  const std::uint32_t median = sorted[16];
+  EXPECT_EQ(sorted.back(), counts[0]);  // key 0 is the hottest
+  EXPECT_GT(counts[0], 5 * std::max<std::uint32_t>(median, 1));
+}
+
+TEST(Runner, ZipfWeightsMatchThePowerLaw) {
+  EXPECT_EQ(zipf_weight_q32(1, 990), std::uint64_t{1} << 32U);
+  for (const std::uint32_t milli : {500U, 990U, 1'000U, 1'500U, 2'000U}) {
+    for (const std::uint32_t rank : {2U, 3U, 10U, 100U, 1'000U, 65'536U}) {
+      const double exact = std::ldexp(1.0, 32) / std::pow(rank, milli / 1000.0);
+      const auto weight = static_cast<double>(zipf_weight_q32(rank, milli));
+      // Relative error about 1e-6, plus the truncation to an integer.
+      EXPECT_NEAR(weight, exact, exact * 1e-5 + 1.0) << "rank " << rank << " s " << milli;
+    }
+  }
+}
+
+TEST(Runner, HotspotKeysGetTheirShare) {
+  Scenario scenario = healthy_scenario();
+  scenario.workload.keys = 16;
+  scenario.workload.distribution = KeyDistribution::hotspot;
+  scenario.workload.hotspot_keys = 2;
+  scenario.workload.hotspot_ppm = 800'000;
+  scenario.workload.mix.multi = 0;
+  scenario.workload.ops_per_client = 200;
+  scenario.workload.think_us_max = 2'000;
+  const RunOutput output = run(scenario, 4);
+  std::size_t hot = 0;
+  for (const Operation& operation : output.history.operations) {
+    hot += key_index(operation) < 2 ? 1U : 0U;
+  }
+  const std::size_t total = output.history.operations.size();
+  ASSERT_EQ(total, 800U);
+  EXPECT_GT(hot * 100, total * 74);
+  EXPECT_LT(hot * 100, total * 86);
+}
+
+core::Command make(core::CommandKind kind, std::vector<std::string> keys,
+                   std::vector<std::string> args = {}, std::int64_t amount = 0) {
+  core::Command command;
+  command.kind = kind;
+  command.keys = std::move(keys);
+  command.args = std::move(args);
+  command.amount = amount;
+  return command;
+}
+
+TEST(Runner, ScriptedWorkloadExecutesExactlyTheScript) {
+  Scenario scenario = healthy_scenario();
+  scenario.workload.clients = 1;  // the script names a second client
+  using core::CommandKind;
+  scenario.workload.script = {
+      {0, 0, 0, make(CommandKind::set, {"register:0"}, {"a"})},
+      {1, 50'000, 2, make(CommandKind::incrby, {"counter:0"}, {}, 5)},
+      {0, 100'000, 1, make(CommandKind::sadd, {"set:0"}, {"x", "y"})},
+      {0, 300'000, 0, make(CommandKind::get, {"register:0"})},
+      {1, 400'000, 1, make(CommandKind::get, {"counter:0"})},
+  };
+  const RunOutput output = run(scenario, 9);
+  EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+  const auto& operations = output.history.operations;
+  ASSERT_EQ(operations.size(), 5U);
+  std::map<std::uint32_t, std::vector<const ScriptedOperation*>> expected;
+  for (const ScriptedOperation& scripted : scenario.workload.script) {
+    expected[scripted.client].push_back(&scripted);
+  }
+  std::map<std::uint32_t, std::size_t> seen;
+  for (const Operation& operation : operations) {
+    const ScriptedOperation& scripted = *expected[operation.client][seen[operation.client]++];
+    EXPECT_EQ(operation.command, scripted.command);
+    EXPECT_EQ(operation.replica, scripted.replica);
+    EXPECT_GE(operation.invoke_us, scripted.at_us);
+    EXPECT_EQ(operation.outcome, OpOutcome::ok);
+  }
+  EXPECT_EQ(operations[3].reply->value.text, "a");
+  EXPECT_EQ(operations[4].reply->value.integer, 5);
+  expect_converged(output);
+}
+
+TEST(Runner, SettlePhaseRestartsCrashedReplicas) {
+  Scenario scenario = healthy_scenario();
+  FaultEvent crash;
+  crash.at_us = 200'000;
+  crash.kind = FaultKind::crash;
+  crash.replicas = {2};
+  FaultEvent pause = crash;
+  pause.kind = FaultKind::pause;
+  pause.replicas = {1};
+  scenario.timeline = {crash, pause};
+  const RunOutput output = run(scenario, 6);
+  EXPECT_EQ(output.sim.stats.crashes, 1U);
+  EXPECT_EQ(output.sim.stats.restarts, 1U);
+  EXPECT_TRUE(output.replicas[2].up);
+  EXPECT_GT(output.replicas[2].stats.recovered_keys, 0U);
+  EXPECT_GT(hits(output, coverage::kRecoveredFromDisk), 0U);
+  expect_converged(output);
+}
+
+TEST(Runner, RandomFaultsConvergeAfterSettling) {
+  Scenario scenario = standard_scenario();
+  scenario.timeline.clear();
+  scenario.random_faults.enabled = true;
+  scenario.random_faults.interval_us_min = 50'000;
+  scenario.random_faults.interval_us_max = 200'000;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    const RunOutput output = run(scenario, seed);
+    EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+    expect_converged(output);
+  }
+}
+
+// Measures the standard configuration (issue 5's benchmark) and prints it;
+// asserts only that it converges (wall time is the machine's business).
+TEST(Runner, StandardConfigurationMeasurement) {
+  const Scenario scenario = standard_scenario();
+  constexpr std::uint64_t kSeeds = 20;
+  double simulated_seconds = 0;
+  std::uint64_t events = 0;
+  const auto started = std::chrono::steady_clock::now();
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    const RunOutput output = run(scenario, seed);
+    EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
+    EXPECT_TRUE(output.converged_us.has_value()) << "seed " << seed;
+    EXPECT_EQ(output.history.operations.size(), 1'000U);
+    if (seed == 1) {
+      // Compare across builds and compilers: it must be the same everywhere.
+      std::printf("standard configuration, seed 1: trace hash %016llx\n",
+                  static_cast<unsigned long long>(output.sim.trace_hash));
+    }
+    simulated_seconds += static_cast<double>(output.sim.end_time_us) / 1e6;
+    events += output.sim.stats.events;
+  }
+  const double wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf(
+      "standard configuration: %.2f ms per run, %.2f simulated s per run, %.0f simulated s per "
+      "wall s, %.0f events per run\n",
+      wall_seconds * 1e3 / kSeeds, simulated_seconds / kSeeds, simulated_seconds / wall_seconds,
+      static_cast<double>(events) / kSeeds);
+}
+
+}  // namespace
+}  // namespace crdtsim::harness
