@@ -1,4 +1,5 @@
 // check(): the checkers a scenario's properties ask for.
+#include "harness/checkers/linearizability.h"
 #include "harness/checkers/state_checkers.h"
 #include "harness/runner.h"
 #include "sim/trace.h"
@@ -41,6 +42,23 @@ void check(const Scenario& scenario, RunOutput& output) {
   }
   if (properties.no_lost_writes) {
     output.verdicts.push_back(check_no_lost_writes(output));
+  }
+  if (properties.linearizability) {
+    // Registers and counters are checked separately and reported as one
+    // property: invalid if either is, unknown if either ran out of budget.
+    Verdict registers = check_linearizable(output.history, LinModel::cas_register);
+    Verdict counters = check_linearizable(output.history, LinModel::counter);
+    Verdict combined = registers;
+    combined.property = "linearizability";
+    if (counters.validity == Validity::invalid ||
+        (counters.validity == Validity::unknown && registers.validity == Validity::valid)) {
+      combined.validity = counters.validity;
+      combined.explanation = "counters: " + counters.explanation;
+    } else {
+      combined.explanation =
+          "registers: " + registers.explanation + "; counters: " + counters.explanation;
+    }
+    output.verdicts.push_back(std::move(combined));
   }
   if (properties.determinism) {
     output.verdicts.push_back(check_determinism(scenario, output));
