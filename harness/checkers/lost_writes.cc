@@ -15,8 +15,6 @@ namespace {
 
 using core::CommandKind;
 
-constexpr std::uint64_t kNever = std::numeric_limits<std::uint64_t>::max();
-
 // One operation's effect on one key (MSET and multi-key DEL split per key).
 struct KeyOp {
   const Operation* op = nullptr;
