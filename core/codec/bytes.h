@@ -92,6 +92,7 @@ concept CanonicallyEncodable = requires(const T& value, Encoder& encoder, Decode
 template <CanonicallyEncodable T>
 Bytes encode(const T& value) {
   Bytes out;
+  out.reserve(64);  // most states are small: avoid regrowing byte by byte
   Encoder encoder(out);
   encoder.u8(T::kTypeTag);
   encoder.u8(T::kEncodingVersion);

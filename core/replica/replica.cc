@@ -164,7 +164,7 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
   for (auto& [key, delta] : execution.deltas) {
     mark_dirty(key);
     persist_key(key, out);
-    delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us);
+    delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us, replicas_of(key));
   }
   if (!execution.deltas.empty()) {
     persist_clock(out);
@@ -523,7 +523,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
     persist_key(entry.key, out);
     // Forward to the key's other replicas, never back to the writer or the
     // sender (the log's routing excludes both).
-    delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us);
+    delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us, replicas_of(entry.key));
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);

@@ -15,7 +15,7 @@ DeltaLog::DeltaLog(Config config, std::vector<ReplicaId> peers) : config_(config
 }
 
 std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
-                               std::uint64_t now_us) {
+                               std::uint64_t now_us, std::vector<ReplicaId> targets) {
   for (auto& [id, peer] : peers_) {
     if (peer.acked_seq == head_seq()) {
       peer.last_progress_us = now_us;  // its backlog starts now
@@ -26,7 +26,7 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
   if (peers_.empty()) {
     return seq;  // a replica alone: nobody to gossip to
   }
-  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta)});
+  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta), std::move(targets)});
   return seq;
 }
 
@@ -73,7 +73,10 @@ std::optional<DeltaBatch> DeltaLog::next_batch(
       std::lower_bound(entries_.begin(), entries_.end(), peer.sent_seq + 1,
                        [](const Entry& entry, std::uint64_t seq) { return entry.seq < seq; });
   for (auto it = first; it != entries_.end(); ++it) {
-    if (it->origin != peer_id && it->via != peer_id && routed(it->key)) {
+    const bool to_peer = it->targets.empty() ? routed(it->key)
+                                             : std::find(it->targets.begin(), it->targets.end(),
+                                                         peer_id) != it->targets.end();
+    if (it->origin != peer_id && it->via != peer_id && to_peer) {
       auto slot = joined.find(it->key);
       if (slot == joined.end()) {
         if (joined.size() == kBatchKeysMax) {

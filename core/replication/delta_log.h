@@ -54,10 +54,12 @@ class DeltaLog {
   // Appends a delta of `key` written by `origin` and received from `via`
   // (both equal to the local replica for a local write). Returns its seq.
   std::uint64_t append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
-                       std::uint64_t now_us);
+                       std::uint64_t now_us, std::vector<ReplicaId> targets = {});
 
-  // The next batch for `peer`, or nullopt if nothing is due. `routed(key)`
-  // says whether `peer` replicates `key`. Marks the entries as sent.
+  // The next batch for `peer`, or nullopt if nothing is due. An entry
+  // appended with `targets` goes to those replicas; one appended without
+  // asks `routed(key)` whether `peer` replicates `key` (the replica passes
+  // the targets it computed once, so gossip ticks never walk the ring). Marks the entries as sent.
   std::optional<DeltaBatch> next_batch(ReplicaId peer, std::uint64_t now_us,
                                        const std::function<bool(const std::string&)>& routed);
 
@@ -80,6 +82,7 @@ class DeltaLog {
     ReplicaId origin = 0;
     ReplicaId via = 0;
     KeyState delta;
+    std::vector<ReplicaId> targets;  // empty: ask `routed`
   };
   struct Peer {
     std::uint64_t acked_seq = 0;

@@ -11,6 +11,7 @@ namespace {
 template <class Body>
 Bytes frame_of(PeerMessageKind kind, Body&& write_body) {
   Bytes payload;
+  payload.reserve(256);
   Encoder encoder(payload);
   write_body(encoder);
   return make_frame(static_cast<std::uint8_t>(kind), payload);
