@@ -128,6 +128,20 @@ std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
   return ring_.preference_list(key, config_.replication_factor);
 }
 
+void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
+  out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, client,
+                                         static_cast<std::uint8_t>(PeerMessageKind::client_reply),
+                                         std::move(frame)});
+}
+
+void Replica::answer_client(ClientId client, std::uint64_t request_id, Reply reply, Output& out) {
+  // Every answer is remembered, so a duplicate of the request gets the same
+  // one (rejections included) instead of running or hanging.
+  Bytes frame = encode_frame(ClientReply{request_id, std::move(reply)});
+  recent_clients_.answer(client, request_id, frame);
+  send_client(client, std::move(frame), out);
+}
+
 void Replica::send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const {
   assert(to != config_.id);
   out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::peer, to,
@@ -201,9 +215,7 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
   switch (recent_clients_.check(client, request.request_id, &cached)) {
     case RecentRequests::Seen::answered:
       stats_.duplicate_requests += 1;
-      out.messages.push_back(
-          OutgoingMessage{OutgoingMessage::Destination::client, client,
-                          static_cast<std::uint8_t>(PeerMessageKind::client_reply), *cached});
+      send_client(client, *cached, out);
       return out;
     case RecentRequests::Seen::in_progress:
       stats_.duplicate_requests += 1;
@@ -213,18 +225,13 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
       break;
   }
   if (const auto invalid = validate(request.command)) {
-    const ClientReply reply{request.request_id, Reply::failure(ReplyStatus::bad_request, *invalid)};
-    out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, client,
-                                           static_cast<std::uint8_t>(PeerMessageKind::client_reply),
-                                           encode_frame(reply)});
+    answer_client(client, request.request_id, Reply::failure(ReplyStatus::bad_request, *invalid),
+                  out);
     return out;
   }
   if (pending_.size() >= config_.pending_requests_max) {
-    const ClientReply reply{request.request_id,
-                            Reply::failure(ReplyStatus::unavailable, "too many pending requests")};
-    out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, client,
-                                           static_cast<std::uint8_t>(PeerMessageKind::client_reply),
-                                           encode_frame(reply)});
+    answer_client(client, request.request_id,
+                  Reply::failure(ReplyStatus::unavailable, "too many pending requests"), out);
     return out;
   }
   const std::uint64_t pending_id = next_pending_id_++;
@@ -313,12 +320,7 @@ void Replica::complete_part(std::uint64_t pending_id, std::size_t part_index, Re
 
 void Replica::finish(std::uint64_t pending_id, Output& out) {
   const Pending& pending = pending_.at(pending_id);
-  const ClientReply reply{pending.request_id, aggregate(pending)};
-  Bytes frame = encode_frame(reply);
-  recent_clients_.answer(pending.client, pending.request_id, frame);
-  out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::client, pending.client,
-                                         static_cast<std::uint8_t>(PeerMessageKind::client_reply),
-                                         std::move(frame)});
+  answer_client(pending.client, pending.request_id, aggregate(pending), out);
   pending_.erase(pending_id);
 }
 
@@ -683,8 +685,7 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
 void Replica::gossip(std::uint64_t now_us, Output& out) {
   const std::uint64_t dropped_before = delta_log_.stats().buffers_dropped;
   for (const ReplicaId peer : peers_) {
-    auto batch = delta_log_.next_batch(
-        peer, now_us, [&](const std::string& key) { return replicates(peer, key); });
+    auto batch = delta_log_.next_batch(peer, now_us);
     if (batch) {
       send_peer(peer, PeerMessageKind::delta_batch, encode_frame(*batch), out);
     }

@@ -213,6 +213,9 @@ class Replica {
   void start_anti_entropy(RandomSource& random, Output& out);
   AeStates states_of(const std::vector<std::string>& keys) const;
   void send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const;
+  void send_client(ClientId client, Bytes frame, Output& out) const;
+  // Sends `reply` to the client and remembers it for duplicates of the request.
+  void answer_client(ClientId client, std::uint64_t request_id, Reply reply, Output& out);
 
   ReplicaConfig config_;
   HashRing ring_;

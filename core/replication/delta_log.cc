@@ -44,9 +44,7 @@ void DeltaLog::drop_backlog(Peer& peer) {
   peer.buffering = false;
 }
 
-std::optional<DeltaBatch> DeltaLog::next_batch(
-    ReplicaId peer_id, std::uint64_t now_us,
-    const std::function<bool(const std::string&)>& routed) {
+std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t now_us) {
   const auto found = peers_.find(peer_id);
   assert(found != peers_.end());
   Peer& peer = found->second;
@@ -73,9 +71,8 @@ std::optional<DeltaBatch> DeltaLog::next_batch(
       std::lower_bound(entries_.begin(), entries_.end(), peer.sent_seq + 1,
                        [](const Entry& entry, std::uint64_t seq) { return entry.seq < seq; });
   for (auto it = first; it != entries_.end(); ++it) {
-    const bool to_peer = it->targets.empty() ? routed(it->key)
-                                             : std::find(it->targets.begin(), it->targets.end(),
-                                                         peer_id) != it->targets.end();
+    const bool to_peer =
+        std::find(it->targets.begin(), it->targets.end(), peer_id) != it->targets.end();
     if (it->origin != peer_id && it->via != peer_id && to_peer) {
       auto slot = joined.find(it->key);
       if (slot == joined.end()) {

@@ -20,7 +20,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,16 +51,15 @@ class DeltaLog {
   DeltaLog(Config config, std::vector<ReplicaId> peers);
 
   // Appends a delta of `key` written by `origin` and received from `via`
-  // (both equal to the local replica for a local write). Returns its seq.
+  // (both equal to the local replica for a local write), to be routed to
+  // `targets` (the key's replicas, computed once here so that gossip ticks
+  // never walk the ring). Returns its seq.
   std::uint64_t append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
-                       std::uint64_t now_us, std::vector<ReplicaId> targets = {});
+                       std::uint64_t now_us, std::vector<ReplicaId> targets);
 
-  // The next batch for `peer`, or nullopt if nothing is due. An entry
-  // appended with `targets` goes to those replicas; one appended without
-  // asks `routed(key)` whether `peer` replicates `key` (the replica passes
-  // the targets it computed once, so gossip ticks never walk the ring). Marks the entries as sent.
-  std::optional<DeltaBatch> next_batch(ReplicaId peer, std::uint64_t now_us,
-                                       const std::function<bool(const std::string&)>& routed);
+  // The next batch for `peer`, or nullopt if nothing is due. Marks the
+  // entries as sent.
+  std::optional<DeltaBatch> next_batch(ReplicaId peer, std::uint64_t now_us);
 
   // An ack of the batch [first_seq, last_seq]. Advances the peer's cursor to
   // last_seq only if first_seq <= cursor + 1 (no earlier batch missing).
@@ -82,7 +80,7 @@ class DeltaLog {
     ReplicaId origin = 0;
     ReplicaId via = 0;
     KeyState delta;
-    std::vector<ReplicaId> targets;  // empty: ask `routed`
+    std::vector<ReplicaId> targets;  // the replicas of `key`
   };
   struct Peer {
     std::uint64_t acked_seq = 0;

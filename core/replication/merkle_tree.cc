@@ -19,6 +19,15 @@ bool entry_less(const MerkleTree::Entry& entry, std::uint64_t token, std::string
   return entry.token < token || (entry.token == token && std::string_view(entry.key) < key);
 }
 
+// The first entry of a sorted leaf not less than (token, key).
+template <class Entries>
+auto lower_entry(Entries& entries, std::uint64_t token, std::string_view key) {
+  return std::lower_bound(entries.begin(), entries.end(), token,
+                          [key](const MerkleTree::Entry& entry, std::uint64_t probe) {
+                            return entry_less(entry, probe, key);
+                          });
+}
+
 }  // namespace
 
 bool TokenPrefix::contains(std::uint64_t token) const {
@@ -83,10 +92,7 @@ void MerkleTree::upsert(std::string_view key, std::uint64_t digest) {
   const std::uint64_t token = HashRing::key_token(key);
   const std::uint32_t leaf = find_leaf(token, path_scratch_);
   auto& entries = nodes_[leaf].entries;
-  auto found = std::lower_bound(entries.begin(), entries.end(), std::pair{token, key},
-                                [](const Entry& entry, const auto& probe) {
-                                  return entry_less(entry, probe.first, probe.second);
-                                });
+  auto found = lower_entry(entries, token, key);
   const bool exists = found != entries.end() && found->token == token && found->key == key;
   const std::uint64_t old_digest = exists ? found->digest : 0;
   if (exists) {
@@ -130,10 +136,7 @@ void MerkleTree::erase(std::string_view key) {
   const std::uint64_t token = HashRing::key_token(key);
   const std::uint32_t leaf = find_leaf(token, path_scratch_);
   auto& entries = nodes_[leaf].entries;
-  auto found = std::lower_bound(entries.begin(), entries.end(), std::pair{token, key},
-                                [](const Entry& entry, const auto& probe) {
-                                  return entry_less(entry, probe.first, probe.second);
-                                });
+  auto found = lower_entry(entries, token, key);
   if (found == entries.end() || found->token != token || found->key != key) {
     return;
   }
@@ -192,17 +195,22 @@ bool MerkleTree::contains(std::string_view key) const {
                      [&](const Entry& entry) { return entry.token == token && entry.key == key; });
 }
 
-MerkleTree::Summary MerkleTree::root() const {
-  return Summary{nodes_[0].hash, nodes_[0].count};
-}
-
-MerkleTree::Summary MerkleTree::summary(const TokenPrefix& prefix) const {
+std::pair<std::uint32_t, std::uint8_t> MerkleTree::descend(const TokenPrefix& prefix) const {
   std::uint32_t node = 0;
   std::uint8_t depth = 0;
   while (depth < prefix.depth && !nodes_[node].is_leaf()) {
     node = nodes_[node].children[token_bit(prefix.bits, depth)];
     ++depth;
   }
+  return {node, depth};
+}
+
+MerkleTree::Summary MerkleTree::root() const {
+  return Summary{nodes_[0].hash, nodes_[0].count};
+}
+
+MerkleTree::Summary MerkleTree::summary(const TokenPrefix& prefix) const {
+  const auto [node, depth] = descend(prefix);
   if (depth == prefix.depth) {
     return Summary{nodes_[node].hash, nodes_[node].count};
   }
@@ -217,12 +225,7 @@ MerkleTree::Summary MerkleTree::summary(const TokenPrefix& prefix) const {
 }
 
 void MerkleTree::list(const TokenPrefix& prefix, std::vector<Entry>& out) const {
-  std::uint32_t node = 0;
-  std::uint8_t depth = 0;
-  while (depth < prefix.depth && !nodes_[node].is_leaf()) {
-    node = nodes_[node].children[token_bit(prefix.bits, depth)];
-    ++depth;
-  }
+  const auto [node, depth] = descend(prefix);
   if (depth == prefix.depth) {
     gather(node, out);
     return;

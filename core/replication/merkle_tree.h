@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crdtsim::core {
@@ -84,6 +85,9 @@ class MerkleTree {
   void free_node(std::uint32_t index);
   // Walks to the leaf holding `token`, recording the path (node indices).
   std::uint32_t find_leaf(std::uint64_t token, std::vector<std::uint32_t>& path) const;
+  // The deepest node on the way to `prefix` (the prefix's own node, or the
+  // leaf that holds it), and its depth.
+  std::pair<std::uint32_t, std::uint8_t> descend(const TokenPrefix& prefix) const;
   void split(std::uint32_t leaf, std::uint8_t depth);
   void collapse(std::uint32_t node);
   void gather(std::uint32_t node, std::vector<Entry>& out) const;

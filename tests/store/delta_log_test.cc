@@ -18,27 +18,26 @@ KeyState delta_of(const std::string& key) {
   return keyspace.execute(command, 0, clock).deltas.front().second;
 }
 
-bool everything(const std::string&) {
-  return true;
-}
+// Every peer of these tests replicates every key unless a test says otherwise.
+const std::vector<ReplicaId> kAll = {0, 1, 2, 3};
 
 // Regression: an ack of a later batch used to advance the cursor past an
 // earlier, lost batch, so its deltas were trimmed and never sent again
 // (found by the gossip-only convergence property).
 TEST(DeltaLog, AckPastALostBatchAcknowledgesNothing) {
   DeltaLog log(DeltaLog::Config{}, {1});
-  log.append("a", 0, 0, delta_of("a"), 0);
-  const auto lost = log.next_batch(1, 10, everything);
+  log.append("a", 0, 0, delta_of("a"), 0, kAll);
+  const auto lost = log.next_batch(1, 10);
   ASSERT_TRUE(lost);
   EXPECT_EQ(lost->first_seq, 1u);
-  log.append("b", 0, 0, delta_of("b"), 20);
-  const auto delivered = log.next_batch(1, 30, everything);
+  log.append("b", 0, 0, delta_of("b"), 20, kAll);
+  const auto delivered = log.next_batch(1, 30);
   ASSERT_TRUE(delivered);
   EXPECT_EQ(delivered->first_seq, 2u);
   log.on_ack(1, delivered->first_seq, delivered->last_seq, 40);
   EXPECT_EQ(log.size(), 2u) << "the lost batch's delta was trimmed";
   // After the retransmission timeout, the batch covers the gap again.
-  const auto again = log.next_batch(1, 40 + DeltaLog::Config{}.retransmit_us, everything);
+  const auto again = log.next_batch(1, 40 + DeltaLog::Config{}.retransmit_us);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->first_seq, 1u);
   EXPECT_EQ(again->entries.size(), 2u);
@@ -48,21 +47,20 @@ TEST(DeltaLog, AckPastALostBatchAcknowledgesNothing) {
 
 TEST(DeltaLog, NeverSendsBackToTheWriterOrTheSender) {
   DeltaLog log(DeltaLog::Config{}, {1, 2, 3});
-  log.append("k", 1, 2, delta_of("k"), 0);
-  EXPECT_FALSE(log.next_batch(1, 10, everything)) << "sent back to the writer";
-  EXPECT_FALSE(log.next_batch(2, 10, everything)) << "sent back to the sender";
-  const auto batch = log.next_batch(3, 10, everything);
+  log.append("k", 1, 2, delta_of("k"), 0, kAll);
+  EXPECT_FALSE(log.next_batch(1, 10)) << "sent back to the writer";
+  EXPECT_FALSE(log.next_batch(2, 10)) << "sent back to the sender";
+  const auto batch = log.next_batch(3, 10);
   ASSERT_TRUE(batch);
   EXPECT_EQ(batch->entries.front().origin, 1u);
 }
 
 TEST(DeltaLog, JoinsEntriesPerKeyAndRoutesOnlyToReplicasOfTheKey) {
   DeltaLog log(DeltaLog::Config{}, {1});
-  log.append("k", 0, 0, delta_of("k"), 0);
-  log.append("k", 0, 0, delta_of("k"), 0);
-  log.append("elsewhere", 0, 0, delta_of("elsewhere"), 0);
-  const auto batch =
-      log.next_batch(1, 10, [](const std::string& key) { return key != "elsewhere"; });
+  log.append("k", 0, 0, delta_of("k"), 0, kAll);
+  log.append("k", 0, 0, delta_of("k"), 0, kAll);
+  log.append("elsewhere", 0, 0, delta_of("elsewhere"), 0, {0, 2});
+  const auto batch = log.next_batch(1, 10);
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->entries.size(), 1u);
   EXPECT_EQ(batch->entries.front().key, "k");
@@ -73,16 +71,16 @@ TEST(DeltaLog, StopsBufferingForAPeerPastTheBacklogBoundAndResumesWhenHeardFrom)
   config.peer_backlog_max = 3;
   DeltaLog log(config, {1});
   for (int index = 0; index < 5; ++index) {
-    log.append("k", 0, 0, delta_of("k"), 0);
+    log.append("k", 0, 0, delta_of("k"), 0, kAll);
   }
-  EXPECT_FALSE(log.next_batch(1, 10, everything));
+  EXPECT_FALSE(log.next_batch(1, 10));
   EXPECT_FALSE(log.buffering_for(1));
   EXPECT_EQ(log.stats().buffers_dropped, 1u);
   EXPECT_EQ(log.size(), 0u) << "an abandoned backlog must not be kept";
   log.on_heard_from(1, 20);
   EXPECT_TRUE(log.buffering_for(1));
-  log.append("k", 0, 0, delta_of("k"), 30);
-  EXPECT_TRUE(log.next_batch(1, 40, everything));
+  log.append("k", 0, 0, delta_of("k"), 30, kAll);
+  EXPECT_TRUE(log.next_batch(1, 40));
 }
 
 }  // namespace
