@@ -13,26 +13,28 @@
 #include <string_view>
 #include <utility>
 
+#include "harness/json_fields.h"
+
 namespace crdtsim::harness {
 
 namespace {
 
 // ordered_json keeps the fields in the order docs/history.md lists them.
-using Json = nlohmann::ordered_json;
+using json::child;
+using json::expect_array;
+using json::fail;
+using json::Fields;
+using json::Json;
+using json::lower_case;
+using json::read_i64;
+using json::read_string;
+using json::read_strings;
+using json::read_u32;
+using json::read_u64;
 
 // Bounds on one line, so a hostile file cannot make the reader allocate
 // without limit through one huge line.
 constexpr std::size_t kLineBytesMax = std::size_t{64} << 20;
-
-std::string lower_case(std::string_view text) {
-  std::string result(text);
-  for (char& character : result) {
-    if (character >= 'A' && character <= 'Z') {
-      character = static_cast<char>(character - 'A' + 'a');
-    }
-  }
-  return result;
-}
 
 // ---------------------------------------------------------------------------
 // Names: command kinds and reply statuses by their lower-case names.
@@ -142,144 +144,8 @@ Json operation_json(const Operation& operation) {
 }
 
 // ---------------------------------------------------------------------------
-// Reading. A malformed line throws LineError inside this file only; read_jsonl
-// catches it (and anything else) and turns it into the error string.
-
-struct LineError {
-  std::string pointer;
-  std::string expected;
-};
-
-[[noreturn]] void fail(std::string pointer, std::string expected) {
-  throw LineError{std::move(pointer), std::move(expected)};
-}
-
-std::string escape_pointer_token(std::string_view token) {
-  std::string result;
-  for (char character : token) {
-    if (character == '~') {
-      result += "~0";
-    } else if (character == '/') {
-      result += "~1";
-    } else {
-      result += character;
-    }
-  }
-  return result;
-}
-
-std::string child(const std::string& pointer, std::string_view token) {
-  return pointer + "/" + escape_pointer_token(token);
-}
-
-std::string child(const std::string& pointer, std::size_t index) {
-  return pointer + "/" + std::to_string(index);
-}
-
-std::uint64_t read_unsigned(const Json& value, const std::string& pointer, std::uint64_t max) {
-  if (!value.is_number_unsigned() &&
-      !(value.is_number_integer() && value.get<std::int64_t>() >= 0)) {
-    fail(pointer, "expected an unsigned integer");
-  }
-  const std::uint64_t result = value.get<std::uint64_t>();
-  if (result > max) {
-    fail(pointer, "expected an unsigned integer at most " + std::to_string(max));
-  }
-  return result;
-}
-
-std::uint32_t read_u32(const Json& value, const std::string& pointer) {
-  return static_cast<std::uint32_t>(
-      read_unsigned(value, pointer, std::numeric_limits<std::uint32_t>::max()));
-}
-
-std::uint64_t read_u64(const Json& value, const std::string& pointer) {
-  return read_unsigned(value, pointer, std::numeric_limits<std::uint64_t>::max());
-}
-
-std::int64_t read_i64(const Json& value, const std::string& pointer) {
-  if (value.is_number_unsigned()) {
-    const auto magnitude = value.get<std::uint64_t>();
-    if (magnitude > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      fail(pointer, "expected a signed 64-bit integer");
-    }
-    return static_cast<std::int64_t>(magnitude);
-  }
-  if (!value.is_number_integer()) {
-    fail(pointer, "expected a signed 64-bit integer");
-  }
-  return value.get<std::int64_t>();
-}
-
-std::string read_string(const Json& value, const std::string& pointer) {
-  if (!value.is_string()) {
-    fail(pointer, "expected a string");
-  }
-  return value.get<std::string>();
-}
-
-const Json& expect_array(const Json& value, const std::string& pointer, std::string_view of) {
-  if (!value.is_array()) {
-    fail(pointer, "expected an array of " + std::string(of));
-  }
-  return value;
-}
-
-std::vector<std::string> read_strings(const Json& value, const std::string& pointer) {
-  std::vector<std::string> result;
-  std::size_t index = 0;
-  for (const Json& item : expect_array(value, pointer, "strings")) {
-    result.push_back(read_string(item, child(pointer, index)));
-    ++index;
-  }
-  return result;
-}
-
-// An object's fields, looked up by name; finish() rejects any field that was
-// never asked for.
-class Fields {
- public:
-  Fields(const Json& object, std::string pointer) : object_(object), pointer_(std::move(pointer)) {
-    if (!object_.is_object()) {
-      fail(pointer_, "expected a JSON object");
-    }
-  }
-
-  const Json* optional(std::string_view name) {
-    asked_.emplace(name);
-    const auto found = object_.find(std::string(name));
-    return found == object_.end() ? nullptr : &*found;
-  }
-
-  const Json& required(std::string_view name) {
-    const Json* value = optional(name);
-    if (value == nullptr) {
-      fail(at(name), "expected a field \"" + std::string(name) + "\"");
-    }
-    return *value;
-  }
-
-  void forbid(std::string_view name, std::string_view why) {
-    if (optional(name) != nullptr) {
-      fail(at(name), "expected no field \"" + std::string(name) + "\" " + std::string(why));
-    }
-  }
-
-  std::string at(std::string_view name) const { return child(pointer_, name); }
-
-  void finish() const {
-    for (auto it = object_.begin(); it != object_.end(); ++it) {
-      if (asked_.count(it.key()) == 0) {
-        fail(child(pointer_, it.key()), "expected no unknown field \"" + it.key() + "\"");
-      }
-    }
-  }
-
- private:
-  const Json& object_;
-  std::string pointer_;
-  std::set<std::string, std::less<>> asked_;
-};
+// Reading. A malformed line throws json::JsonInputError; read_jsonl catches it
+// (and anything else) and turns it into the error string.
 
 core::CommandKind read_kind(const Json& value, const std::string& pointer) {
   const std::string name = read_string(value, pointer);
@@ -350,7 +216,7 @@ std::vector<std::pair<std::string, core::Dot>> read_dots(const Json& value,
     expect_tuple(item, at, 3, kShape);
     core::Dot dot;
     dot.replica = read_u32(item[1], child(at, 1));
-    dot.counter = read_unsigned(item[2], child(at, 2), std::numeric_limits<std::uint64_t>::max());
+    dot.counter = read_u64(item[2], child(at, 2));
     if (dot.counter == 0) {
       fail(child(at, 2), "expected a dot counter of at least 1");
     }
@@ -457,35 +323,6 @@ Operation read_operation(const Json& line) {
   return operation;
 }
 
-// Parses one line; a field repeated within one object is an error (JSON
-// parsers disagree on which copy wins, so a file must not depend on it).
-Json parse_line(const std::string& text) {
-  std::vector<std::set<std::string>> open_objects;
-  const auto reject_repeats = [&open_objects](int /*depth*/, Json::parse_event_t event,
-                                              Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
-      open_objects.pop_back();
-    } else if (event == Json::parse_event_t::key && !open_objects.empty() &&
-               !open_objects.back().insert(parsed.get<std::string>()).second) {
-      fail("", "expected no repeated field \"" + parsed.get<std::string>() + "\"");
-    }
-    return true;
-  };
-  try {
-    return Json::parse(text, reject_repeats);
-  } catch (const Json::parse_error& error) {
-    fail("", "expected one JSON object (" + std::string(error.what()) + ")");
-  }
-}
-
-std::string format_error(const std::string& source, std::uint64_t line_number,
-                         const std::string& pointer, const std::string& expected) {
-  return source + ":" + std::to_string(line_number) + ": " +
-         (pointer.empty() ? "(root)" : pointer) + ": " + expected;
-}
-
 }  // namespace
 
 const char* outcome_name(OpOutcome outcome) {
@@ -516,7 +353,7 @@ std::optional<History> read_jsonl(std::istream& in, const std::string& source, s
       if (text.size() > kLineBytesMax) {
         fail("", "expected a line of at most " + std::to_string(kLineBytesMax) + " bytes");
       }
-      Operation operation = read_operation(parse_line(text));
+      Operation operation = read_operation(json::parse_strict(text, "one JSON object"));
       if (!history.operations.empty() && operation.id <= history.operations.back().id) {
         fail("/id", "expected an id greater than the previous line's (" +
                         std::to_string(history.operations.back().id) + ")");
@@ -526,11 +363,12 @@ std::optional<History> read_jsonl(std::istream& in, const std::string& source, s
     if (in.bad()) {
       fail("", "expected a readable stream (read error)");
     }
-  } catch (const LineError& line_error) {
-    error = format_error(source, line_number, line_error.pointer, line_error.expected);
+  } catch (const json::JsonInputError& line_error) {
+    error = json::format_error(source, line_number, line_error.pointer, line_error.expected);
     return std::nullopt;
   } catch (const std::exception& exception) {
-    error = format_error(source, line_number, "", std::string("unexpected: ") + exception.what());
+    error =
+        json::format_error(source, line_number, "", std::string("unexpected: ") + exception.what());
     return std::nullopt;
   }
   return history;
