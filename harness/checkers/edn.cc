@@ -1,5 +1,6 @@
 #include "harness/checkers/edn.h"
 
+#include <algorithm>
 #include <cassert>
 #include <limits>
 #include <utility>
@@ -29,6 +30,9 @@ bool is_delimiter(char character) {
       return false;
   }
 }
+
+constexpr std::string_view kValueExpected =
+    "a map, vector, list, set, keyword, string, integer, nil, true or false";
 
 bool is_digit(char character) {
   return character >= '0' && character <= '9';
@@ -102,6 +106,11 @@ class Reader {
         return read_string();
       case ':':
         return read_keyword();
+      case '#':
+        if (position_ + 1 < text_.size() && text_[position_ + 1] == '{') {
+          return read_set(depth);
+        }
+        return failure(kValueExpected);
       default:
         return read_atom();
     }
@@ -139,6 +148,26 @@ class Reader {
       }
     }
     return result;
+  }
+
+  // #{...}: sorted (so equal sets compare equal); a repeated element is an
+  // error at the set's '#'.
+  std::optional<Value> read_set(std::size_t depth) {
+    const std::size_t start = position_;
+    ++position_;  // read_sequence skips the '{'
+    std::optional<Value> set = read_sequence(Value::Kind::set, '}', depth);
+    if (!set) {
+      return std::nullopt;
+    }
+    std::sort(set->items.begin(), set->items.end(),
+              [](const Value& left, const Value& right) { return compare(left, right) < 0; });
+    for (std::size_t i = 1; i < set->items.size(); ++i) {
+      if (compare(set->items[i - 1], set->items[i]) == 0) {
+        position_ = start;
+        return failure("a set without the repeated element " + to_text(set->items[i]));
+      }
+    }
+    return set;
   }
 
   std::optional<Value> read_string() {
@@ -214,7 +243,7 @@ class Reader {
       }
     }
     position_ = start;
-    return failure("a map, vector, list, keyword, string, integer, nil, true or false");
+    return failure(kValueExpected);
   }
 
   // A decimal integer with an optional sign, in int64 range.
@@ -249,7 +278,16 @@ class Reader {
   std::string error_;
 };
 
-void append_items(const Value& value, std::string& out, char open, char close) {
+int compare_integers(std::int64_t left, std::int64_t right) {
+  return left < right ? -1 : left > right ? 1 : 0;
+}
+
+int compare_texts(const std::string& left, const std::string& right) {
+  const int order = left.compare(right);
+  return order < 0 ? -1 : order > 0 ? 1 : 0;
+}
+
+void append_items(const Value& value, std::string& out, std::string_view open, char close) {
   out += open;
   for (std::size_t i = 0; i < value.items.size(); ++i) {
     if (i > 0) {
@@ -270,6 +308,36 @@ std::optional<Value> parse(std::string_view text, std::string& error) {
     assert(!error.empty());
   }
   return value;
+}
+
+int compare(const Value& left, const Value& right) {
+  if (left.kind != right.kind) {
+    return left.kind < right.kind ? -1 : 1;
+  }
+  switch (left.kind) {
+    case Value::Kind::nil:
+      return 0;
+    case Value::Kind::boolean:
+      return compare_integers(left.boolean ? 1 : 0, right.boolean ? 1 : 0);
+    case Value::Kind::integer:
+      return compare_integers(left.integer, right.integer);
+    case Value::Kind::string:
+    case Value::Kind::keyword:
+      return compare_texts(left.text, right.text);
+    case Value::Kind::vector:
+    case Value::Kind::list:
+    case Value::Kind::map:
+    case Value::Kind::set:
+      break;
+  }
+  const std::size_t common = std::min(left.items.size(), right.items.size());
+  for (std::size_t i = 0; i < common; ++i) {
+    if (const int order = compare(left.items[i], right.items[i]); order != 0) {
+      return order;
+    }
+  }
+  return compare_integers(static_cast<std::int64_t>(left.items.size()),
+                          static_cast<std::int64_t>(right.items.size()));
 }
 
 const Value* find(const Value& map, std::string_view name) {
@@ -303,13 +371,16 @@ std::string to_text(const Value& value) {
     case Value::Kind::keyword:
       return ":" + value.text;
     case Value::Kind::vector:
-      append_items(value, out, '[', ']');
+      append_items(value, out, "[", ']');
       return out;
     case Value::Kind::list:
-      append_items(value, out, '(', ')');
+      append_items(value, out, "(", ')');
       return out;
     case Value::Kind::map:
-      append_items(value, out, '{', '}');
+      append_items(value, out, "{", '}');
+      return out;
+    case Value::Kind::set:
+      append_items(value, out, "#{", '}');
       return out;
   }
   return out;
