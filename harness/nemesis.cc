@@ -83,6 +83,9 @@ void Nemesis::apply(const FaultEvent& event) {
   for (const core::ReplicaId id : ids) {
     CRDTSIM_CHECK(id < replicas_);
   }
+  if (event.kind != FaultKind::flap) {
+    record(event);
+  }
   switch (event.kind) {
     case FaultKind::partition:
       cut(groups_links(event.groups, event.clients_too));
@@ -145,11 +148,15 @@ void Nemesis::apply_flap(const FaultEvent& event) {
   const sim::LinkSet links = groups_links(event.groups, event.clients_too);
   for (std::uint32_t cycle = 0; cycle < event.cycles; ++cycle) {
     const std::uint64_t cut_at_us = event.at_us + cycle * (event.cut_us + event.healed_us);
-    simulation_->at(static_cast<sim::TimeUs>(cut_at_us), [this, links](sim::Simulation&) {
-      if (!settled_) {
-        cut(links);
-      }
-    });
+    simulation_->at(static_cast<sim::TimeUs>(cut_at_us),
+                    [this, links, &event, first = cycle == 0](sim::Simulation&) {
+                      if (!settled_) {
+                        if (first) {
+                          record(event);
+                        }
+                        cut(links);
+                      }
+                    });
     simulation_->at(static_cast<sim::TimeUs>(cut_at_us + event.cut_us),
                     [this, links](sim::Simulation&) {
                       if (!settled_) {
@@ -281,28 +288,52 @@ void Nemesis::random_partition() {
   const std::uint64_t shape = random_.uniform(5);
   const auto split = static_cast<std::ptrdiff_t>(random_.range(1, replicas_ - 1));
   sim::LinkSet links;
+  FaultEvent event;  // the action as a timeline event (see "Recording")
+  event.kind = FaultKind::partition;
   if (shape == 1) {
     links = sim::LinkSet::one_way(order[0], order[1]);
+    event.kind = FaultKind::one_way;
+    event.replicas = {order[0], order[1]};
   } else if (shape == 2) {
     links = replica_links_of(order[0]);
+    event.groups = {{order[0]}, {order.begin() + 1, order.end()}};
   } else if (shape == 3 && replicas_ >= 3) {
     // order[0] bridges order[1 .. split'] and the rest.
     const auto side = std::min<std::ptrdiff_t>(split, static_cast<std::ptrdiff_t>(replicas_) - 2);
-    links = sim::LinkSet::bridge({order.begin() + 1, order.begin() + 1 + side}, order[0],
-                                 {order.begin() + 1 + side, order.end()});
+    event.groups = {{order.begin() + 1, order.begin() + 1 + side},
+                    {order.begin() + 1 + side, order.end()}};
+    links = sim::LinkSet::bridge(event.groups[0], order[0], event.groups[1]);
   } else {
-    links = groups_links(
-        {{order.begin(), order.begin() + split}, {order.begin() + split, order.end()}}, false);
+    event.groups = {{order.begin(), order.begin() + split}, {order.begin() + split, order.end()}};
+    links = groups_links(event.groups, false);
   }
   if (shape != 4) {
+    const std::size_t index = record(std::move(event));
     cut(links);
-    undo_later([this, links](sim::Simulation&) { heal(links); });
+    undo_later([this, links, index, one_way = shape == 1](sim::Simulation& simulation) {
+      heal(links);
+      if (one_way) {
+        record_one_way_undo();
+        return;
+      }
+      // The cut and its undo: a one-cycle flap of the same groups.
+      FaultEvent& recorded = actions_[index];
+      recorded.kind = FaultKind::flap;
+      recorded.cut_us = static_cast<std::uint64_t>(simulation.now_us()) - recorded.at_us;
+      recorded.healed_us = 1;
+      recorded.cycles = 1;
+    });
     return;
   }
   // Flapping: cut and heal repeatedly, then stay healed.
   const std::int64_t cycles = random_.range(kFlapCyclesMin, kFlapCyclesMax);
   const std::int64_t cut_us = random_.range(kFlapPhaseUsMin, kFlapPhaseUsMax);
   const std::int64_t healed_us = random_.range(kFlapPhaseUsMin, kFlapPhaseUsMax);
+  event.kind = FaultKind::flap;
+  event.cut_us = static_cast<std::uint64_t>(cut_us);
+  event.healed_us = static_cast<std::uint64_t>(healed_us);
+  event.cycles = static_cast<std::uint32_t>(cycles);
+  record(std::move(event));
   for (std::int64_t cycle = 0; cycle < cycles; ++cycle) {
     const sim::TimeUs cut_at_us = simulation_->now_us() + cycle * (cut_us + healed_us);
     simulation_->at(cut_at_us, [this, links](sim::Simulation&) {
@@ -331,13 +362,29 @@ void Nemesis::random_crash_or_pause(bool crash_it) {
   const core::ReplicaId victim = up[random_.uniform(up.size())];
   if (crash_it ? crash(victim) : pause(victim)) {
     stats_.max_down_seen = std::max(stats_.max_down_seen, replicas_down());
+    FaultEvent event;
+    event.kind = crash_it ? FaultKind::crash : FaultKind::pause;
+    event.replicas = {victim};
+    record(std::move(event));
     if (crash_it) {
       undo_later([this, victim](sim::Simulation& simulation) {
-        stats_.restarts += simulation.restart(victim) ? 1U : 0U;
+        if (simulation.restart(victim)) {
+          ++stats_.restarts;
+          FaultEvent undo;
+          undo.kind = FaultKind::restart;
+          undo.replicas = {victim};
+          record(std::move(undo));
+        }
       });
     } else {
       undo_later([this, victim](sim::Simulation& simulation) {
-        stats_.resumes += simulation.resume(victim) ? 1U : 0U;
+        if (simulation.resume(victim)) {
+          ++stats_.resumes;
+          FaultEvent undo;
+          undo.kind = FaultKind::resume;
+          undo.replicas = {victim};
+          record(std::move(undo));
+        }
       });
     }
   }
@@ -345,16 +392,23 @@ void Nemesis::random_crash_or_pause(bool crash_it) {
 
 void Nemesis::random_clock() {
   const auto victim = static_cast<core::ReplicaId>(random_.uniform(replicas_));
+  FaultEvent event;
+  event.replicas = {victim};
   if (random_.uniform(2) == 0) {
     sim::TimeUs delta_us = random_.range(-kClockJumpUsMax, kClockJumpUsMax);
     delta_us = delta_us == 0 ? 1 : delta_us;
     simulation_->jump_clock(victim, delta_us);
     ++stats_.clock_jumps;
+    event.kind = FaultKind::clock_jump;
+    event.delta_us = delta_us;
   } else {
-    simulation_->set_clock_drift(
-        victim, static_cast<std::int32_t>(random_.range(-kClockDriftPpmMax, kClockDriftPpmMax)));
+    event.kind = FaultKind::clock_drift;
+    event.drift_ppm =
+        static_cast<std::int32_t>(random_.range(-kClockDriftPpmMax, kClockDriftPpmMax));
+    simulation_->set_clock_drift(victim, event.drift_ppm);
     ++stats_.clock_drifts;
   }
+  record(std::move(event));
 }
 
 void Nemesis::random_loss() {
@@ -367,8 +421,67 @@ void Nemesis::random_loss() {
         static_cast<std::uint32_t>(random_.uniform(std::uint64_t{spec.max_duplicate_ppm} + 1));
   }
   set_loss(drop_ppm, duplicate_ppm, false);
-  undo_later(
-      [this](sim::Simulation&) { set_loss(base_link_.drop_ppm, base_link_.duplicate_ppm, false); });
+  FaultEvent event;
+  event.kind = FaultKind::set_loss;
+  event.drop_ppm = drop_ppm;
+  event.duplicate_ppm = duplicate_ppm;
+  record(std::move(event));
+  undo_later([this](sim::Simulation&) {
+    set_loss(base_link_.drop_ppm, base_link_.duplicate_ppm, false);
+    FaultEvent undo;
+    undo.kind = FaultKind::set_loss;
+    undo.drop_ppm = base_link_.drop_ppm;
+    undo.duplicate_ppm = base_link_.duplicate_ppm;
+    record(std::move(undo));
+  });
+}
+
+// --- recording ---------------------------------------------------------------
+
+std::size_t Nemesis::record(FaultEvent event) {
+  event.at_us = static_cast<std::uint64_t>(simulation_->now_us());
+  actions_.push_back(std::move(event));
+  return actions_.size() - 1;
+}
+
+// A one-way cut was healed: as a timeline, every link healed, then the
+// replica-to-replica links that stay cut cut again, one by one.
+void Nemesis::record_one_way_undo() {
+  FaultEvent heal_event;
+  heal_event.kind = FaultKind::heal;
+  record(std::move(heal_event));
+  const std::uint32_t processes = replicas_ + clients_;
+  for (sim::ProcessId from = 0; from < processes; ++from) {
+    for (sim::ProcessId to = 0; to < processes; ++to) {
+      if (from == to || !simulation_->is_cut(from, to)) {
+        continue;
+      }
+      if (from >= replicas_ || to >= replicas_) {
+        actions_exact_ = false;  // a client link: no timeline kind re-cuts it alone
+        continue;
+      }
+      FaultEvent again;
+      again.kind = FaultKind::one_way;
+      again.replicas = {static_cast<core::ReplicaId>(from), static_cast<core::ReplicaId>(to)};
+      record(std::move(again));
+    }
+  }
+}
+
+// Keeps in each recorded flap only the cycles that started by now.
+void Nemesis::trim_recorded_flaps() {
+  const auto now_us = static_cast<std::uint64_t>(simulation_->now_us());
+  for (FaultEvent& event : actions_) {
+    if (event.kind != FaultKind::flap) {
+      continue;
+    }
+    const std::uint64_t period_us = event.cut_us + event.healed_us;
+    std::uint32_t started = 1;  // recorded at its first cut
+    while (started < event.cycles && event.at_us + started * period_us <= now_us) {
+      ++started;
+    }
+    event.cycles = started;
+  }
 }
 
 // --- primitives --------------------------------------------------------------
@@ -475,6 +588,7 @@ sim::LinkSet Nemesis::groups_links(const std::vector<std::vector<core::ReplicaId
 // --- settle ------------------------------------------------------------------
 
 void Nemesis::settle() {
+  trim_recorded_flaps();
   settled_ = true;
   heal_all();
   if (loss_changed_ || base_link_.drop_ppm != 0 || base_link_.duplicate_ppm != 0) {

@@ -29,6 +29,20 @@
 //
 // Whenever a heal happens while some up replica holds unacknowledged deltas,
 // the coverage point nemesis.partition_healed_with_deltas_in_flight is hit.
+//
+// Recording: every fault action that takes effect (explicit or random) is
+// also appended to actions() as an explicit FaultEvent, in the order the
+// actions ran, so that the timeline {actions()} with random faults off
+// replays the same faults (the shrinker's explicit form). Random actions map
+// onto timeline kinds: a partition of groups, an isolation or a bridge and
+// its undo become a one-cycle flap of the equivalent groups (cut for as long
+// as it lasted, healed_us 1), or a `partition` when settle came first; a
+// flapping partition a flap; a one-way cut a one_way, and its undo a heal
+// followed by one one_way per replica-to-replica link still cut; crash,
+// pause, clock and loss actions and their undos the same kinds. Flaps keep
+// only the cycles that started before settle. Recording never draws from the
+// nemesis stream or changes what the simulation does. actions_exact() is
+// false if a one-way undo had to heal client links it could not re-cut.
 
 #include <cstdint>
 #include <optional>
@@ -85,6 +99,9 @@ class Nemesis {
   // heal). 0 for an empty timeline.
   std::uint64_t timeline_end_us() const;
   const NemesisStats& stats() const { return stats_; }
+  // The fault actions taken so far, as explicit events (see "Recording").
+  const std::vector<FaultEvent>& actions() const { return actions_; }
+  bool actions_exact() const { return actions_exact_; }
 
  private:
   void apply(const FaultEvent& event);
@@ -114,6 +131,10 @@ class Nemesis {
                             bool clients_too) const;
   std::vector<core::ReplicaId> shuffled_replicas();
 
+  std::size_t record(FaultEvent event);
+  void record_one_way_undo();
+  void trim_recorded_flaps();
+
   sim::Simulation* simulation_;
   const Scenario* scenario_;
   std::uint32_t replicas_;
@@ -123,6 +144,8 @@ class Nemesis {
   NemesisStats stats_;
   bool settled_ = false;
   bool loss_changed_ = false;
+  std::vector<FaultEvent> actions_;
+  bool actions_exact_ = true;
 };
 
 }  // namespace crdtsim::harness

@@ -313,6 +313,8 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
     output.settle_started_us = static_cast<std::uint64_t>(simulation.now_us());
   }
   output.history = state.recorder.take(static_cast<std::uint64_t>(simulation.now_us()));
+  output.fault_actions = nemesis.actions();
+  output.fault_actions_exact = nemesis.actions_exact();
   cover_concurrent_add_remove(simulation, output.history);
   snapshot(simulation, replicas, output);
   output.sim = simulation.result();

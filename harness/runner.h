@@ -40,7 +40,12 @@ struct RunOutput {
   std::map<std::string, std::vector<core::ReplicaId>> placement;
   std::uint64_t settle_started_us = 0;
   std::optional<std::uint64_t> converged_us;  // first time all replicas agreed
-  std::vector<Verdict> verdicts;              // filled by check()
+  // Every fault action the nemesis took (explicit and random), as explicit
+  // timeline events in the order they ran (see Nemesis::actions()), and
+  // whether that timeline replays them exactly.
+  std::vector<FaultEvent> fault_actions;
+  bool fault_actions_exact = true;
+  std::vector<Verdict> verdicts;  // filled by check()
 };
 
 struct RunOptions {
