@@ -25,6 +25,8 @@ struct ClusterSpec {
   std::uint64_t anti_entropy_interval_us = 200'000;
   std::uint64_t forward_timeout_us = 100'000;
   core::PlantedBug planted_bug = core::PlantedBug::none;
+
+  friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
 
 enum class KeyDistribution : std::uint8_t { uniform = 0, zipfian = 1, hotspot = 2 };
@@ -40,6 +42,8 @@ struct OperationMix {
   std::uint32_t g_sets = 1;           // GSADD, GSMEMBERS
   std::uint32_t maps = 2;             // HSET, HGET, HDEL, HGETALL, DEL
   std::uint32_t reads_ppm = 300'000;  // share of reads within a family
+
+  friend bool operator==(const OperationMix&, const OperationMix&) = default;
 };
 
 // An operation spelled out (explicit workloads; what shrinking produces).
@@ -48,6 +52,8 @@ struct ScriptedOperation {
   std::uint64_t at_us = 0;  // not before this time (and after the client's previous op)
   core::ReplicaId replica = 0;
   core::Command command;
+
+  friend bool operator==(const ScriptedOperation&, const ScriptedOperation&) = default;
 };
 
 struct WorkloadSpec {
@@ -66,6 +72,8 @@ struct WorkloadSpec {
   bool sessions = false;  // session guarantees (checked at the causal level, later)
   // When non-empty, the workload is exactly these operations (no randomness).
   std::vector<ScriptedOperation> script;
+
+  friend bool operator==(const WorkloadSpec&, const WorkloadSpec&) = default;
 };
 
 struct NetworkSpec {
@@ -78,6 +86,8 @@ struct NetworkSpec {
   std::uint32_t duplicate_ppm = 0;
   std::uint32_t reorder_ppm = 0;
   bool drop_in_flight_on_partition = false;
+
+  friend bool operator==(const NetworkSpec&, const NetworkSpec&) = default;
 };
 
 enum class FaultKind : std::uint8_t {
@@ -111,6 +121,8 @@ struct FaultEvent {
   std::uint64_t healed_us = 0;                       // flap
   std::uint32_t cycles = 0;                          // flap
   bool clients_too = false;
+
+  friend bool operator==(const FaultEvent&, const FaultEvent&) = default;
 };
 
 // A randomized fault schedule drawn from the seed (swarm testing: each seed
@@ -128,6 +140,8 @@ struct RandomFaults {
   std::uint32_t max_duplicate_ppm = 50'000;
   std::uint32_t max_down = 1;  // replicas crashed or paused at once
   bool swarm = true;           // each seed enables a random subset of the above
+
+  friend bool operator==(const RandomFaults&, const RandomFaults&) = default;
 };
 
 struct Properties {
@@ -136,6 +150,8 @@ struct Properties {
   bool liveness = true;
   bool linearizability = false;  // the single-node mode; or to show a violation
   bool determinism = false;      // run twice, compare trace hashes
+
+  friend bool operator==(const Properties&, const Properties&) = default;
 };
 
 struct Scenario {
@@ -152,7 +168,12 @@ struct Scenario {
   std::uint64_t max_events = 20'000'000;
   std::uint64_t seed_first = 1;  // default seed range [seed_first, seed_last]
   std::uint64_t seed_last = 100;
-  bool expect_failure = false;  // a demonstration scenario that must fail
+  // A demonstration scenario (docs/consistency.md): names the property that
+  // some seeds must violate (a guarantee the configuration does not make);
+  // empty for the scenarios that must pass.
+  std::string expected_failure;
+
+  friend bool operator==(const Scenario&, const Scenario&) = default;
 };
 
 }  // namespace crdtsim::harness

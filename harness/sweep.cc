@@ -16,6 +16,12 @@ namespace {
 
 using nlohmann::json;
 
+// One run of the sweep: which scenario, which seed (in emission order).
+struct Planned {
+  const Scenario* scenario = nullptr;
+  std::uint64_t seed = 0;
+};
+
 std::optional<Validity> validity_from(const std::string& name) {
   for (const Validity validity : {Validity::valid, Validity::invalid, Validity::unknown}) {
     if (name == validity_name(validity)) {
@@ -26,9 +32,9 @@ std::optional<Validity> validity_from(const std::string& name) {
 }
 
 // Reads the complete, well-formed lines of an existing result file that form
-// a prefix of `seeds`; returns how many bytes of the file they span.
-std::optional<std::uint64_t> resumable_prefix(const std::string& path, const std::string& scenario,
-                                              const std::vector<std::uint64_t>& seeds,
+// a prefix of `plan`; returns how many bytes of the file they span.
+std::optional<std::uint64_t> resumable_prefix(const std::string& path,
+                                              const std::vector<Planned>& plan,
                                               std::vector<RunRecord>& records, std::string& error) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -44,21 +50,26 @@ std::optional<std::uint64_t> resumable_prefix(const std::string& path, const std
       break;  // a torn last line: discarded
     }
     ++line_number;
+    const std::string where = path + ":" + std::to_string(line_number);
     const auto record = record_from_json_line(content.substr(start, end - start));
     if (!record) {
-      error = path + ":" + std::to_string(line_number) + ": not a sweep result line";
+      error = where + ": (root): expected a sweep result line";
       return std::nullopt;
     }
-    if (record->scenario != scenario) {
-      error = path + ":" + std::to_string(line_number) + ": /scenario: expected \"" + scenario +
-              "\", found \"" + record->scenario + "\" (a different sweep's file)";
+    if (records.size() >= plan.size()) {
+      error = where + ": (root): expected no more lines (the sweep is complete), found seed " +
+              std::to_string(record->seed);
       return std::nullopt;
     }
-    if (records.size() >= seeds.size() || record->seed != seeds[records.size()]) {
-      error = path + ":" + std::to_string(line_number) + ": /seed: expected seed " +
-              (records.size() < seeds.size() ? std::to_string(seeds[records.size()])
-                                             : std::string("none (sweep complete)")) +
-              ", found " + std::to_string(record->seed) + " (different seed range or shard)";
+    const Planned& expected = plan[records.size()];
+    if (record->scenario != expected.scenario->name) {
+      error = where + ": /scenario: expected \"" + expected.scenario->name + "\", found \"" +
+              record->scenario + "\" (a different sweep's file)";
+      return std::nullopt;
+    }
+    if (record->seed != expected.seed) {
+      error = where + ": /seed: expected seed " + std::to_string(expected.seed) + ", found " +
+              std::to_string(record->seed) + " (different seed range or shard)";
       return std::nullopt;
     }
     records.push_back(*record);
@@ -70,15 +81,20 @@ std::optional<std::uint64_t> resumable_prefix(const std::string& path, const std
 
 void add_to_summary(SweepSummary& summary, const RunRecord& record) {
   summary.runs += 1;
+  ScenarioTally& tally = summary.by_scenario[record.scenario];
+  tally.runs += 1;
   if (record.validity == Validity::invalid) {
     summary.failures += 1;
     summary.failing_seeds.push_back(record.seed);
+    tally.failures += 1;
   } else if (record.validity == Validity::unknown) {
     summary.unknown += 1;
+    tally.unknown += 1;
   }
   for (const Verdict& verdict : record.verdicts) {
     if (verdict.validity == Validity::invalid) {
       summary.failures_by_property[verdict.property] += 1;
+      tally.failures_by_property[verdict.property] += 1;
     }
   }
   for (const auto& [point, hits] : record.coverage) {
@@ -88,6 +104,7 @@ void add_to_summary(SweepSummary& summary, const RunRecord& record) {
                                 *summary.slowest_convergence_us < *record.convergence_us)) {
     summary.slowest_convergence_us = record.convergence_us;
     summary.slowest_convergence_seed = record.seed;
+    summary.slowest_convergence_scenario = record.scenario;
   }
 }
 
@@ -197,15 +214,27 @@ std::vector<std::uint64_t> shard_seeds(std::uint64_t first, std::uint64_t last,
 
 std::optional<SweepSummary> sweep(const Scenario& scenario, const SweepOptions& options,
                                   const RunCallback& on_run, std::string& error) {
-  const std::vector<std::uint64_t> seeds =
-      shard_seeds(options.seed_first, options.seed_last, options.shard);
+  const SweepTarget target{&scenario, options.seed_first, options.seed_last};
+  return sweep(std::vector<SweepTarget>{target}, options, on_run, error);
+}
+
+std::optional<SweepSummary> sweep(const std::vector<SweepTarget>& targets,
+                                  const SweepOptions& options, const RunCallback& on_run,
+                                  std::string& error) {
+  std::vector<Planned> plan;
+  for (const SweepTarget& target : targets) {
+    for (const std::uint64_t seed :
+         shard_seeds(target.seed_first, target.seed_last, options.shard)) {
+      plan.push_back(Planned{target.scenario, seed});
+    }
+  }
   SweepSummary summary;
   std::vector<RunRecord> resumed;
   std::ofstream out;
   if (!options.out_path.empty()) {
     std::uint64_t keep_bytes = 0;
     if (options.resume) {
-      const auto prefix = resumable_prefix(options.out_path, scenario.name, seeds, resumed, error);
+      const auto prefix = resumable_prefix(options.out_path, plan, resumed, error);
       if (!prefix) {
         return std::nullopt;
       }
@@ -242,18 +271,20 @@ std::optional<SweepSummary> sweep(const Scenario& scenario, const SweepOptions& 
   std::map<std::size_t, RunOutput> done;
   std::size_t emitted = resumed.size();
   std::atomic<std::size_t> next{resumed.size()};
-  const std::size_t total = seeds.size();
+  const std::size_t total = plan.size();
   auto worker = [&] {
     for (std::size_t position = next++; position < total; position = next++) {
       {
         std::unique_lock lock(mutex);
         emitted_more.wait(lock, [&] { return position < emitted + ahead_max; });
       }
-      RunOutput output = run(scenario, seeds[position]);
+      const Scenario& scenario = *plan[position].scenario;
+      const std::uint64_t seed = plan[position].seed;
+      RunOutput output = run(scenario, seed);
       check(scenario, output);
       if (options.determinism_every > 0 && position % options.determinism_every == 0 &&
           !scenario.properties.determinism) {
-        const RunOutput again = run(scenario, seeds[position]);
+        const RunOutput again = run(scenario, seed);
         if (again.sim.trace_hash != output.sim.trace_hash) {
           output.verdicts.push_back(
               Verdict::invalid("determinism", "trace hash " + sim::hash_hex(output.sim.trace_hash) +

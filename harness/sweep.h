@@ -63,6 +63,14 @@ struct SweepOptions {
   std::uint32_t determinism_every = 0;
 };
 
+// Per scenario of a sweep over several.
+struct ScenarioTally {
+  std::uint64_t runs = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t unknown = 0;
+  std::map<std::string, std::uint64_t> failures_by_property;
+};
+
 struct SweepSummary {
   std::uint64_t runs = 0;
   std::uint64_t failures = 0;  // runs whose validity is invalid
@@ -73,7 +81,9 @@ struct SweepSummary {
   std::vector<std::string> coverage_never_reached;
   std::optional<std::uint64_t> slowest_convergence_us;
   std::uint64_t slowest_convergence_seed = 0;
+  std::string slowest_convergence_scenario;
   std::vector<std::uint64_t> failing_seeds;
+  std::map<std::string, ScenarioTally> by_scenario;
 };
 
 // The seeds a sweep over [first, last] runs in `shard`.
@@ -83,9 +93,23 @@ std::vector<std::uint64_t> shard_seeds(std::uint64_t first, std::uint64_t last, 
 // (`output` is null for runs taken from a resumed file).
 using RunCallback = std::function<void(const RunRecord& record, const RunOutput* output)>;
 
-// Runs the sweep. Returns the summary; on an I/O problem with out_path
-// returns nullopt and sets `error`.
+// Runs the sweep over [options.seed_first, options.seed_last]. Returns the
+// summary; on an I/O problem with out_path returns nullopt and sets `error`.
 std::optional<SweepSummary> sweep(const Scenario& scenario, const SweepOptions& options,
                                   const RunCallback& on_run, std::string& error);
+
+// One scenario of a sweep over several, with its own seed range.
+struct SweepTarget {
+  const Scenario* scenario = nullptr;  // borrowed; names must differ between targets
+  std::uint64_t seed_first = 1;
+  std::uint64_t seed_last = 100;
+};
+
+// Runs every target's seeds (its shard of them), scenario after scenario in
+// the order given, as one sweep: one result file, one emission order, one
+// summary (options.seed_first/seed_last are ignored).
+std::optional<SweepSummary> sweep(const std::vector<SweepTarget>& targets,
+                                  const SweepOptions& options, const RunCallback& on_run,
+                                  std::string& error);
 
 }  // namespace crdtsim::harness
