@@ -24,6 +24,10 @@ packages=(
   libbenchmark-dev
   libabsl-dev
   libxxhash-dev
+  # The scenario-schema test checks docs/scenario.schema.json with an
+  # independent, well-kept validator (draft 2020-12).
+  python3
+  python3-jsonschema
 )
 
 missing=()

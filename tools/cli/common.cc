@@ -1,0 +1,231 @@
+#include "tools/cli/common.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "core/replication/peer_messages.h"
+#include "harness/artifact.h"
+#include "harness/scenario_json.h"
+#include "sim/trace.h"
+
+namespace crdtsim::cli {
+
+namespace {
+
+using harness::json::Json;
+
+std::string pad(std::string text, std::size_t width) {
+  if (text.size() < width) {
+    text.append(width - text.size(), ' ');
+  }
+  return text;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(1);
+  if (bytes >= 1'000'000) {
+    out << static_cast<double>(bytes) / 1e6 << " MB";
+  } else if (bytes >= 1'000) {
+    out << static_cast<double>(bytes) / 1e3 << " kB";
+  } else {
+    out << bytes << " B";
+  }
+  return out.str();
+}
+
+std::uint64_t count_indeterminate(const harness::History& history) {
+  return static_cast<std::uint64_t>(std::count_if(
+      history.operations.begin(), history.operations.end(), [](const harness::Operation& op) {
+        return op.outcome == harness::OpOutcome::indeterminate;
+      }));
+}
+
+}  // namespace
+
+LoadedScenario load_scenario(const std::string& path) {
+  std::string error;
+  auto scenario = harness::load_scenario_file(path, error);
+  if (!scenario) {
+    throw InputError(error);
+  }
+  return LoadedScenario{std::move(*scenario), path};
+}
+
+std::vector<LoadedScenario> load_scenarios(const std::vector<std::string>& paths) {
+  std::vector<LoadedScenario> loaded;
+  std::map<std::string, std::string> names;  // name -> file
+  for (const std::string& path : paths) {
+    loaded.push_back(load_scenario(path));
+    const std::string& name = loaded.back().scenario.name;
+    const auto [found, inserted] = names.emplace(name, path);
+    if (!inserted) {
+      throw InputError(path +
+                       ": /name: expected a scenario name not used by another scenario of "
+                       "this sweep, but \"" +
+                       name + "\" is also " + found->second + "'s");
+    }
+  }
+  return loaded;
+}
+
+std::pair<std::uint64_t, std::uint64_t> parse_seeds_option(const std::string& text,
+                                                           const std::string& option) {
+  const auto range = harness::parse_seed_range(text);
+  if (!range) {
+    throw InputError(option +
+                     ": expected a seed range A..B (unsigned integers, A <= B) or one "
+                     "seed N, got \"" +
+                     text + "\"");
+  }
+  return *range;
+}
+
+void ensure_directory(const std::string& directory, const std::string& option) {
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error || !std::filesystem::is_directory(directory)) {
+    throw InputError(option + " " + directory + ": cannot create the directory (" +
+                     error.message() + ")");
+  }
+}
+
+void check_writable(const std::string& path, const std::string& option) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path parent =
+      target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+  std::error_code error;
+  if (!std::filesystem::is_directory(parent, error)) {
+    throw InputError(option + " " + path + ": the directory " + parent.string() +
+                     " does not exist");
+  }
+  if (std::filesystem::is_directory(target, error)) {
+    throw InputError(option + " " + path + ": expected a file name, found a directory");
+  }
+  const std::string probe = path + ".probe.tmp";
+  {
+    std::ofstream out(probe, std::ios::binary | std::ios::trunc);
+    if (!out) {
+      throw InputError(option + " " + path + ": cannot create files in " + parent.string());
+    }
+  }
+  std::remove(probe.c_str());
+}
+
+void write_output_file(const std::string& path, const std::string& text) {
+  std::string error;
+  if (!harness::write_file_atomically(path, text, error)) {
+    throw InputError(error);
+  }
+}
+
+std::string format_duration_us(std::uint64_t us) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  if (us >= 1'000'000) {
+    out.precision(3);
+    out << static_cast<double>(us) / 1e6 << " s";
+  } else if (us >= 1'000) {
+    out.precision(1);
+    out << static_cast<double>(us) / 1e3 << " ms";
+  } else {
+    out << us << " us";
+  }
+  return out.str();
+}
+
+void print_verdicts(std::ostream& out, const std::vector<harness::Verdict>& verdicts) {
+  for (const harness::Verdict& verdict : verdicts) {
+    out << "  " << pad(verdict.property, 17) << pad(harness::validity_name(verdict.validity), 9)
+        << verdict.explanation << '\n';
+  }
+}
+
+void print_statistics(std::ostream& out, const harness::RunOutput& output) {
+  const sim::RunStats& stats = output.sim.stats;
+  out << "statistics:\n";
+  out << "  operations       " << output.history.operations.size() << " ("
+      << count_indeterminate(output.history) << " indeterminate)\n";
+  out << "  events           " << stats.events << ", simulated "
+      << format_duration_us(static_cast<std::uint64_t>(output.sim.end_time_us)) << '\n';
+  out << "  messages         " << stats.messages.messages_sent << " sent ("
+      << format_bytes(stats.messages.bytes_sent) << "), " << stats.messages.messages_dropped
+      << " dropped, " << stats.messages.messages_duplicated << " duplicated\n";
+  for (const auto& [kind, kind_stats] : stats.per_kind) {
+    out << "    " << pad(std::string(core::message_kind_name(static_cast<std::uint8_t>(kind))), 18)
+        << kind_stats.messages_sent << " (" << format_bytes(kind_stats.bytes_sent) << ")\n";
+  }
+  out << "  faults           " << stats.crashes << " crashes, " << stats.restarts << " restarts, "
+      << stats.pauses << " pauses\n";
+  if (output.converged_us) {
+    out << "  convergence      "
+        << format_duration_us(*output.converged_us - output.settle_started_us)
+        << " after settling began\n";
+  } else {
+    out << "  convergence      not reached\n";
+  }
+  std::size_t hit = 0;
+  for (const auto& [point, hits] : output.sim.coverage) {
+    hit += hits > 0 ? 1 : 0;
+  }
+  out << "  coverage         " << hit << " of " << output.sim.coverage.size() << " points hit\n";
+}
+
+Json run_to_json(const harness::RunOutput& output, const std::string& scenario_file) {
+  const sim::RunStats& stats = output.sim.stats;
+  Json verdicts = Json::array();
+  for (const harness::Verdict& verdict : output.verdicts) {
+    verdicts.push_back(Json{{"property", verdict.property},
+                            {"validity", harness::validity_name(verdict.validity)},
+                            {"explanation", verdict.explanation}});
+  }
+  Json messages_by_kind = Json::object();
+  for (const auto& [kind, kind_stats] : stats.per_kind) {
+    messages_by_kind[std::string(core::message_kind_name(static_cast<std::uint8_t>(kind)))] =
+        Json{{"messages", kind_stats.messages_sent}, {"bytes", kind_stats.bytes_sent}};
+  }
+  Json coverage = Json::object();
+  for (const auto& [point, hits] : output.sim.coverage) {
+    coverage[point] = hits;
+  }
+  return Json{{"scenario", output.scenario},
+              {"scenario_file", scenario_file},
+              {"seed", output.seed},
+              {"validity", harness::validity_name(harness::combine(output.verdicts))},
+              {"verdicts", std::move(verdicts)},
+              {"trace_hash", sim::hash_hex(output.sim.trace_hash)},
+              {"statistics",
+               Json{{"operations", output.history.operations.size()},
+                    {"indeterminate", count_indeterminate(output.history)},
+                    {"events", stats.events},
+                    {"simulated_us", output.sim.end_time_us},
+                    {"messages", stats.messages.messages_sent},
+                    {"message_bytes", stats.messages.bytes_sent},
+                    {"messages_dropped", stats.messages.messages_dropped},
+                    {"messages_duplicated", stats.messages.messages_duplicated},
+                    {"messages_by_kind", std::move(messages_by_kind)},
+                    {"crashes", stats.crashes},
+                    {"restarts", stats.restarts},
+                    {"pauses", stats.pauses},
+                    {"convergence_us", output.converged_us
+                                           ? Json(*output.converged_us - output.settle_started_us)
+                                           : Json(nullptr)}}},
+              {"coverage", std::move(coverage)}};
+}
+
+int exit_status(const std::vector<harness::Verdict>& verdicts) {
+  return harness::combine(verdicts) == harness::Validity::invalid ? kExitViolated : kExitHeld;
+}
+
+std::string replay_command(const std::string& artifact_path) {
+  return "build/crdtsim replay " + artifact_path;
+}
+
+}  // namespace crdtsim::cli
