@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build debug asan clang test test-release test-asan format-check bench tidy clean
+.PHONY: deps build debug asan clang run test test-release test-asan format-check bench tidy clean
 
 deps:
 	@bash tools/install-deps.sh
@@ -25,6 +25,17 @@ asan: deps
 clang: deps
 	cmake --preset clang-release
 	cmake --build --preset clang-release -j $(JOBS)
+
+# The main job: sweep every shipped scenario (scenarios/*.json, the
+# demonstrations in scenarios/demo/ and the planted-bug checks in
+# scenarios/planted/) over its default seed range and print the summary.
+# Results, JUnit XML and failure artifacts go to build/run/.
+RUN_DIR := build/run
+run: build
+	@mkdir -p $(RUN_DIR)
+	./build/crdtsim sweep scenarios/*.json scenarios/demo/*.json scenarios/planted/*.json \
+	  --jobs $(JOBS) --out $(RUN_DIR)/results.jsonl --junit $(RUN_DIR)/junit.xml \
+	  --failures $(RUN_DIR)/failures --artifacts-max 3 --determinism-every 50 $(RUN_ARGS)
 
 test: format-check test-release test-asan
 
