@@ -16,16 +16,12 @@
 // concurrent with a remove therefore survives (add wins), and a remove only
 // removes the adds it observed.
 
-#include <absl/base/config.h>
-#include <absl/container/btree_set.h>
-#include <absl/types/compare.h>
-
-#include <algorithm>
 #include <cassert>
+#include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -38,18 +34,11 @@
 #include "core/crdt/dot.h"
 #include "core/types.h"
 
-// ORSetEntries::Tree names absl's internal B-tree parameters (to set the node
-// size); those are not a stable API. Re-check the alias against
-// absl/container/btree_set.h before moving to another absl release.
-#if ABSL_LTS_RELEASE_VERSION != 20220623
-#error "ORSet::Entries is written against absl 20220623 (Debian 12); re-check it"
-#endif
-
 namespace crdtsim::core {
 
 // One live add: `element` was added by the event `dot`. `hash` is
-// hash64(element) (XXH3-64, the same on every build), kept so that ordering
-// entries costs one integer compare in all but hash-collision cases.
+// hash64(element) (XXH3-64, the same on every build). This is the public view
+// of an entry; the set stores entries in the compact ORSetSlot form.
 struct ORSetEntry {
   std::string element;
   Dot dot;
@@ -61,87 +50,96 @@ struct ORSetEntry {
 // Entries are ordered by (hash64(element), element, dot): a canonical total
 // order (the hash is a fixed function of the bytes, so the order is the same on
 // every machine), in which the dots of one element are adjacent and both sides
-// of a merge can be walked in one sorted pass. Comparing the stored 64-bit
-// hashes first makes a search step one integer compare; element bytes are
-// compared only on equal hashes. The order is three-way (absl::weak_ordering)
-// and transparent, so lookups by string_view never allocate. Nodes are searched
-// linearly (absl's documented opt-in): a forward scan touches cache lines in
-// order.
+// of a merge can be walked in one sorted pass. Element bytes are compared only
+// on equal hashes.
 struct ORSetEntryOrder {
-  using is_transparent = void;
-  using absl_btree_prefer_linear_node_search = std::true_type;
-
-  struct Key {
-    std::uint64_t hash;
-    std::string_view element;
-    Dot dot;
-  };
-
-  static absl::weak_ordering compare(std::uint64_t left_hash, std::string_view left_element,
-                                     const Dot& left_dot, std::uint64_t right_hash,
-                                     std::string_view right_element, const Dot& right_dot) {
+  static std::weak_ordering compare(std::uint64_t left_hash, std::string_view left_element,
+                                    const Dot& left_dot, std::uint64_t right_hash,
+                                    std::string_view right_element, const Dot& right_dot) {
     if (left_hash != right_hash) {
-      return left_hash < right_hash ? absl::weak_ordering::less : absl::weak_ordering::greater;
+      return left_hash < right_hash ? std::weak_ordering::less : std::weak_ordering::greater;
     }
     const int by_element = left_element.compare(right_element);
     if (by_element != 0) {
-      return by_element < 0 ? absl::weak_ordering::less : absl::weak_ordering::greater;
+      return by_element < 0 ? std::weak_ordering::less : std::weak_ordering::greater;
     }
     if (left_dot == right_dot) {
-      return absl::weak_ordering::equivalent;
+      return std::weak_ordering::equivalent;
     }
-    return left_dot < right_dot ? absl::weak_ordering::less : absl::weak_ordering::greater;
+    return left_dot < right_dot ? std::weak_ordering::less : std::weak_ordering::greater;
   }
 
-  absl::weak_ordering operator()(const ORSetEntry& left, const ORSetEntry& right) const {
-    return compare(left.hash, left.element, left.dot, right.hash, right.element, right.dot);
-  }
-  absl::weak_ordering operator()(const ORSetEntry& left, const Key& right) const {
-    return compare(left.hash, left.element, left.dot, right.hash, right.element, right.dot);
-  }
-  absl::weak_ordering operator()(const Key& left, const ORSetEntry& right) const {
+  std::weak_ordering operator()(const ORSetEntry& left, const ORSetEntry& right) const {
     return compare(left.hash, left.element, left.dot, right.hash, right.element, right.dot);
   }
 };
 
+// One entry as the set stores it: 40 bytes and trivially copyable, so the
+// table moves entries with memmove and never runs string code to do it.
+// Elements of up to kInlineBytes bytes live in the slot; a longer element lives
+// in a heap block that the owning ORSetEntries allocates and frees (a slot
+// itself owns nothing). An unused table slot has counter 0 (no dot has).
+struct ORSetSlot {
+  static constexpr std::size_t kInlineBytes = 16;
+
+  std::uint64_t hash = 0;
+  std::uint64_t counter = 0;  // the dot's counter; 0: an unused slot
+  ReplicaId replica = 0;      // the dot's replica
+  std::uint32_t size = 0;     // element bytes
+  // The element's bytes if size <= kInlineBytes, else a `char*` to them.
+  char storage[kInlineBytes] = {};
+
+  bool used() const { return counter != 0; }
+  Dot dot() const { return Dot{replica, counter}; }
+  bool on_heap() const { return size > kInlineBytes; }
+  const char* heap_bytes() const {
+    const char* bytes = nullptr;
+    std::memcpy(&bytes, storage, sizeof bytes);
+    return bytes;
+  }
+  std::string_view element() const { return {on_heap() ? heap_bytes() : storage, size}; }
+};
+static_assert(std::is_trivially_copyable_v<ORSetSlot>);
+static_assert(sizeof(ORSetSlot) == 40);
+
 // The entries of one ORSet, sorted by ORSetEntryOrder: a read-only sequence
-// (range-for, begin/end, size, empty, ==) over either one inline entry or a
-// B-tree. Every add delta holds exactly one entry; keeping it inline spares the
-// delta a tree node (a heap allocation and a free per add). The first
-// mutation through tree() moves an inline entry into the tree.
+// (range-for, begin/end, size, empty, ==) over a table of ORSetSlots that is
+// kept in that order: an ordered, tombstone-free linear-probing table.
+//
+// Layout: an entry whose hash is h has the home position
+// floor(h * home_count / 2^64), a monotone function of the hash, and sits at or
+// after its home with every slot from its home up to it in use; unused slots
+// may lie between runs. Because homes are monotone in the hash, the used slots
+// read left to right are the entries in order, so a merge or an encode walks
+// the table once, and a search starts at the entry's home and scans a few
+// adjacent slots (one or two cache lines) instead of descending a tree. Inserts
+// shift the rest of a run right by one slot; erases shift it back.
+//
+// The smallest table is the one slot held inside the object: an add delta's
+// single entry costs no heap allocation.
 class ORSetEntries {
  public:
-  // absl::btree_set<ORSetEntry, ORSetEntryOrder> with 1024-byte nodes instead
-  // of absl's fixed 256: eighteen 56-byte slots per node instead of four, so a
-  // 100,000-entry set is about three levels shallower (fewer cache misses per
-  // search; measured 170 against 190 ns per lookup for 512-byte nodes) and
-  // needs fewer node headers and child pointers per entry. The public
-  // btree_set template has no node-size parameter, so this spells out its
-  // definition with absl's internal set_params; it is pinned to the absl
-  // release it was written against (see the check at the top of this file).
-  static constexpr int kNodeBytes = 1024;
-  using Tree = absl::container_internal::btree_set_container<
-      absl::container_internal::btree<absl::container_internal::set_params<
-          ORSetEntry, ORSetEntryOrder, std::allocator<ORSetEntry>, kNodeBytes,
-          /*IsMulti=*/false>>>;
-
+  // Iterates the entries in order. Dereferencing yields an ORSetEntry by value
+  // (built from the slot), so a reference to it lasts only as long as the
+  // full expression or range-for body that holds it.
   class const_iterator {
    public:
-    using iterator_category = std::forward_iterator_tag;
+    using iterator_category = std::input_iterator_tag;
     using value_type = ORSetEntry;
     using difference_type = std::ptrdiff_t;
-    using pointer = const ORSetEntry*;
-    using reference = const ORSetEntry&;
+    using reference = ORSetEntry;
+    struct pointer {
+      ORSetEntry entry;
+      const ORSetEntry* operator->() const { return &entry; }
+    };
 
     const_iterator() = default;
-    reference operator*() const { return inline_entry_ != nullptr ? *inline_entry_ : *tree_it_; }
-    pointer operator->() const { return &**this; }
+    ORSetEntry operator*() const {
+      return ORSetEntry{std::string(slot_->element()), slot_->dot(), slot_->hash};
+    }
+    pointer operator->() const { return pointer{**this}; }
     const_iterator& operator++() {
-      if (inline_entry_ != nullptr) {
-        inline_entry_ = nullptr;
-      } else {
-        ++tree_it_;
-      }
+      slot_ = next_used(slot_ + 1, end_);
       return *this;
     }
     const_iterator operator++(int) {
@@ -149,64 +147,104 @@ class ORSetEntries {
       ++*this;
       return before;
     }
-    friend bool operator==(const const_iterator&, const const_iterator&) = default;
+    friend bool operator==(const const_iterator& left, const const_iterator& right) {
+      return left.slot_ == right.slot_;
+    }
 
    private:
     friend class ORSetEntries;
-    const_iterator(Tree::const_iterator tree_it, const ORSetEntry* inline_entry)
-        : tree_it_(tree_it), inline_entry_(inline_entry) {}
+    const_iterator(const ORSetSlot* slot, const ORSetSlot* end)
+        : slot_(next_used(slot, end)), end_(end) {}
+    static const ORSetSlot* next_used(const ORSetSlot* slot, const ORSetSlot* end) {
+      while (slot != end && !slot->used()) {
+        ++slot;
+      }
+      return slot;
+    }
 
-    // In inline mode `tree_it_` is the (empty) tree's end and `inline_entry_`
-    // points at the entry until the iterator passes it.
-    Tree::const_iterator tree_it_;
-    const ORSetEntry* inline_entry_ = nullptr;
+    const ORSetSlot* slot_ = nullptr;
+    const ORSetSlot* end_ = nullptr;
   };
   using iterator = const_iterator;
   using value_type = ORSetEntry;
   using size_type = std::size_t;
 
   ORSetEntries() = default;
-  // Requires nothing: an entries sequence of exactly `entry`, held inline.
-  explicit ORSetEntries(ORSetEntry entry) : inline_(std::move(entry)) {}
+  // Copies own their own heap element bytes: nothing is shared.
+  ORSetEntries(const ORSetEntries& other);
+  ORSetEntries(ORSetEntries&& other) noexcept;
+  ORSetEntries& operator=(const ORSetEntries& other);
+  ORSetEntries& operator=(ORSetEntries&& other) noexcept;
+  ~ORSetEntries();
 
-  const_iterator begin() const {
-    return {tree_.begin(), inline_.has_value() ? &*inline_ : nullptr};
-  }
-  const_iterator end() const { return {tree_.end(), nullptr}; }
-  std::size_t size() const { return inline_.has_value() ? 1 : tree_.size(); }
-  bool empty() const { return !inline_.has_value() && tree_.empty(); }
+  const_iterator begin() const { return {slots(), slots() + slot_count()}; }
+  const_iterator end() const { return {slots() + slot_count(), slots() + slot_count()}; }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
 
-  // The first entry not less than `key`.
-  const_iterator lower_bound(const ORSetEntryOrder::Key& key) const {
-    if (inline_.has_value()) {
-      const bool before = ORSetEntryOrder{}(*inline_, key) < 0;
-      return before ? end() : begin();
-    }
-    return {tree_.lower_bound(key), nullptr};
-  }
-
-  // The tree, for mutation; moves an inline entry into it first.
-  Tree& tree() {
-    if (inline_.has_value()) {
-      assert(tree_.empty());
-      tree_.insert(std::move(*inline_));
-      inline_.reset();
-    }
-    return tree_;
-  }
-  void clear() {
-    inline_.reset();
-    tree_.clear();
-  }
-
-  friend bool operator==(const ORSetEntries& left, const ORSetEntries& right) {
-    return left.size() == right.size() && std::equal(left.begin(), left.end(), right.begin());
-  }
+  friend bool operator==(const ORSetEntries& left, const ORSetEntries& right);
 
  private:
-  // Invariant: when `inline_` holds an entry, `tree_` is empty.
-  Tree tree_;
-  std::optional<ORSetEntry> inline_;
+  friend class ORSet;
+
+  // Extra slots past the last home position, where the runs that start near
+  // the end spill over: homes / 8 + 2, at most kSpillSlotsMax (so a small
+  // table stays small). A run that would spill past them grows the table.
+  static constexpr std::size_t kSpillSlotsMax = 32;
+  static constexpr std::size_t kHomeCountMin = 8;
+  // Tables this small are never shrunk.
+  static constexpr std::size_t kHomeCountSparseMin = 64;
+
+  ORSetSlot* slots() { return table_.empty() ? &single_ : table_.data(); }
+  const ORSetSlot* slots() const { return table_.empty() ? &single_ : table_.data(); }
+  std::size_t slot_count() const { return table_.empty() ? 1 : table_.size(); }
+  std::size_t home(std::uint64_t hash) const;
+
+  // A slot holding (hash, element, dot), with a heap copy of a long element.
+  static ORSetSlot make_slot(std::uint64_t hash, std::string_view element, const Dot& dot);
+  // A slot equal to `slot`, with its own heap copy of a long element.
+  static ORSetSlot clone_slot(const ORSetSlot& slot);
+  static void release_slot(ORSetSlot& slot);
+
+  // The position of the first entry not less than (hash, element, dot), or of
+  // the unused slot (or slot_count()) where such an entry would go.
+  std::size_t lower_bound(std::uint64_t hash, std::string_view element, const Dot& dot) const;
+  // The first used position at or after `position`, or slot_count().
+  std::size_t next_used(std::size_t position) const;
+  // True if a neighbour of the used slot at `position` holds the same element.
+  bool has_sibling(std::size_t position) const;
+  // True if one more entry fits under the load bound without growing.
+  bool has_room_for_one() const;
+
+  // Stores `slot` at `position`, shifting the run from there right by one.
+  // Requires: `position` is where lower_bound places `slot`, or an unused slot
+  // between the previous entry and it that is at or after the slot's home.
+  // Returns false, changing nothing, if the run would spill past the table.
+  // Takes ownership of the slot's heap bytes on success.
+  bool insert_at(std::size_t position, const ORSetSlot& slot);
+  // Inserts `slot` (taking ownership) wherever it belongs, growing as needed;
+  // returns its position. Requires: no equal entry.
+  std::size_t insert(const ORSetSlot& slot);
+  // Erases the `count` entries at [position, position + count) (all used) and
+  // shifts the rest of the run back toward its homes.
+  void erase_at(std::size_t position, std::size_t count);
+  // Rebuilds the table with room for `entries_min` entries at load <= 1/2,
+  // and at least 1.5 times the current homes.
+  void grow(std::size_t entries_min);
+  // Rebuilds a large table that is mostly unused at load 1/2.
+  void shrink_if_sparse();
+  // Moves every entry into a new table of at least `homes` homes (more if the
+  // entries would spill past its end).
+  void rebuild(std::size_t homes);
+  // Stores a one-entry sequence of `slot` (taking ownership) in the inline slot.
+  void assign_single(const ORSetSlot& slot);
+  void clear();
+
+  // Empty: the table is `single_` alone (one home, no spill slots).
+  std::vector<ORSetSlot> table_;
+  ORSetSlot single_;
+  std::size_t home_count_ = 1;
+  std::size_t size_ = 0;
 };
 
 class ORSet {
@@ -266,11 +304,13 @@ class ORSet {
   }
 
  private:
-  // The range of `element`'s entries: [first, last). `hash` is
-  // hash64(element).
-  std::pair<Entries::Tree::iterator, Entries::Tree::iterator> element_range(
-      std::uint64_t hash, std::string_view element);
+  // The number of entries of `element` (hash64(element) is `hash`) from
+  // `position` on.
+  std::size_t run_of(std::size_t position, std::uint64_t hash, std::string_view element) const;
   std::size_t count_elements() const;
+  // Merge's insert of an entry only the other side holds, before this side's
+  // next unvisited entry at `mine` (updated if the entries move).
+  void insert_before(std::size_t& mine, const ORSetSlot& theirs);
 
   Entries entries_;
   CausalContext context_;
