@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <map>
 #include <ostream>
 #include <sstream>
@@ -184,7 +185,7 @@ void print_summary(std::ostream& out, const harness::SweepSummary& summary,
                    const std::map<std::string, Demonstration>& demos, double seconds) {
   out << "summary:\n";
   out << "  runs             " << summary.runs << " (" << summary.resumed << " resumed) in "
-      << static_cast<std::uint64_t>(seconds * 10) / 10.0 << " s\n";
+      << std::fixed << std::setprecision(1) << seconds << std::defaultfloat << " s\n";
   out << "  failures         " << summary.failures << ", unknown " << summary.unknown << '\n';
   for (const auto& [property, count] : summary.failures_by_property) {
     out << "    " << property << ": " << count << '\n';
