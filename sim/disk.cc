@@ -1,8 +1,29 @@
 #include "sim/disk.h"
 
+#include <algorithm>
+
 #include "sim/check.h"
 
 namespace crdtsim::sim {
+
+void Disk::mark_dirty(std::string_view key) {
+  dirty_.emplace_back(key);
+  if (dirty_.size() > 2 * dirty_distinct_ + 16) {
+    dedupe_dirty();
+  }
+}
+
+void Disk::dedupe_dirty() {
+  std::sort(dirty_.begin(), dirty_.end());
+  dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
+  dirty_distinct_ = dirty_.size();
+}
+
+std::size_t Disk::unsynced_keys() const {
+  std::vector<std::string_view> keys(dirty_.begin(), dirty_.end());
+  std::sort(keys.begin(), keys.end());
+  return static_cast<std::size_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+}
 
 bool Disk::write(std::string_view key, ByteView value) {
   if (value.size() > limits_.value_bytes_max) {
@@ -16,7 +37,7 @@ bool Disk::write(std::string_view key, ByteView value) {
     found = current_.emplace(std::string(key), Bytes{}).first;
   }
   found->second.assign(value.begin(), value.end());
-  dirty_.emplace(key);
+  mark_dirty(key);
   CRDTSIM_CHECK(current_.size() <= limits_.keys_max);
   return true;
 }
@@ -27,7 +48,7 @@ bool Disk::remove(std::string_view key) {
     return false;
   }
   current_.erase(found);
-  dirty_.emplace(key);
+  mark_dirty(key);
   return true;
 }
 
@@ -37,6 +58,7 @@ const Bytes* Disk::read(std::string_view key) const {
 }
 
 std::size_t Disk::sync() {
+  dedupe_dirty();
   const std::size_t flushed = dirty_.size();
   for (const auto& key : dirty_) {
     const auto now = current_.find(key);
@@ -47,11 +69,13 @@ std::size_t Disk::sync() {
     }
   }
   dirty_.clear();
+  dirty_distinct_ = 0;
   CRDTSIM_CHECK(durable_.size() == current_.size());
   return flushed;
 }
 
 std::size_t Disk::crash() {
+  dedupe_dirty();
   const std::size_t lost = dirty_.size();
   for (const auto& key : dirty_) {
     const auto then = durable_.find(key);
@@ -62,6 +86,7 @@ std::size_t Disk::crash() {
     }
   }
   dirty_.clear();
+  dirty_distinct_ = 0;
   CRDTSIM_CHECK(durable_.size() == current_.size());
   return lost;
 }

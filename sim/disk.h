@@ -11,9 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/types.h"
 
@@ -47,12 +47,20 @@ class Disk {
   // Loses every write since the last sync. Returns the number of keys lost.
   std::size_t crash();
 
-  std::size_t unsynced_keys() const { return dirty_.size(); }
+  std::size_t unsynced_keys() const;
 
  private:
+  void mark_dirty(std::string_view key);
+  void dedupe_dirty();
+
   Contents current_;
   Contents durable_;
-  std::set<std::string, std::less<>> dirty_;
+  // Keys written or removed since the last sync, possibly repeated: a flat
+  // vector, reused across syncs (short keys stay in the strings' inline
+  // storage). Sorted and deduplicated before use, and whenever it doubles,
+  // so it stays within twice the number of distinct unsynced keys.
+  std::vector<std::string> dirty_;
+  std::size_t dirty_distinct_ = 0;  // size after the last deduplication
   DiskLimits limits_;
 };
 

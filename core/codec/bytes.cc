@@ -1,16 +1,21 @@
 #include "core/codec/bytes.h"
 
+#include <array>
 #include <limits>
 #include <utility>
 
 namespace crdtsim::core {
 
-void Encoder::varint(std::uint64_t value) {
+void Encoder::varint_long(std::uint64_t value) {
+  // At most 10 bytes: build them on the stack, append once.
+  std::array<std::uint8_t, 10> bytes{};
+  std::size_t length = 0;
   while (value >= 0x80) {
-    out_.push_back(static_cast<std::uint8_t>(value | 0x80));
+    bytes[length++] = static_cast<std::uint8_t>(value | 0x80);
     value >>= 7;
   }
-  out_.push_back(static_cast<std::uint8_t>(value));
+  bytes[length++] = static_cast<std::uint8_t>(value);
+  out_.insert(out_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length));
 }
 
 void Encoder::zigzag(std::int64_t value) {
@@ -19,9 +24,11 @@ void Encoder::zigzag(std::int64_t value) {
 }
 
 void Encoder::fixed64(std::uint64_t value) {
-  for (int shift = 0; shift < 64; shift += 8) {
-    out_.push_back(static_cast<std::uint8_t>(value >> shift));
+  std::array<std::uint8_t, 8> bytes{};
+  for (std::size_t index = 0; index < bytes.size(); ++index) {
+    bytes[index] = static_cast<std::uint8_t>(value >> (8 * index));
   }
+  out_.insert(out_.end(), bytes.begin(), bytes.end());
 }
 
 void Encoder::string(std::string_view value) {
@@ -37,7 +44,7 @@ void Decoder::fail(std::string reason) {
   error_ = "at byte " + std::to_string(position_) + ": " + std::move(reason);
 }
 
-std::uint8_t Decoder::u8() {
+std::uint8_t Decoder::u8_slow() {
   if (failed_) {
     return 0;
   }
@@ -48,7 +55,7 @@ std::uint8_t Decoder::u8() {
   return input_[position_++];
 }
 
-std::uint64_t Decoder::varint() {
+std::uint64_t Decoder::varint_long() {
   std::uint64_t value = 0;
   // A 64-bit varint has at most 10 bytes; the 10th may only carry one bit.
   for (int index = 0; index < 10; ++index) {
@@ -106,8 +113,9 @@ std::size_t Decoder::count(std::size_t min_bytes_each) {
   if (failed_) {
     return 0;
   }
-  const std::size_t each = min_bytes_each == 0 ? 1 : min_bytes_each;
-  if (value > remaining() / each) {
+  // (Most callers pass 1: skip the division for them.)
+  const std::size_t limit = min_bytes_each <= 1 ? remaining() : remaining() / min_bytes_each;
+  if (value > limit) {
     fail("count " + std::to_string(value) + " exceeds the " + std::to_string(remaining()) +
          " bytes left");
     return 0;

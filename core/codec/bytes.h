@@ -26,13 +26,22 @@ class Encoder {
   explicit Encoder(Bytes& out) : out_(out) {}
 
   void u8(std::uint8_t value) { out_.push_back(value); }
-  void varint(std::uint64_t value);
+  // Inline for the common one-byte case (small counts, ids, kinds).
+  void varint(std::uint64_t value) {
+    if (value < 0x80) {
+      out_.push_back(static_cast<std::uint8_t>(value));
+      return;
+    }
+    varint_long(value);
+  }
   void zigzag(std::int64_t value);
   // Fixed-width little-endian, for hashes and checksums.
   void fixed64(std::uint64_t value);
   void string(std::string_view value);
 
  private:
+  void varint_long(std::uint64_t value);
+
   Bytes& out_;
 };
 
@@ -40,8 +49,19 @@ class Decoder {
  public:
   explicit Decoder(ByteView input) : input_(input) {}
 
-  std::uint8_t u8();
-  std::uint64_t varint();
+  std::uint8_t u8() {
+    if (position_ < input_.size() && !failed_) [[likely]] {
+      return input_[position_++];
+    }
+    return u8_slow();
+  }
+  // Inline for the common one-byte case; longer ones take the checked path.
+  std::uint64_t varint() {
+    if (position_ < input_.size() && !failed_ && input_[position_] < 0x80) [[likely]] {
+      return input_[position_++];
+    }
+    return varint_long();
+  }
   std::int64_t zigzag();
   std::uint64_t fixed64();
   std::string string();
@@ -60,6 +80,9 @@ class Decoder {
   const std::string& error() const { return error_; }
 
  private:
+  std::uint8_t u8_slow();
+  std::uint64_t varint_long();
+
   ByteView input_;
   std::size_t position_ = 0;
   bool failed_ = false;

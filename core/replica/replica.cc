@@ -27,6 +27,16 @@ Bytes encode_u64(std::uint64_t value) {
   return out;
 }
 
+// The Merkle leaf digest of a key's state: its canonical bytes, seeded by
+// the key.
+std::uint64_t leaf_digest(std::string_view key, ByteView state_bytes) {
+  return hash64(state_bytes, hash64(key));
+}
+
+std::span<const ReplicaId> as_span(const ReplicaList& list) {
+  return {list.data(), list.size()};
+}
+
 std::optional<std::uint64_t> decode_u64(const Bytes& bytes) {
   Decoder decoder(bytes);
   const std::uint64_t value = decoder.varint();
@@ -54,6 +64,7 @@ bool multi_key(CommandKind kind) {
 Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recovered)
     : config_(std::move(config)),
       ring_(config_.members, config_.virtual_nodes),
+      placement_(ring_.placement(config_.replication_factor)),
       delta_log_(config_.delta_log, {}) {
   assert(config_.id < (1u << 16));
   assert(config_.replication_factor >= 1);
@@ -121,11 +132,21 @@ Output Replica::start(std::uint64_t now_us, RandomSource& random) {
 }
 
 bool Replica::replicates(ReplicaId replica, std::string_view key) const {
-  return ring_.is_replica(replica, key, config_.replication_factor);
+  return placement_.is_replica(replica, key);
 }
 
 std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
-  return ring_.preference_list(key, config_.replication_factor);
+  const ReplicaList list = placement_.replicas_of(key);
+  return {list.begin(), list.end()};
+}
+
+void Replica::mark_dirty(std::string_view key) {
+  const auto found = dirty_keys_.find(absl::string_view(key.data(), key.size()));
+  if (found == dirty_keys_.end()) {
+    dirty_keys_.emplace(std::string(key), std::nullopt);
+  } else {
+    found->second.reset();
+  }
 }
 
 void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
@@ -154,11 +175,15 @@ void Replica::persist_key(const std::string& key, Output& out) {
   }
   const KeyState* state = keyspace_.find(key);
   assert(state != nullptr);
+  Bytes bytes = encode(*state);
+  // The leaf digest of exactly the state written (every change calls
+  // mark_dirty first, which clears a stale one).
+  dirty_keys_[key] = leaf_digest(key, bytes);
   if (config_.planted_bug == PlantedBug::ack_before_write) {
-    deferred_writes_.push_back(StorageWrite{key_record(key), encode(*state)});
+    deferred_writes_.push_back(StorageWrite{key_record(key), std::move(bytes)});
     return;
   }
-  out.storage.push_back(StorageWrite{key_record(key), encode(*state)});
+  out.storage.push_back(StorageWrite{key_record(key), std::move(bytes)});
 }
 
 void Replica::persist_clock(Output& out) {
@@ -178,7 +203,8 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
   for (auto& [key, delta] : execution.deltas) {
     mark_dirty(key);
     persist_key(key, out);
-    delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us, replicas_of(key));
+    delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us,
+                      as_span(placement_.replicas_of(key)));
   }
   if (!execution.deltas.empty()) {
     persist_clock(out);
@@ -238,8 +264,14 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
   Pending& pending = pending_[pending_id];
   pending.client = client;
   pending.request_id = request.request_id;
-  pending.command = std::move(request.command);
-  pending.parts = split(pending.command);
+  pending.parts = split(request.command);
+  // Only aggregate() reads the whole command, and only for several parts; a
+  // single part holds it (moved there by split).
+  if (pending.parts.size() > 1) {
+    pending.command = std::move(request.command);
+  } else {
+    pending.command.kind = pending.parts.front().command.kind;
+  }
   pending.outstanding = pending.parts.size();
   for (std::size_t index = 0; index < pending.parts.size(); ++index) {
     Part& part = pending_.at(pending_id).parts[index];
@@ -256,33 +288,38 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
   return out;
 }
 
-std::vector<Replica::Part> Replica::split(const Command& command) const {
+std::vector<Replica::Part> Replica::split(Command& command) const {
   // Group the command's keys by where they execute: here if this replica
   // replicates the key, else the key's first replica (then the next ones,
   // for reads, on timeout).
-  std::map<std::vector<ReplicaId>, std::vector<std::size_t>> groups;
-  const std::size_t key_count = multi_key(command.kind) ? command.keys.size() : 1;
-  for (std::size_t index = 0; index < key_count; ++index) {
-    std::vector<ReplicaId> targets = replicas_of(command.keys[index]);
+  auto targets_of = [this](const std::string& key) {
+    ReplicaList targets = placement_.replicas_of(key);
     if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
       targets.clear();
     }
-    groups[targets].push_back(index);
+    return targets;
+  };
+  if (!multi_key(command.kind)) {
+    std::vector<Part> parts(1);
+    parts.front().targets = targets_of(command.keys[0]);
+    parts.front().key_indices = {0};
+    parts.front().command = std::move(command);
+    return parts;
+  }
+  std::map<ReplicaList, std::vector<std::size_t>> groups;
+  for (std::size_t index = 0; index < command.keys.size(); ++index) {
+    groups[targets_of(command.keys[index])].push_back(index);
   }
   std::vector<Part> parts;
   for (auto& [targets, indices] : groups) {
     Part part;
     part.targets = targets;
     part.key_indices = indices;
-    if (!multi_key(command.kind)) {
-      part.command = command;
-    } else {
-      part.command.kind = command.kind;
-      for (const std::size_t index : indices) {
-        part.command.keys.push_back(command.keys[index]);
-        if (command.kind == CommandKind::mset) {
-          part.command.args.push_back(command.args[index]);
-        }
+    part.command.kind = command.kind;
+    for (const std::size_t index : indices) {
+      part.command.keys.push_back(command.keys[index]);
+      if (command.kind == CommandKind::mset) {
+        part.command.args.push_back(command.args[index]);
       }
     }
     parts.push_back(std::move(part));
@@ -299,7 +336,7 @@ void Replica::send_part(std::uint64_t pending_id, std::size_t part_index, Output
   forwards_[forward_id] = Forward{pending_id, part_index};
   stats_.commands_forwarded += 1;
   send_peer(part.targets[part.attempt], PeerMessageKind::forward_request,
-            encode_frame(ForwardRequest{forward_id, part.command}), out);
+            encode_forward_request_frame(forward_id, part.command), out);
   out.timers.push_back(
       TimerRequest{ReplicaTimer::forward_timeout, config_.forward_timeout_us, forward_id});
 }
@@ -319,14 +356,14 @@ void Replica::complete_part(std::uint64_t pending_id, std::size_t part_index, Re
 }
 
 void Replica::finish(std::uint64_t pending_id, Output& out) {
-  const Pending& pending = pending_.at(pending_id);
+  Pending& pending = pending_.at(pending_id);
   answer_client(pending.client, pending.request_id, aggregate(pending), out);
   pending_.erase(pending_id);
 }
 
-Reply Replica::aggregate(const Pending& pending) {
+Reply Replica::aggregate(Pending& pending) {
   if (pending.parts.size() == 1) {
-    return pending.parts.front().reply;
+    return std::move(pending.parts.front().reply);  // the pending is erased next
   }
   Reply result;
   const CommandKind kind = pending.command.kind;
@@ -525,7 +562,8 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
     persist_key(entry.key, out);
     // Forward to the key's other replicas, never back to the writer or the
     // sender (the log's routing excludes both).
-    delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us, replicas_of(entry.key));
+    delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us,
+                      as_span(placement_.replicas_of(entry.key)));
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
@@ -576,20 +614,25 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
 }
 
 void Replica::refresh_trees() {
-  for (const std::string& key : dirty_keys_) {
+  for (const auto& [key, persisted_digest] : dirty_keys_) {
     const KeyState* state = keyspace_.find(key);
-    const std::vector<ReplicaId> replicas = replicas_of(key);
+    const ReplicaList replicas = placement_.replicas_of(key);
     const bool mine = std::find(replicas.begin(), replicas.end(), config_.id) != replicas.end();
+    std::optional<std::uint64_t> digest;
+    if (state != nullptr && mine) {
+      // The digest persist_key computed from the same state's bytes, if it
+      // ran since the last change; else encode now (once for all peers).
+      digest = persisted_digest ? *persisted_digest : leaf_digest(key, encode(*state));
+    }
     for (const ReplicaId peer : replicas) {
       if (peer == config_.id) {
         continue;
       }
-      if (state == nullptr || !mine) {
+      if (!digest) {
         anti_entropy_.tree(peer).erase(key);
-        continue;
+      } else {
+        anti_entropy_.tree(peer).upsert(key, *digest);
       }
-      const Bytes bytes = encode(*state);
-      anti_entropy_.tree(peer).upsert(key, hash64(ByteView(bytes), hash64(key)));
     }
   }
   dirty_keys_.clear();
@@ -685,9 +728,9 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
 void Replica::gossip(std::uint64_t now_us, Output& out) {
   const std::uint64_t dropped_before = delta_log_.stats().buffers_dropped;
   for (const ReplicaId peer : peers_) {
-    auto batch = delta_log_.next_batch(peer, now_us);
-    if (batch) {
-      send_peer(peer, PeerMessageKind::delta_batch, encode_frame(*batch), out);
+    std::optional<Bytes> frame = delta_log_.next_batch_frame(peer, now_us);
+    if (frame) {
+      send_peer(peer, PeerMessageKind::delta_batch, std::move(*frame), out);
     }
   }
   if (delta_log_.stats().buffers_dropped > dropped_before) {

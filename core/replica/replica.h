@@ -20,10 +20,11 @@
 // - with durability on, keeps every key's state in durable storage and
 //   reloads it on restart.
 
+#include <absl/container/btree_map.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -167,7 +168,7 @@ class Replica {
   struct Part {
     Command command;
     std::vector<std::size_t> key_indices;  // positions in the client's command
-    std::vector<ReplicaId> targets;        // preference list; empty = local
+    ReplicaList targets;                   // preference list; empty = local
     std::size_t attempt = 0;
     bool done = false;
     Reply reply;
@@ -186,15 +187,19 @@ class Replica {
 
   void recover(const std::map<std::string, Bytes>& recovered);
   Reply execute_local(std::uint64_t now_us, const Command& command, Output& out);
+  // Writes `key`'s state to storage, and remembers its Merkle leaf digest
+  // (computed from the same bytes) for the next refresh_trees.
   void persist_key(const std::string& key, Output& out);
   void persist_clock(Output& out);
-  void mark_dirty(const std::string& key) { dirty_keys_.insert(key); }
+  // Every change of a key's state calls this (then persist_key, if durable).
+  void mark_dirty(std::string_view key);
 
-  std::vector<Part> split(const Command& command) const;
+  // Moves `command` into the part when it is a single-key command.
+  std::vector<Part> split(Command& command) const;
   void send_part(std::uint64_t pending_id, std::size_t part_index, Output& out);
   void complete_part(std::uint64_t pending_id, std::size_t part_index, Reply reply, Output& out);
   void finish(std::uint64_t pending_id, Output& out);
-  static Reply aggregate(const Pending& pending);
+  static Reply aggregate(Pending& pending);
 
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch, Output& out);
   // PlantedBug::counter_double_apply and or_set_remove_unobserved.
@@ -219,7 +224,8 @@ class Replica {
 
   ReplicaConfig config_;
   HashRing ring_;
-  std::vector<ReplicaId> peers_;  // members other than this replica, sorted
+  HashRing::Placement placement_;  // ring_'s preference lists for the factor
+  std::vector<ReplicaId> peers_;   // members other than this replica, sorted
   Keyspace keyspace_;
   LamportClock clock_;
   std::uint64_t clock_ceiling_ = 0;
@@ -227,7 +233,11 @@ class Replica {
   ReplicaId writer_id_ = 0;
   DeltaLog delta_log_;
   AntiEntropy anti_entropy_;
-  std::set<std::string> dirty_keys_;
+  // Keys whose Merkle leaves are stale, with the leaf digest of the state
+  // last persisted (nullopt: not persisted since the last change).
+  // (A B-tree: clearing and refilling it every round allocates a node per
+  // many keys, not one per key.)
+  absl::btree_map<std::string, std::optional<std::uint64_t>> dirty_keys_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;

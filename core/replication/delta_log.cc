@@ -15,7 +15,7 @@ DeltaLog::DeltaLog(Config config, std::vector<ReplicaId> peers) : config_(config
 }
 
 std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
-                               std::uint64_t now_us, std::vector<ReplicaId> targets) {
+                               std::uint64_t now_us, std::span<const ReplicaId> targets) {
   for (auto& [id, peer] : peers_) {
     if (peer.acked_seq == head_seq()) {
       peer.last_progress_us = now_us;  // its backlog starts now
@@ -26,7 +26,8 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
   if (peers_.empty()) {
     return seq;  // a replica alone: nobody to gossip to
   }
-  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta), std::move(targets)});
+  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta),
+                           ReplicaList(targets.begin(), targets.end())});
   return seq;
 }
 
@@ -44,7 +45,7 @@ void DeltaLog::drop_backlog(Peer& peer) {
   peer.buffering = false;
 }
 
-std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t now_us) {
+bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& selection) {
   const auto found = peers_.find(peer_id);
   assert(found != peers_.end());
   Peer& peer = found->second;
@@ -58,14 +59,17 @@ std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t 
     peer.acked_seq = head_seq();
     peer.sent_seq = head_seq();
     trim();
-    return std::nullopt;
+    return false;
   }
   if (peer.sent_seq > peer.acked_seq && now_us - peer.last_progress_us >= config_.retransmit_us) {
     peer.sent_seq = peer.acked_seq;  // no ack in time: send again
   }
-  const std::uint64_t first_seq = peer.sent_seq + 1;
-  // Join the due entries per key, in key order (deterministic).
-  absl::btree_map<std::string, DeltaBatch::Entry> joined;
+  selection.first_seq = peer.sent_seq + 1;
+  // Join the due entries per key; groups are emitted in key order
+  // (deterministic). Keys are views into the entries: nothing is copied for
+  // a key with one entry.
+  absl::btree_map<std::string_view, std::size_t> group_of;
+  std::vector<Group> groups;
   std::uint64_t last_seq = peer.sent_seq;
   const auto first =
       std::lower_bound(entries_.begin(), entries_.end(), peer.sent_seq + 1,
@@ -74,27 +78,32 @@ std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t 
     const bool to_peer =
         std::find(it->targets.begin(), it->targets.end(), peer_id) != it->targets.end();
     if (it->origin != peer_id && it->via != peer_id && to_peer) {
-      auto slot = joined.find(it->key);
-      if (slot == joined.end()) {
-        if (joined.size() == kBatchKeysMax) {
+      const auto slot = group_of.find(it->key);
+      if (slot == group_of.end()) {
+        if (groups.size() == kBatchKeysMax) {
           break;  // the rest goes in the next batch
         }
-        joined.emplace(it->key, DeltaBatch::Entry{it->key, it->origin, it->delta});
+        group_of.emplace(it->key, groups.size());
+        groups.push_back(Group{it->key, it->origin, &*it, std::nullopt});
       } else {
-        slot->second.delta.merge(it->delta);
-        if (slot->second.origin != it->origin) {
-          slot->second.origin = it->via;  // mixed origins: exclude only the sender
+        Group& group = groups[slot->second];
+        if (!group.joined) {
+          group.joined = group.single->delta;
+        }
+        group.joined->merge(it->delta);
+        if (group.origin != it->origin) {
+          group.origin = it->via;  // mixed origins: exclude only the sender
         }
       }
     }
     last_seq = it->seq;
   }
   if (last_seq == peer.sent_seq) {
-    return std::nullopt;
+    return false;
   }
   const bool in_flight = peer.sent_seq > peer.acked_seq;
   peer.sent_seq = last_seq;
-  if (joined.empty()) {
+  if (groups.empty()) {
     // Nothing routed to this peer: it trivially has these entries. Unless an
     // earlier batch is still unacknowledged: acking past it would lose it.
     if (!in_flight) {
@@ -102,21 +111,59 @@ std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t 
       peer.last_progress_us = now_us;
       trim();
     }
+    return false;
+  }
+  selection.last_seq = last_seq;
+  selection.groups.clear();
+  selection.groups.reserve(groups.size());
+  for (const auto& [key, index] : group_of) {
+    selection.groups.push_back(std::move(groups[index]));
+  }
+  stats_.batches += 1;
+  return true;
+}
+
+std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t now_us) {
+  Selection selection;
+  if (!select(peer_id, now_us, selection)) {
     return std::nullopt;
   }
   DeltaBatch batch;
-  batch.first_seq = first_seq;
-  batch.last_seq = last_seq;
-  batch.entries.reserve(joined.size());
-  for (auto& [key, entry] : joined) {
-    batch.entries.push_back(std::move(entry));
+  batch.first_seq = selection.first_seq;
+  batch.last_seq = selection.last_seq;
+  batch.entries.reserve(selection.groups.size());
+  for (Group& group : selection.groups) {
+    batch.entries.push_back(
+        DeltaBatch::Entry{std::string(group.key), group.origin,
+                          group.joined ? std::move(*group.joined) : group.single->delta});
   }
-  stats_.batches += 1;
+  // Trim last: the groups point into the entries.
   if (config_.forget_unacked) {
-    peer.acked_seq = last_seq;
-    trim();
+    forget(peer_id, selection.last_seq);
   }
   return batch;
+}
+
+std::optional<Bytes> DeltaLog::next_batch_frame(ReplicaId peer_id, std::uint64_t now_us) {
+  Selection selection;
+  if (!select(peer_id, now_us, selection)) {
+    return std::nullopt;
+  }
+  std::vector<DeltaBatchEntryView> views;
+  views.reserve(selection.groups.size());
+  for (const Group& group : selection.groups) {
+    views.push_back(DeltaBatchEntryView{group.key, group.origin, &group.delta()});
+  }
+  Bytes frame = encode_delta_batch_frame(selection.first_seq, selection.last_seq, views);
+  if (config_.forget_unacked) {
+    forget(peer_id, selection.last_seq);
+  }
+  return frame;
+}
+
+void DeltaLog::forget(ReplicaId peer_id, std::uint64_t last_seq) {
+  peers_.at(peer_id).acked_seq = last_seq;
+  trim();
 }
 
 void DeltaLog::on_ack(ReplicaId peer_id, std::uint64_t first_seq, std::uint64_t last_seq,

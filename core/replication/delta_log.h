@@ -22,9 +22,13 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/codec/bytes.h"
+#include "core/replication/hash_ring.h"
 #include "core/replication/peer_messages.h"
 #include "core/store/key_state.h"
 #include "core/types.h"
@@ -55,11 +59,14 @@ class DeltaLog {
   // `targets` (the key's replicas, computed once here so that gossip ticks
   // never walk the ring). Returns its seq.
   std::uint64_t append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
-                       std::uint64_t now_us, std::vector<ReplicaId> targets);
+                       std::uint64_t now_us, std::span<const ReplicaId> targets);
 
   // The next batch for `peer`, or nullopt if nothing is due. Marks the
   // entries as sent.
   std::optional<DeltaBatch> next_batch(ReplicaId peer, std::uint64_t now_us);
+  // The same batch as next_batch, as its wire frame (encode_frame of it),
+  // encoded from the log's entries without copying them into a DeltaBatch.
+  std::optional<Bytes> next_batch_frame(ReplicaId peer, std::uint64_t now_us);
 
   // An ack of the batch [first_seq, last_seq]. Advances the peer's cursor to
   // last_seq only if first_seq <= cursor + 1 (no earlier batch missing).
@@ -80,7 +87,21 @@ class DeltaLog {
     ReplicaId origin = 0;
     ReplicaId via = 0;
     KeyState delta;
-    std::vector<ReplicaId> targets;  // the replicas of `key`
+    ReplicaList targets;  // the replicas of `key`
+  };
+  // The entries of one key in a batch: a single entry's delta is used in
+  // place; several are joined into `joined`.
+  struct Group {
+    std::string_view key;  // points into the first entry (stable while selecting)
+    ReplicaId origin = 0;
+    const Entry* single = nullptr;
+    std::optional<KeyState> joined;
+    const KeyState& delta() const { return joined ? *joined : single->delta; }
+  };
+  struct Selection {
+    std::uint64_t first_seq = 0;
+    std::uint64_t last_seq = 0;
+    std::vector<Group> groups;  // in key order
   };
   struct Peer {
     std::uint64_t acked_seq = 0;
@@ -92,6 +113,13 @@ class DeltaLog {
 
   void drop_backlog(Peer& peer);
   void trim();
+  // The shared part of next_batch and next_batch_frame: picks the due
+  // entries, joined per key, and updates the peer's cursors. Returns false
+  // when nothing is to be sent.
+  bool select(ReplicaId peer_id, std::uint64_t now_us, Selection& selection);
+  // PlantedBug::gossip_forget_unacked: treats the batch up to `last_seq` as
+  // acknowledged by `peer_id`.
+  void forget(ReplicaId peer_id, std::uint64_t last_seq);
 
   Config config_;
   std::map<ReplicaId, Peer> peers_;

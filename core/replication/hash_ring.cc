@@ -68,6 +68,76 @@ std::vector<ReplicaId> HashRing::preference_list(std::string_view key, std::uint
   return result;
 }
 
+HashRing::Placement::Placement(const HashRing& ring, std::uint32_t factor)
+    : wanted_(std::min<std::size_t>(factor, ring.members().size())) {
+  const std::vector<Token>& tokens = ring.tokens();
+  positions_.reserve(tokens.size());
+  owners_.reserve(tokens.size());
+  for (const Token& token : tokens) {
+    positions_.push_back(token.position);
+    owners_.push_back(token.replica);
+  }
+  if (wanted_ == 0 || tokens.size() * wanted_ > kTableEntriesMax) {
+    return;
+  }
+  table_.reserve(tokens.size() * wanted_);
+  ReplicaList list;
+  for (std::size_t index = 0; index < tokens.size(); ++index) {
+    walk(index, list);
+    table_.insert(table_.end(), list.begin(), list.end());
+  }
+  assert(table_.size() == tokens.size() * wanted_);
+}
+
+std::size_t HashRing::Placement::token_index(std::string_view key) const {
+  // Tokens order by (position, replica), so the first token not below
+  // Token{position, 0} is the first with a position not below the key's.
+  const std::uint64_t position = key_token(key);
+  const auto start = std::lower_bound(positions_.begin(), positions_.end(), position);
+  const auto index = static_cast<std::size_t>(start - positions_.begin());
+  return index == positions_.size() ? 0 : index;
+}
+
+void HashRing::Placement::walk(std::size_t index, ReplicaList& out) const {
+  out.clear();
+  // Visits each token at most once: bounded by the ring size.
+  for (std::size_t visited = 0; visited < owners_.size() && out.size() < wanted_; ++visited) {
+    const ReplicaId replica = owners_[(index + visited) % owners_.size()];
+    if (std::find(out.begin(), out.end(), replica) == out.end()) {
+      out.push_back(replica);
+    }
+  }
+  assert(out.size() == wanted_);
+}
+
+ReplicaList HashRing::Placement::replicas_of(std::string_view key) const {
+  ReplicaList result;
+  if (wanted_ == 0) {
+    return result;
+  }
+  const std::size_t index = token_index(key);
+  if (table_.empty()) {
+    walk(index, result);
+    return result;
+  }
+  const auto first = table_.begin() + static_cast<std::ptrdiff_t>(index * wanted_);
+  result.assign(first, first + static_cast<std::ptrdiff_t>(wanted_));
+  return result;
+}
+
+bool HashRing::Placement::is_replica(ReplicaId replica, std::string_view key) const {
+  if (wanted_ == 0) {
+    return false;
+  }
+  if (table_.empty()) {
+    const ReplicaList list = replicas_of(key);
+    return std::find(list.begin(), list.end(), replica) != list.end();
+  }
+  const auto first = table_.begin() + static_cast<std::ptrdiff_t>(token_index(key) * wanted_);
+  return std::find(first, first + static_cast<std::ptrdiff_t>(wanted_), replica) !=
+         first + static_cast<std::ptrdiff_t>(wanted_);
+}
+
 bool HashRing::is_replica(ReplicaId replica, std::string_view key, std::uint32_t factor) const {
   const std::vector<ReplicaId> list = preference_list(key, factor);
   return std::find(list.begin(), list.end(), replica) != list.end();

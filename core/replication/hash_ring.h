@@ -10,10 +10,12 @@
 // equal tokens are broken by replica id, so the ring is a pure function of
 // (members, virtual_nodes).
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "core/replication/replica_list.h"
 #include "core/types.h"
 
 namespace crdtsim::core {
@@ -47,6 +49,35 @@ class HashRing {
   // Ring changes (join, decommission) rebuild the token list.
   void add_member(ReplicaId replica);
   void remove_member(ReplicaId replica);
+
+  // Placement: the preference lists of one ring for one factor, answered
+  // without walking the ring. A key's list depends only on the first token at
+  // or after the key's token, so it is precomputed per token (when the table
+  // holds at most kTableEntriesMax ids; a larger ring walks a copy of its
+  // tokens instead). Same answers as preference_list(key, factor); a snapshot:
+  // later ring changes need a new Placement.
+  class Placement {
+   public:
+    static constexpr std::size_t kTableEntriesMax = std::size_t{1} << 18;
+
+    Placement() = default;
+    Placement(const HashRing& ring, std::uint32_t factor);
+
+    ReplicaList replicas_of(std::string_view key) const;
+    bool is_replica(ReplicaId replica, std::string_view key) const;
+    std::size_t factor() const { return wanted_; }
+
+   private:
+    // The index of the first token at or after `key`'s (wrapping to 0).
+    std::size_t token_index(std::string_view key) const;
+    void walk(std::size_t index, ReplicaList& out) const;
+
+    std::size_t wanted_ = 0;                // min(factor, members)
+    std::vector<std::uint64_t> positions_;  // the ring's token positions, sorted
+    std::vector<ReplicaId> owners_;         // the replica of each token
+    std::vector<ReplicaId> table_;          // wanted_ ids per token, or empty
+  };
+  Placement placement(std::uint32_t factor) const { return Placement(*this, factor); }
 
  private:
   void rebuild();

@@ -1,6 +1,7 @@
 #include "core/replication/peer_messages.h"
 
 #include <functional>
+#include <tuple>
 
 #include "core/wire/frame.h"
 
@@ -8,13 +9,16 @@ namespace crdtsim::core {
 
 namespace {
 
+// Encodes the payload straight into the frame (one buffer, no copy).
 template <class Body>
 Bytes frame_of(PeerMessageKind kind, Body&& write_body) {
-  Bytes payload;
-  payload.reserve(256);
-  Encoder encoder(payload);
+  Bytes frame;
+  frame.reserve(256);
+  const std::size_t start = begin_frame(frame, static_cast<std::uint8_t>(kind));
+  Encoder encoder(frame);
   write_body(encoder);
-  return make_frame(static_cast<std::uint8_t>(kind), payload);
+  end_frame(frame, start);
+  return frame;
 }
 
 // Runs `read_body` over the whole payload; fails on trailing bytes.
@@ -91,16 +95,39 @@ std::string_view message_kind_name(std::uint8_t kind) {
   return "unknown";
 }
 
-Bytes encode_frame(const DeltaBatch& message) {
+namespace {
+
+// A DeltaBatch payload: the interval, then per entry the key, the origin
+// and the delta's body. `entry_fields(entry)` gives (key, origin, delta).
+template <class Range, class Fields>
+Bytes delta_batch_frame(std::uint64_t first_seq, std::uint64_t last_seq, const Range& entries,
+                        Fields&& entry_fields) {
   return frame_of(PeerMessageKind::delta_batch, [&](Encoder& encoder) {
-    encoder.varint(message.first_seq);
-    encoder.varint(message.last_seq);
-    encoder.varint(message.entries.size());
-    for (const DeltaBatch::Entry& entry : message.entries) {
-      encoder.string(entry.key);
-      encoder.varint(entry.origin);
-      entry.delta.encode_body(encoder);
+    encoder.varint(first_seq);
+    encoder.varint(last_seq);
+    encoder.varint(entries.size());
+    for (const auto& entry : entries) {
+      const auto [key, origin, delta] = entry_fields(entry);
+      encoder.string(key);
+      encoder.varint(origin);
+      delta->encode_body(encoder);
     }
+  });
+}
+
+}  // namespace
+
+Bytes encode_frame(const DeltaBatch& message) {
+  return delta_batch_frame(
+      message.first_seq, message.last_seq, message.entries, [](const DeltaBatch::Entry& entry) {
+        return std::tuple(std::string_view(entry.key), entry.origin, &entry.delta);
+      });
+}
+
+Bytes encode_delta_batch_frame(std::uint64_t first_seq, std::uint64_t last_seq,
+                               std::span<const DeltaBatchEntryView> entries) {
+  return delta_batch_frame(first_seq, last_seq, entries, [](const DeltaBatchEntryView& entry) {
+    return std::tuple(entry.key, entry.origin, entry.delta);
   });
 }
 
@@ -230,9 +257,13 @@ bool decode_payload(ByteView payload, AeStates& message, std::string& error) {
 }
 
 Bytes encode_frame(const ForwardRequest& message) {
+  return encode_forward_request_frame(message.forward_id, message.command);
+}
+
+Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& command) {
   return frame_of(PeerMessageKind::forward_request, [&](Encoder& encoder) {
-    encoder.varint(message.forward_id);
-    message.command.encode_body(encoder);
+    encoder.varint(forward_id);
+    command.encode_body(encoder);
   });
 }
 

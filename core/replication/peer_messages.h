@@ -6,7 +6,9 @@
 // maxed; anti-entropy rounds restart from the root).
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/codec/bytes.h"
@@ -110,11 +112,22 @@ struct ClientReply {
 
 // Frame encoders: one complete wire frame per message.
 Bytes encode_frame(const DeltaBatch& message);
+// A DeltaBatch entry by reference, for encoding a batch without building it.
+struct DeltaBatchEntryView {
+  std::string_view key;
+  ReplicaId origin = 0;
+  const KeyState* delta = nullptr;
+};
+// The same bytes as encode_frame of the DeltaBatch these views describe.
+Bytes encode_delta_batch_frame(std::uint64_t first_seq, std::uint64_t last_seq,
+                               std::span<const DeltaBatchEntryView> entries);
 Bytes encode_frame(const DeltaAck& message);
 Bytes encode_frame(const AeCompare& message);
 Bytes encode_frame(const AeEntries& message);
 Bytes encode_frame(const AeStates& message);
 Bytes encode_frame(const ForwardRequest& message);
+// encode_frame(ForwardRequest{forward_id, command}) without copying `command`.
+Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& command);
 Bytes encode_frame(const ForwardReply& message);
 Bytes encode_frame(const ClientRequest& message);
 Bytes encode_frame(const ClientReply& message);

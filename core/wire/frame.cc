@@ -18,19 +18,30 @@ std::uint64_t read_le(ByteView bytes, std::size_t offset, std::size_t width) {
 
 }  // namespace
 
-void append_frame(Bytes& out, std::uint8_t kind, ByteView payload) {
-  assert(payload.size() <= kPayloadBytesMax);
+std::size_t begin_frame(Bytes& out, std::uint8_t kind) {
   const std::size_t start = out.size();
-  const auto length = static_cast<std::uint32_t>(payload.size());
-  for (std::size_t shift = 0; shift < 32; shift += 8) {
-    out.push_back(static_cast<std::uint8_t>(length >> shift));
+  out.insert(out.end(), {0, 0, 0, 0, kWireVersion, kind});
+  return start;
+}
+
+void end_frame(Bytes& out, std::size_t start) {
+  assert(out.size() >= start + 6);
+  const std::size_t payload_bytes = out.size() - start - 6;
+  assert(payload_bytes <= kPayloadBytesMax);
+  const auto length = static_cast<std::uint32_t>(payload_bytes);
+  for (std::size_t index = 0; index < 4; ++index) {
+    out[start + index] = static_cast<std::uint8_t>(length >> (8 * index));
   }
-  out.push_back(kWireVersion);
-  out.push_back(kind);
-  out.insert(out.end(), payload.begin(), payload.end());
-  const std::uint64_t checksum = hash64(ByteView(out.data() + start + 4, 2 + payload.size()));
+  const std::uint64_t checksum = hash64(ByteView(out.data() + start + 4, 2 + payload_bytes));
   Encoder encoder(out);
   encoder.fixed64(checksum);
+}
+
+void append_frame(Bytes& out, std::uint8_t kind, ByteView payload) {
+  assert(payload.size() <= kPayloadBytesMax);
+  const std::size_t start = begin_frame(out, kind);
+  out.insert(out.end(), payload.begin(), payload.end());
+  end_frame(out, start);
 }
 
 Bytes make_frame(std::uint8_t kind, ByteView payload) {

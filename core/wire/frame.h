@@ -34,6 +34,15 @@ struct FrameView {
 void append_frame(Bytes& out, std::uint8_t kind, ByteView payload);
 Bytes make_frame(std::uint8_t kind, ByteView payload);
 
+// Building a frame in place, without a separate payload buffer: begin_frame
+// appends the header (length to be filled in) and returns the frame's start;
+// the caller appends the payload to `out`; end_frame fills in the length and
+// appends the checksum. The bytes equal append_frame's for that payload.
+// Requires for end_frame: the payload appended since begin_frame is at most
+// kPayloadBytesMax bytes.
+std::size_t begin_frame(Bytes& out, std::uint8_t kind);
+void end_frame(Bytes& out, std::size_t start);
+
 // Parses exactly one frame occupying all of `bytes`. On success the payload
 // view points into `bytes`. On failure returns false and sets `error`.
 bool parse_frame(ByteView bytes, FrameView& frame, std::string& error);

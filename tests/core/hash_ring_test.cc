@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/codec/hash.h"
 
@@ -90,6 +91,64 @@ TEST(HashRing, SameMembersInAnyOrderGiveTheSameRing) {
   const HashRing left({3, 1, 2}, 16);
   const HashRing right({1, 2, 3}, 16);
   EXPECT_EQ(left.tokens(), right.tokens());
+}
+
+// Placement answers from a per-token table (small rings) or by walking a
+// copy of the tokens (rings whose table would pass kTableEntriesMax): both
+// must agree with preference_list for every factor.
+void expect_placement_matches(const HashRing& ring, std::uint32_t factor, int keys) {
+  const HashRing::Placement placement = ring.placement(factor);
+  for (int index = 0; index < keys; ++index) {
+    const std::vector<ReplicaId> expected = ring.preference_list(key_name(index), factor);
+    const ReplicaList actual = placement.replicas_of(key_name(index));
+    ASSERT_EQ(std::vector<ReplicaId>(actual.begin(), actual.end()), expected)
+        << "key " << key_name(index) << ", factor " << factor;
+    for (const ReplicaId member : ring.members()) {
+      EXPECT_EQ(placement.is_replica(member, key_name(index)),
+                ring.is_replica(member, key_name(index), factor));
+    }
+  }
+}
+
+TEST(HashRing, PlacementTableAgreesWithPreferenceLists) {
+  const HashRing ring({0, 1, 2, 3, 4}, 64);
+  for (const std::uint32_t factor : {1u, 2u, 3u, 5u, 9u}) {
+    expect_placement_matches(ring, factor, 2'000);
+  }
+  const HashRing empty({}, 8);
+  EXPECT_TRUE(empty.placement(3).replicas_of("k").empty());
+  EXPECT_FALSE(empty.placement(3).is_replica(0, "k"));
+}
+
+TEST(HashRing, PlacementOfALargeRingWalksAndAgrees) {
+  // 12 members x 4,096 tokens x 9 ids per list exceeds the table bound, so
+  // this placement walks.
+  std::vector<ReplicaId> members;
+  for (ReplicaId member = 0; member < 12; ++member) {
+    members.push_back(member);
+  }
+  const HashRing ring(members, HashRing::kVirtualNodesMax);
+  ASSERT_GT(ring.tokens().size() * 9, HashRing::Placement::kTableEntriesMax);
+  expect_placement_matches(ring, 9, 300);
+}
+
+TEST(ReplicaList, SpillsPastItsInlineCapacityAndCompares) {
+  ReplicaList list;
+  for (ReplicaId replica = 0; replica < ReplicaList::kInline + 3; ++replica) {
+    list.push_back(replica);
+  }
+  ASSERT_EQ(list.size(), ReplicaList::kInline + 3);
+  for (std::size_t index = 0; index < list.size(); ++index) {
+    EXPECT_EQ(list[index], index);
+  }
+  const ReplicaList copy = list;
+  EXPECT_EQ(copy, list);
+  ReplicaList shorter(list.begin(), list.begin() + 2);
+  EXPECT_LT(shorter, list);
+  list.clear();
+  EXPECT_TRUE(list.empty());
+  list.push_back(7);
+  EXPECT_EQ(std::vector<ReplicaId>(list.begin(), list.end()), std::vector<ReplicaId>{7});
 }
 
 }  // namespace

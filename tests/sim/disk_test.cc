@@ -19,6 +19,23 @@ TEST(Disk, ReadsSeeUnsyncedWrites) {
   EXPECT_EQ(disk.unsynced_keys(), 1U);
 }
 
+TEST(Disk, CountsEachUnsyncedKeyOnceHoweverOftenWritten) {
+  Disk disk;
+  for (int round = 0; round < 100; ++round) {
+    for (int key = 0; key < 30; ++key) {
+      disk.write("key-" + std::to_string(key), bytes_of(std::to_string(round)));
+    }
+    disk.remove("key-29");
+  }
+  EXPECT_EQ(disk.unsynced_keys(), 30U);
+  EXPECT_EQ(disk.sync(), 30U);
+  EXPECT_EQ(disk.unsynced_keys(), 0U);
+  disk.write("key-0", bytes_of("x"));
+  disk.write("key-0", bytes_of("y"));
+  EXPECT_EQ(disk.crash(), 1U);
+  EXPECT_EQ(*disk.read("key-0"), bytes_of("99"));
+}
+
 TEST(Disk, CrashKeepsSyncedAndLosesUnsynced) {
   Disk disk;
   disk.write("synced", bytes_of("1"));

@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -11,7 +12,9 @@
 #include <vector>
 
 #include "core/codec/bytes.h"
+#include "core/replication/peer_messages.h"
 #include "core/store/command.h"
+#include "core/wire/frame.h"
 
 namespace crdtsim::core {
 namespace {
@@ -237,6 +240,35 @@ RC_GTEST_PROP(CommandCodecProperty, GarbageDecodesSafely, (const std::vector<std
   if (const std::optional<Reply> reply = decode_reply(raw)) {
     RC_ASSERT(encode_reply(*reply) == raw);
   }
+}
+
+// Frames built in place (begin_frame / end_frame, as every encode_frame
+// now does) must be byte-identical to a payload framed afterwards.
+TEST(FrameCodec, InPlaceFramesEqualFramedPayloads) {
+  for (const std::size_t size : {0u, 1u, 127u, 128u, 300u, 5000u}) {
+    Bytes payload(size);
+    for (std::size_t index = 0; index < size; ++index) {
+      payload[index] = static_cast<std::uint8_t>(index * 7 + 3);
+    }
+    Bytes in_place = {0xaa};  // a frame may follow other bytes
+    const std::size_t start = begin_frame(in_place, 9);
+    in_place.insert(in_place.end(), payload.begin(), payload.end());
+    end_frame(in_place, start);
+    Bytes appended = {0xaa};
+    append_frame(appended, 9, payload);
+    EXPECT_EQ(in_place, appended) << size << " payload bytes";
+    FrameView frame;
+    std::string error;
+    ASSERT_TRUE(parse_frame(ByteView(in_place).subspan(1), frame, error)) << error;
+    EXPECT_EQ(frame.kind, 9);
+    EXPECT_TRUE(
+        std::equal(frame.payload.begin(), frame.payload.end(), payload.begin(), payload.end()));
+  }
+}
+
+TEST(FrameCodec, ForwardRequestFrameWithoutACopyIsTheSame) {
+  const Command command = make(CommandKind::mset, {"a", "b"}, {"1", "2"});
+  EXPECT_EQ(encode_forward_request_frame(77, command), encode_frame(ForwardRequest{77, command}));
 }
 
 }  // namespace

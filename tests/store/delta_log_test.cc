@@ -59,11 +59,40 @@ TEST(DeltaLog, JoinsEntriesPerKeyAndRoutesOnlyToReplicasOfTheKey) {
   DeltaLog log(DeltaLog::Config{}, {1});
   log.append("k", 0, 0, delta_of("k"), 0, kAll);
   log.append("k", 0, 0, delta_of("k"), 0, kAll);
-  log.append("elsewhere", 0, 0, delta_of("elsewhere"), 0, {0, 2});
+  const std::vector<ReplicaId> elsewhere = {0, 2};
+  log.append("elsewhere", 0, 0, delta_of("elsewhere"), 0, elsewhere);
   const auto batch = log.next_batch(1, 10);
   ASSERT_TRUE(batch);
   ASSERT_EQ(batch->entries.size(), 1u);
   EXPECT_EQ(batch->entries.front().key, "k");
+}
+
+// next_batch_frame encodes the log's entries in place; it must send exactly
+// the bytes of next_batch's batch, and move the cursors the same way.
+TEST(DeltaLog, BatchFrameEqualsTheEncodedBatch) {
+  const std::vector<ReplicaId> elsewhere = {0, 2};
+  DeltaLog::Config config;
+  for (const bool forget : {false, true}) {
+    config.forget_unacked = forget;
+    DeltaLog built(config, {1, 2});
+    DeltaLog framed(config, {1, 2});
+    for (DeltaLog* log : {&built, &framed}) {
+      log->append("k", 0, 0, delta_of("k"), 0, kAll);
+      log->append("b", 3, 2, delta_of("b"), 0, kAll);
+      log->append("k", 3, 3, delta_of("k"), 0, kAll);  // joined, mixed origins
+      log->append("elsewhere", 0, 0, delta_of("elsewhere"), 0, elsewhere);
+    }
+    for (const ReplicaId peer : {1u, 2u}) {
+      const auto batch = built.next_batch(peer, 10);
+      const auto frame = framed.next_batch_frame(peer, 10);
+      ASSERT_EQ(batch.has_value(), frame.has_value()) << "peer " << peer;
+      if (batch) {
+        EXPECT_EQ(encode_frame(*batch), *frame) << "peer " << peer;
+      }
+      EXPECT_EQ(built.size(), framed.size());
+    }
+    EXPECT_EQ(built.stats().batches, framed.stats().batches);
+  }
 }
 
 TEST(DeltaLog, StopsBufferingForAPeerPastTheBacklogBoundAndResumesWhenHeardFrom) {
