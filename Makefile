@@ -51,6 +51,7 @@ format-check: deps
 
 bench: build
 	./build/bench/crdtsim_bench --benchmark_counters_tabular=true $(BENCH_ARGS)
+	./build/bench/crdtsim_sweep_bench --benchmark_counters_tabular=true $(BENCH_ARGS)
 
 tidy: build
 	@git ls-files '*.cc' | xargs -r clang-tidy -p build --quiet
