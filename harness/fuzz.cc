@@ -107,16 +107,6 @@ NetworkSpec generate_network() {
   return network;
 }
 
-std::vector<std::vector<core::ReplicaId>> generate_groups(std::uint32_t replicas) {
-  const std::uint32_t count = pick<std::uint32_t>(2, 3);
-  std::vector<std::vector<core::ReplicaId>> groups(count);
-  for (core::ReplicaId id = 0; id < replicas; ++id) {
-    groups[pick<std::uint32_t>(0, count - 1)].push_back(id);
-  }
-  std::erase_if(groups, [](const auto& group) { return group.empty(); });
-  return groups;
-}
-
 // `count` distinct replica ids (count <= replicas).
 std::vector<core::ReplicaId> generate_distinct(std::uint32_t replicas, std::uint32_t count) {
   std::vector<core::ReplicaId> left(replicas);
@@ -132,6 +122,22 @@ std::vector<core::ReplicaId> generate_distinct(std::uint32_t replicas, std::uint
   return chosen;
 }
 
+// At least two non-empty groups (a scenario file rejects fewer: a partition
+// of one group cuts nothing); requires replicas >= 2.
+std::vector<std::vector<core::ReplicaId>> generate_groups(std::uint32_t replicas) {
+  const std::uint32_t count = std::min<std::uint32_t>(pick<std::uint32_t>(2, 3), replicas);
+  std::vector<std::vector<core::ReplicaId>> groups(count);
+  const std::vector<core::ReplicaId> order = generate_distinct(replicas, replicas);
+  for (std::uint32_t index = 0; index < replicas; ++index) {
+    const std::uint32_t group = index < count ? index : pick<std::uint32_t>(0, count - 1);
+    groups[group].push_back(order[index]);
+  }
+  for (auto& group : groups) {
+    std::sort(group.begin(), group.end());
+  }
+  return groups;
+}
+
 FaultKind feasible_kind(FaultKind kind, std::uint32_t replicas, bool durable) {
   if (kind == FaultKind::crash && !durable) {
     return FaultKind::pause;  // a non-durable crash loses acknowledged writes by design
@@ -139,7 +145,9 @@ FaultKind feasible_kind(FaultKind kind, std::uint32_t replicas, bool durable) {
   if (kind == FaultKind::bridge && replicas < 3) {
     kind = FaultKind::one_way;
   }
-  if (kind == FaultKind::one_way && replicas < 2) {
+  const bool needs_two = kind == FaultKind::one_way || kind == FaultKind::partition ||
+                         kind == FaultKind::flap || kind == FaultKind::isolate;
+  if (needs_two && replicas < 2) {
     return FaultKind::heal;
   }
   return kind;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/scenario_json.h"
 #include "sim/check.h"
 
 namespace crdtsim::harness {
@@ -736,9 +737,14 @@ bool runnable(const Scenario& scenario) {
       return false;
     }
   }
-  return std::all_of(
-      scenario.timeline.begin(), scenario.timeline.end(),
-      [&](const FaultEvent& event) { return runnable_event(event, cluster.replicas); });
+  const bool events_ok =
+      std::all_of(scenario.timeline.begin(), scenario.timeline.end(),
+                  [&](const FaultEvent& event) { return runnable_event(event, cluster.replicas); });
+  // The result is written as a scenario file: a candidate the file format
+  // cannot express (e.g. a one-group partition, a fault at the deadline) is
+  // not one a user could run.
+  std::string error;
+  return events_ok && scenario_from_json(scenario_to_json(scenario), "candidate", "", error);
 }
 
 const Verdict* failed_verdict(const RunOutput& output, std::string_view property) {

@@ -348,4 +348,19 @@ TEST_F(CliTest, FuzzPassesOnTheRealStore) {
   EXPECT_FALSE(fs::exists(path("fz")));
 }
 
+// The fuzzer's output is a scenario file like any other: it validates and,
+// run, fails the same way.
+TEST_F(CliTest, FuzzFindsAPlantedBugAndWritesAScenarioThatFails) {
+  const Result found = crdtsim("fuzz --iterations 200 --seed 1 --planted-bug counter_double_apply" +
+                               std::string(" --out-dir ") + path("fz"));
+  EXPECT_EQ(found.status, 1) << found.output;
+  EXPECT_NE(found.output.find("FAILED: no_lost_writes"), std::string::npos) << found.output;
+  EXPECT_NE(found.output.find("--reproduce 'reproduce="), std::string::npos);
+  const std::string scenario = path("fz/fuzz-seed1.json");
+  EXPECT_EQ(crdtsim("validate " + scenario).status, 0);
+  const Result rerun = crdtsim("run " + scenario);
+  EXPECT_EQ(rerun.status, 1) << rerun.output;
+  EXPECT_NE(rerun.output.find("no_lost_writes   invalid"), std::string::npos) << rerun.output;
+}
+
 }  // namespace
