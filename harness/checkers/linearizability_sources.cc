@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "harness/checkers/edn.h"
+#include "harness/checkers/jepsen.h"
 #include "harness/checkers/linearizability.h"
 
 namespace crdtsim::harness {
@@ -215,30 +216,10 @@ class HistoryConverter {
 };
 
 // ---------------------------------------------------------------------------
-// Jepsen's EDN history.
+// Jepsen's EDN history (lines and pairing: harness/checkers/jepsen.h).
 
-struct JepsenError {
-  std::string expected;
-};
-
-[[noreturn]] void fail(std::string expected) {
-  throw JepsenError{std::move(expected)};
-}
-
-const edn::Value& require(const edn::Value& map, std::string_view name) {
-  const edn::Value* value = edn::find(map, name);
-  if (value == nullptr) {
-    fail("a :" + std::string(name) + " entry");
-  }
-  return *value;
-}
-
-std::string keyword_of(const edn::Value& value, std::string_view what) {
-  if (value.kind != edn::Value::Kind::keyword) {
-    fail(std::string(what) + ", got " + edn::to_text(value));
-  }
-  return value.text;
-}
+using jepsen::fail;
+using jepsen::is_pair;
 
 LinValue scalar(const edn::Value& value, std::string_view role) {
   switch (value.kind) {
@@ -257,109 +238,55 @@ LinValue scalar(const edn::Value& value, std::string_view role) {
   }
 }
 
-bool is_pair(const edn::Value& value) {
-  return value.kind == edn::Value::Kind::vector && value.items.size() == 2;
+LinFunction lin_function_of(const std::string& name) {
+  if (name == "write") {
+    return LinFunction::write;
+  }
+  if (name == "cas") {
+    return LinFunction::cas;
+  }
+  return name == "add" ? LinFunction::add : LinFunction::read;
 }
 
-struct Pending {
-  std::uint64_t line = 0;
-  LinFunction f = LinFunction::read;
-  edn::Value value;
-};
-
-class JepsenReader {
+class JepsenLinHandler final : public jepsen::Handler {
  public:
-  void line(const std::string& text, std::uint64_t number) {
-    std::string error;
-    const std::optional<edn::Value> parsed = edn::parse(text, error);
-    if (!parsed) {
-      fail("an EDN map (" + error + ")");
-    }
-    if (parsed->kind != edn::Value::Kind::map) {
-      fail("an EDN map, got " + edn::to_text(*parsed));
-    }
-    const edn::Value& process = require(*parsed, "process");
-    if (process.kind != edn::Value::Kind::integer) {
-      return;  // the nemesis, or another non-client process
-    }
-    if (process.integer < 0) {
-      fail("a non-negative :process, got " + std::to_string(process.integer));
-    }
-    const std::string type = keyword_of(require(*parsed, "type"), "a :type keyword");
-    const LinFunction f = function_of(require(*parsed, "f"));
-    const edn::Value* value = edn::find(*parsed, "value");
-    const auto process_id = static_cast<std::uint64_t>(process.integer);
-    if (type == "invoke") {
-      invoke(process_id, number, f, value == nullptr ? edn::Value{} : *value);
-    } else if (type == "ok" || type == "fail" || type == "info") {
-      complete(process_id, number, f, type, value == nullptr ? edn::Value{} : *value);
-    } else {
-      fail(":type :invoke, :ok, :fail or :info, got :" + type);
-    }
+  const std::vector<std::string_view>& functions() const override {
+    static const std::vector<std::string_view> names = {"read", "write", "cas", "add"};
+    return names;
   }
 
-  std::vector<LinOp> finish() {
-    for (const auto& [process, pending] : pending_) {  // never completed: indeterminate
-      push(process, pending, std::nullopt, OpOutcome::indeterminate, pending.value);
+  void completed(const jepsen::Invocation& invocation,
+                 const jepsen::Completion& completion) override {
+    if (completion.type == "fail") {
+      return;  // it did not take effect
     }
+    const bool ok = completion.type == "ok";
+    const LinFunction f = lin_function_of(invocation.f);
+    // A read's value is what it returned; other ops carry theirs on invoke.
+    const edn::Value& carried = ok && f == LinFunction::read ? completion.value : invocation.value;
+    push(invocation, ok ? std::optional<std::uint64_t>(completion.line) : std::nullopt,
+         ok ? OpOutcome::ok : OpOutcome::indeterminate, carried);
+  }
+
+  void never_completed(const jepsen::Invocation& invocation) override {
+    push(invocation, std::nullopt, OpOutcome::indeterminate, invocation.value);
+  }
+
+  std::vector<LinOp> take() {
     std::stable_sort(operations_.begin(), operations_.end(),
                      [](const LinOp& left, const LinOp& right) { return left.id < right.id; });
     return std::move(operations_);
   }
 
  private:
-  static LinFunction function_of(const edn::Value& value) {
-    const std::string name = keyword_of(value, "an :f of :read, :write, :cas or :add");
-    if (name == "read")
-      return LinFunction::read;
-    if (name == "write")
-      return LinFunction::write;
-    if (name == "cas")
-      return LinFunction::cas;
-    if (name == "add")
-      return LinFunction::add;
-    fail("an :f of :read, :write, :cas or :add, got :" + name);
-  }
-
-  void invoke(std::uint64_t process, std::uint64_t number, LinFunction f, edn::Value value) {
-    const auto found = pending_.find(process);
-    if (found != pending_.end()) {
-      fail("a completion for process " + std::to_string(process) + "'s operation invoked on line " +
-           std::to_string(found->second.line) + " before it invokes another");
-    }
-    pending_.emplace(process, Pending{number, f, std::move(value)});
-  }
-
-  void complete(std::uint64_t process, std::uint64_t number, LinFunction f, const std::string& type,
-                const edn::Value& value) {
-    const auto found = pending_.find(process);
-    if (found == pending_.end()) {
-      fail("an :invoke by process " + std::to_string(process) + " before its :" + type);
-    }
-    if (found->second.f != f) {
-      fail("the :f of the :invoke on line " + std::to_string(found->second.line) +
-           " (:" + lin_function_name(found->second.f) + "), got :" + lin_function_name(f));
-    }
-    const Pending pending = std::move(found->second);
-    pending_.erase(found);
-    if (type == "fail") {
-      return;  // it did not take effect
-    }
-    const bool ok = type == "ok";
-    // A read's value is what it returned; other ops carry theirs on invoke.
-    const edn::Value& carried = ok && f == LinFunction::read ? value : pending.value;
-    push(process, pending, ok ? std::optional<std::uint64_t>(number) : std::nullopt,
-         ok ? OpOutcome::ok : OpOutcome::indeterminate, carried);
-  }
-
-  void push(std::uint64_t process, const Pending& pending, std::optional<std::uint64_t> complete,
+  void push(const jepsen::Invocation& invocation, std::optional<std::uint64_t> complete,
             OpOutcome outcome, const edn::Value& value) {
     LinOp op;
-    op.id = pending.line;
-    op.process = process;
-    op.invoke_time = pending.line;
+    op.id = invocation.line;
+    op.process = invocation.process;
+    op.invoke_time = invocation.line;
     op.complete_time = complete;
-    op.f = pending.f;
+    op.f = lin_function_of(invocation.f);
     op.outcome = outcome;
     set_value(op, value);
     operations_.push_back(std::move(op));
@@ -389,7 +316,6 @@ class JepsenReader {
     op.value_new = scalar(payload.items[1], "cas new value");
   }
 
-  std::map<std::uint64_t, Pending> pending_;
   std::optional<bool> keyed_;
   std::vector<LinOp> operations_;
 };
@@ -410,27 +336,11 @@ std::vector<LinOp> lin_ops_from_history(const History& history, LinModel model,
 
 std::optional<std::vector<LinOp>> lin_ops_from_jepsen(std::istream& in, const std::string& source,
                                                       std::string& error) {
-  JepsenReader reader;
-  std::string text;
-  std::uint64_t number = 0;
-  try {
-    while (std::getline(in, text)) {
-      ++number;
-      if (text.find_first_not_of(" \t\r,") == std::string::npos) {
-        continue;  // blank lines are allowed
-      }
-      reader.line(text, number);
-    }
-    if (in.bad()) {
-      fail("a readable stream (read error)");
-    }
-    return reader.finish();
-  } catch (const JepsenError& problem) {
-    error = source + ":" + std::to_string(number) + ": expected " + problem.expected;
-  } catch (const std::exception& exception) {
-    error = source + ":" + std::to_string(number) + ": unexpected: " + exception.what();
+  JepsenLinHandler handler;
+  if (!jepsen::read_history(in, source, handler, error)) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return handler.take();
 }
 
 }  // namespace crdtsim::harness

@@ -475,163 +475,66 @@ void convert(const Operation& op, SetOpCollector& collector) {
 }
 
 // ---------------------------------------------------------------------------
-// Jepsen's EDN history.
+// Jepsen's EDN history (lines and pairing: harness/checkers/jepsen.h).
 
-struct JepsenError {
-  std::string expected;
-};
-
-[[noreturn]] void fail(std::string expected) {
-  throw JepsenError{std::move(expected)};
-}
-
-const edn::Value& require(const edn::Value& map, std::string_view name) {
-  const edn::Value* value = edn::find(map, name);
-  if (value == nullptr) {
-    fail("a :" + std::string(name) + " entry");
-  }
-  return *value;
-}
-
-std::string keyword_of(const edn::Value& value, std::string_view what) {
-  if (value.kind != edn::Value::Kind::keyword) {
-    fail(std::string(what) + ", got " + edn::to_text(value));
-  }
-  return value.text;
-}
-
-bool is_pair(const edn::Value& value) {
-  return value.kind == edn::Value::Kind::vector && value.items.size() == 2;
-}
+using jepsen::fail;
+using jepsen::is_pair;
 
 bool is_collection(const edn::Value& value) {
   return value.kind == edn::Value::Kind::set || value.kind == edn::Value::Kind::vector;
 }
 
-// Reads one line (without its '\n') into `line`; false at the end of input.
-bool next_line(std::streambuf& buffer, std::string& line) {
-  using Traits = std::streambuf::traits_type;
-  line.clear();
-  bool any = false;
-  for (Traits::int_type next = buffer.sbumpc(); !Traits::eq_int_type(next, Traits::eof());
-       next = buffer.sbumpc()) {
-    any = true;
-    if (Traits::to_char_type(next) == '\n') {
-      return true;
-    }
-    if (line.size() == kSetJepsenLineBytesMax) {
-      fail("a line of at most " + std::to_string(kSetJepsenLineBytesMax) + " bytes");
-    }
-    line.push_back(Traits::to_char_type(next));
+SetFunction set_function_of(const std::string& name) {
+  if (name == "add") {
+    return SetFunction::add;
   }
-  return any;
+  return name == "remove" ? SetFunction::remove : SetFunction::read;
 }
 
-struct Pending {
-  std::uint64_t line = 0;
-  SetFunction f = SetFunction::read;
-  std::string key;      // add, remove
-  std::string element;  // add, remove
-};
-
-class JepsenSetReader {
+class JepsenSetHandler final : public jepsen::Handler {
  public:
-  void line(const std::string& text, std::uint64_t number) {
-    std::string error;
-    const std::optional<edn::Value> parsed = edn::parse(text, error);
-    if (!parsed) {
-      fail("an EDN map (" + error + ")");
-    }
-    if (parsed->kind != edn::Value::Kind::map) {
-      fail("an EDN map, got " + edn::to_text(*parsed));
-    }
-    const edn::Value& process = require(*parsed, "process");
-    if (process.kind != edn::Value::Kind::integer) {
-      return;  // the nemesis, or another non-client process
-    }
-    if (process.integer < 0) {
-      fail("a non-negative :process, got " + std::to_string(process.integer));
-    }
-    const std::string type = keyword_of(require(*parsed, "type"), "a :type keyword");
-    const SetFunction f = function_of(require(*parsed, "f"));
-    const edn::Value* value = edn::find(*parsed, "value");
-    const auto process_id = static_cast<std::uint64_t>(process.integer);
-    if (type == "invoke") {
-      invoke(process_id, number, f, value);
-    } else if (type == "ok" || type == "fail" || type == "info") {
-      complete(process_id, number, f, type, value);
-    } else {
-      fail(":type :invoke, :ok, :fail or :info, got :" + type);
-    }
+  const std::vector<std::string_view>& functions() const override {
+    static const std::vector<std::string_view> names = {"add", "remove", "read"};
+    return names;
   }
 
-  std::vector<SetOp> finish() {
-    for (const auto& [process, pending] : pending_) {  // never completed: indeterminate
-      if (pending.f != SetFunction::read) {
-        push_update(process, pending, OpOutcome::indeterminate, std::nullopt);
-      }
-    }
-    pending_.clear();
-    return collector_.finish();
-  }
-
- private:
-  static SetFunction function_of(const edn::Value& value) {
-    const std::string name = keyword_of(value, "an :f of :add, :remove or :read");
-    if (name == "add")
-      return SetFunction::add;
-    if (name == "remove")
-      return SetFunction::remove;
-    if (name == "read")
-      return SetFunction::read;
-    fail("an :f of :add, :remove or :read, got :" + name);
-  }
-
-  void invoke(std::uint64_t process, std::uint64_t number, SetFunction f, const edn::Value* value) {
-    const auto found = pending_.find(process);
-    if (found != pending_.end()) {
-      fail("a completion for process " + std::to_string(process) + "'s operation invoked on line " +
-           std::to_string(found->second.line) + " before it invokes another");
-    }
-    Pending pending{number, f, {}, {}};
-    if (f != SetFunction::read) {
-      if (value == nullptr || value->kind == edn::Value::Kind::nil) {
-        fail(std::string("a :value on the :") + set_function_name(f) + " (the element)");
-      }
-      decide_keyed(is_pair(*value), *value);
-      const edn::Value& element = *keyed_ ? value->items[1] : *value;
-      pending.key = *keyed_ ? edn::to_text(value->items[0]) : std::string();
-      pending.element = edn::to_text(element);
-    }
-    pending_.emplace(process, std::move(pending));
-  }
-
-  void complete(std::uint64_t process, std::uint64_t number, SetFunction f, const std::string& type,
-                const edn::Value* value) {
-    const auto found = pending_.find(process);
-    if (found == pending_.end()) {
-      fail("an :invoke by process " + std::to_string(process) + " before its :" + type);
-    }
-    if (found->second.f != f) {
-      fail("the :f of the :invoke on line " + std::to_string(found->second.line) +
-           " (:" + set_function_name(found->second.f) + "), got :" + set_function_name(f));
-    }
-    const Pending pending = std::move(found->second);
-    pending_.erase(found);
+  void invoked(const jepsen::Invocation& invocation) override {
+    const SetFunction f = set_function_of(invocation.f);
     if (f == SetFunction::read) {
-      if (type == "ok") {
-        push_read(process, pending, number, value);
+      return;
+    }
+    if (invocation.value.kind == edn::Value::Kind::nil) {
+      fail(std::string("a :value on the :") + set_function_name(f) + " (the element)");
+    }
+    decide_keyed(is_pair(invocation.value), invocation.value);
+  }
+
+  void completed(const jepsen::Invocation& invocation,
+                 const jepsen::Completion& completion) override {
+    if (set_function_of(invocation.f) == SetFunction::read) {
+      if (completion.type == "ok") {
+        push_read(invocation, completion);
       }
       return;  // a failed or indeterminate read tells nothing
     }
-    const OpOutcome outcome = type == "ok"     ? OpOutcome::ok
-                              : type == "fail" ? OpOutcome::fail
-                                               : OpOutcome::indeterminate;
-    push_update(
-        process, pending, outcome,
-        outcome == OpOutcome::indeterminate ? std::nullopt : std::optional<std::uint64_t>(number));
+    const OpOutcome outcome = completion.type == "ok"     ? OpOutcome::ok
+                              : completion.type == "fail" ? OpOutcome::fail
+                                                          : OpOutcome::indeterminate;
+    push_update(invocation, outcome,
+                outcome == OpOutcome::indeterminate
+                    ? std::nullopt
+                    : std::optional<std::uint64_t>(completion.line));
   }
 
+  void never_completed(const jepsen::Invocation& invocation) override {
+    if (set_function_of(invocation.f) != SetFunction::read) {
+      push_update(invocation, OpOutcome::indeterminate, std::nullopt);
+    }
+  }
+
+  std::vector<SetOp> take() { return collector_.finish(); }
+
+ private:
   // Plain values or [key value] tuples: the first operation decides.
   void decide_keyed(bool looks_keyed, const edn::Value& value) {
     if (!keyed_) {
@@ -642,10 +545,8 @@ class JepsenSetReader {
     }
   }
 
-  void push_read(std::uint64_t process, const Pending& pending, std::uint64_t number,
-                 const edn::Value* value) {
-    const edn::Value nil;
-    const edn::Value& returned = value == nullptr ? nil : *value;
+  void push_read(const jepsen::Invocation& invocation, const jepsen::Completion& completion) {
+    const edn::Value& returned = completion.value;
     const bool looks_keyed = is_pair(returned) && is_collection(returned.items[1]);
     if (keyed_.value_or(looks_keyed)) {
       if (!looks_keyed) {
@@ -657,7 +558,7 @@ class JepsenSetReader {
     }
     keyed_ = keyed_.value_or(looks_keyed);
     const edn::Value& elements = *keyed_ ? returned.items[1] : returned;
-    SetOp read = make_op(process, pending, OpOutcome::ok, number);
+    SetOp read = make_op(invocation, OpOutcome::ok, completion.line);
     read.key = *keyed_ ? edn::to_text(returned.items[0]) : std::string();
     for (const edn::Value& element : elements.items) {
       read.elements.push_back(edn::to_text(element));
@@ -666,27 +567,28 @@ class JepsenSetReader {
     collector_.push(std::move(read));
   }
 
-  void push_update(std::uint64_t process, const Pending& pending, OpOutcome outcome,
+  // The key and element were checked against keyed_ when invoked.
+  void push_update(const jepsen::Invocation& invocation, OpOutcome outcome,
                    std::optional<std::uint64_t> complete) {
-    SetOp op = make_op(process, pending, outcome, complete);
-    op.key = pending.key;
-    op.elements.push_back(pending.element);
+    const edn::Value& value = invocation.value;
+    SetOp op = make_op(invocation, outcome, complete);
+    op.key = *keyed_ ? edn::to_text(value.items[0]) : std::string();
+    op.elements.push_back(edn::to_text(*keyed_ ? value.items[1] : value));
     collector_.push(std::move(op));
   }
 
-  static SetOp make_op(std::uint64_t process, const Pending& pending, OpOutcome outcome,
+  static SetOp make_op(const jepsen::Invocation& invocation, OpOutcome outcome,
                        std::optional<std::uint64_t> complete) {
     SetOp op;
-    op.id = pending.line;
-    op.process = process;
-    op.f = pending.f;
-    op.invoke_time = pending.line;
+    op.id = invocation.line;
+    op.process = invocation.process;
+    op.f = set_function_of(invocation.f);
+    op.invoke_time = invocation.line;
     op.complete_time = complete;
     op.outcome = outcome;
     return op;
   }
 
-  std::map<std::uint64_t, Pending> pending_;
   std::optional<bool> keyed_;
   SetOpCollector collector_;
 };
@@ -742,27 +644,11 @@ std::vector<SetOp> set_ops_from_history(const History& history) {
 
 std::optional<std::vector<SetOp>> set_ops_from_jepsen(std::istream& in, const std::string& source,
                                                       std::string& error) {
-  JepsenSetReader reader;
-  std::string text;
-  std::uint64_t number = 0;
-  try {
-    std::streambuf* buffer = in.rdbuf();
-    if (buffer == nullptr || in.fail()) {
-      fail("a readable stream");
-    }
-    for (++number; next_line(*buffer, text); ++number) {
-      if (text.find_first_not_of(" \t\r,") == std::string::npos) {
-        continue;  // blank lines are allowed
-      }
-      reader.line(text, number);
-    }
-    return reader.finish();
-  } catch (const JepsenError& problem) {
-    error = source + ":" + std::to_string(number) + ": expected " + problem.expected;
-  } catch (const std::exception& exception) {
-    error = source + ":" + std::to_string(number) + ": unexpected: " + exception.what();
+  JepsenSetHandler handler;
+  if (!jepsen::read_history(in, source, handler, error)) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return handler.take();
 }
 
 Verdict check_set_history(const History& history) {

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/checkers/jepsen.h"
 #include "harness/history.h"
 #include "harness/verdict.h"
 
@@ -43,7 +44,7 @@ inline constexpr const char* kSetProperty = "set";
 
 // Lines of a Jepsen history longer than this are an input error (bounds the
 // memory one line can take; a final read of a million small elements fits).
-inline constexpr std::size_t kSetJepsenLineBytesMax = std::size_t{16} << 20;
+inline constexpr std::size_t kSetJepsenLineBytesMax = jepsen::kLineBytesMax;
 
 enum class SetFunction : std::uint8_t { add = 0, remove = 1, read = 2 };
 const char* set_function_name(SetFunction function);  // "add", "remove", "read"

@@ -57,7 +57,7 @@ harness::RunOutput run_with_trace(const harness::Scenario& scenario, std::uint64
 
 }  // namespace
 
-int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
+int run_command(const RunArgs& args, std::ostream& out, std::ostream& /*err*/) {
   const LoadedScenario loaded = load_scenario(args.scenario);
   const harness::Scenario& scenario = loaded.scenario;
   const std::uint64_t seed = choose_seed(args, scenario);
@@ -135,7 +135,6 @@ int run_command(const RunArgs& args, std::ostream& out, std::ostream& err) {
     }
     out << "trace_hash: " << sim::hash_hex(output.sim.trace_hash) << '\n';
   }
-  (void)err;
   return exit_status(output.verdicts);
 }
 
