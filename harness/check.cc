@@ -1,5 +1,6 @@
 // check(): the checkers a scenario's properties ask for.
 #include "harness/checkers/linearizability.h"
+#include "harness/checkers/sessions.h"
 #include "harness/checkers/state_checkers.h"
 #include "harness/runner.h"
 #include "sim/trace.h"
@@ -59,6 +60,11 @@ void check(const Scenario& scenario, RunOutput& output) {
           "registers: " + registers.explanation + "; counters: " + counters.explanation;
     }
     output.verdicts.push_back(std::move(combined));
+  }
+  if (properties.session_guarantees) {
+    for (Verdict& verdict : check_session_guarantees(output.history)) {
+      output.verdicts.push_back(std::move(verdict));
+    }
   }
   if (properties.determinism) {
     output.verdicts.push_back(check_determinism(scenario, output));

@@ -71,6 +71,7 @@ OpOutcome outcome_of(core::ReplyStatus status, bool write) {
     case core::ReplyStatus::not_supported:
     case core::ReplyStatus::bad_request:
     case core::ReplyStatus::overflow:
+    case core::ReplyStatus::session_behind:  // refused before executing
       return OpOutcome::fail;
   }
   return write ? OpOutcome::indeterminate : OpOutcome::fail;  // an unknown status
@@ -145,7 +146,17 @@ void ClientProcess::issue(sim::Context& ctx) {
   request_id_ = issued_;
   write_ = core::is_write(command.kind);
   core::ClientRequest request{request_id_, std::move(command)};
+  if (spec_->sessions) {
+    // The token travels with the request, restricted to the keys it names;
+    // the history records the command alone.
+    for (const std::string& key : request.command.keys) {
+      if (const core::CausalContext* seen = core::find_key_versions(token_, key)) {
+        core::merge_key_versions(request.command.session, key, *seen);
+      }
+    }
+  }
   const core::Bytes frame = core::encode_frame(request);
+  request.command.session.clear();
   operation_id_ =
       setup_.recorder->invoke(setup_.index, replica, local_now(ctx), std::move(request.command));
   waiting_ = true;
@@ -167,6 +178,11 @@ void ClientProcess::on_message(sim::Context& ctx, const sim::Message& message) {
   }
   ctx.cancel_timer(timeout_timer_);
   const OpOutcome outcome = outcome_of(reply.reply.status, write_);
+  if (spec_->sessions && outcome == OpOutcome::ok) {
+    for (const auto& [key, versions] : reply.reply.metadata.versions) {
+      core::merge_key_versions(token_, key, versions);
+    }
+  }
   complete(ctx, outcome, std::move(reply.reply));
 }
 

@@ -8,7 +8,8 @@
 //
 // Outcomes: a reply with status ok -> ok; wrong_type, not_supported,
 // bad_request, overflow -> fail; unavailable -> indeterminate for a write,
-// fail for a read. No reply within request_timeout_us -> the same as
+// fail for a read; session_behind -> fail (the replica refused before
+// executing). No reply within request_timeout_us -> the same as
 // unavailable, and the client moves on; a late or duplicated reply (matched by
 // request id) is ignored. Clients' clocks are never faulted, so the times they
 // record are true simulated times.
@@ -99,6 +100,9 @@ class ClientProcess final : public sim::Process {
   std::uint64_t operation_id_ = 0;
   bool write_ = false;
   sim::TimerId timeout_timer_ = sim::kNoTimer;
+  // Sessions: what this client's session observed, per key (the versions
+  // its successful operations returned). Bounded by the workload's keys.
+  core::KeyVersions token_;
 };
 
 }  // namespace crdtsim::harness

@@ -33,6 +33,11 @@ inline constexpr std::string_view kConcurrentAddRemove = "store.concurrent_add_r
 // declared: it is a situation no seed should reach, not a coverage goal.
 inline constexpr std::string_view kDiskWriteRefused = "adapter.disk_write_refused";
 
+// Marked by the store: a replica refused a command whose session token it was
+// behind (SESSION_BEHIND) and fetched the missing state.
+inline constexpr std::string_view kSessionReplicaBehind = "session.replica_behind_token";
+// Declared only by runs whose workload has sessions.
+inline constexpr std::array<std::string_view, 1> kDeclaredWithSessions = {kSessionReplicaBehind};
 // Every point a run declares (with 0 hits until reached).
 inline constexpr std::array<std::string_view, 9> kDeclared = {
     kRecoveredFromDisk,      kForwardTimeout,           kAntiEntropyRoundAgreed,

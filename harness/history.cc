@@ -94,6 +94,19 @@ Json metadata_json(const core::ReplyMetadata& metadata) {
   result["removed_dots"] = std::move(removed_dots);
   result["read_timestamps"] = timestamps_json(metadata.read_timestamps);
   result["lamport"] = metadata.lamport;
+  if (!metadata.versions.empty()) {
+    // Ranges of update dots: [key, replica, first counter, last counter].
+    Json versions = Json::array();
+    for (const auto& [key, context] : metadata.versions) {
+      for (const auto& [replica, counter] : context.version_vector()) {
+        versions.push_back(Json::array({key, replica, 1, counter}));
+      }
+      for (const core::Dot& dot : context.dot_cloud()) {
+        versions.push_back(Json::array({key, dot.replica, dot.counter, dot.counter}));
+      }
+    }
+    result["versions"] = std::move(versions);
+  }
   return result;
 }
 
@@ -206,6 +219,37 @@ std::vector<std::pair<std::string, core::LwwTimestamp>> read_timestamps(
   return result;
 }
 
+// Bound on the dots one history line may describe (ranges expand to dots).
+constexpr std::uint64_t kVersionDotsMax = std::uint64_t{1} << 24;
+
+core::KeyVersions read_versions(const Json& value, const std::string& pointer) {
+  constexpr std::string_view kShape = "[key, replica, first counter, last counter]";
+  core::KeyVersions result;
+  std::uint64_t dots = 0;
+  std::size_t index = 0;
+  for (const Json& item : expect_array(value, pointer, kShape)) {
+    const std::string at = child(pointer, index);
+    expect_tuple(item, at, 4, kShape);
+    const core::ReplicaId replica = read_u32(item[1], child(at, 1));
+    const std::uint64_t first = read_u64(item[2], child(at, 2));
+    const std::uint64_t last = read_u64(item[3], child(at, 3));
+    if (first == 0 || last < first) {
+      fail(at, "expected 1 <= first counter <= last counter");
+    }
+    dots += last - first + 1;
+    if (dots > kVersionDotsMax) {
+      fail(at, "expected at most " + std::to_string(kVersionDotsMax) + " version dots per line");
+    }
+    core::CausalContext context;
+    for (std::uint64_t counter = first; counter <= last; ++counter) {
+      context.add(core::Dot{replica, counter});
+    }
+    core::merge_key_versions(result, read_string(item[0], child(at, 0)), context);
+    ++index;
+  }
+  return result;
+}
+
 std::vector<std::pair<std::string, core::Dot>> read_dots(const Json& value,
                                                          const std::string& pointer) {
   constexpr std::string_view kShape = "[key, replica, counter]";
@@ -242,6 +286,9 @@ core::ReplyMetadata read_metadata(const Json& value, const std::string& pointer)
   metadata.read_timestamps =
       read_timestamps(fields.required("read_timestamps"), fields.at("read_timestamps"));
   metadata.lamport = read_u64(fields.required("lamport"), fields.at("lamport"));
+  if (const Json* versions = fields.optional("versions")) {
+    metadata.versions = read_versions(*versions, fields.at("versions"));
+  }
   fields.finish();
   return metadata;
 }

@@ -53,7 +53,8 @@ sim::LinkConfig link_of(const NetworkSpec& network) {
   return link;
 }
 
-core::ReplicaConfig replica_config(const ClusterSpec& cluster, core::ReplicaId id) {
+core::ReplicaConfig replica_config(const Scenario& scenario, core::ReplicaId id) {
+  const ClusterSpec& cluster = scenario.cluster;
   core::ReplicaConfig config;
   config.id = id;
   config.members.reserve(cluster.replicas);
@@ -66,6 +67,8 @@ core::ReplicaConfig replica_config(const ClusterSpec& cluster, core::ReplicaId i
   config.anti_entropy_interval_us = cluster.anti_entropy_interval_us;
   config.forward_timeout_us = cluster.forward_timeout_us;
   config.durable = cluster.durable;
+  config.timestamp_source = cluster.timestamps;
+  config.track_versions = scenario.workload.sessions;
   config.planted_bug = cluster.planted_bug;
   return config;
 }
@@ -184,7 +187,7 @@ void add_processes(sim::Simulation& simulation, const Scenario& scenario, RunSta
                    std::uint32_t clients) {
   const std::uint32_t replicas = scenario.cluster.replicas;
   for (core::ReplicaId id = 0; id < replicas; ++id) {
-    state.replica_configs.push_back(replica_config(scenario.cluster, id));
+    state.replica_configs.push_back(replica_config(scenario, id));
   }
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     const core::ReplicaConfig* config = &state.replica_configs[id];
@@ -297,6 +300,11 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
   }
   for (const std::string_view name : coverage::kDeclared) {
     simulation.declare_coverage(name);
+  }
+  if (scenario.workload.sessions) {
+    for (const std::string_view name : coverage::kDeclaredWithSessions) {
+      simulation.declare_coverage(name);
+    }
   }
   add_processes(simulation, scenario, state, clients);
   Nemesis nemesis(simulation, scenario, replicas, clients, link_of(scenario.network));

@@ -21,6 +21,9 @@ struct ClusterSpec {
   std::uint32_t virtual_nodes = 64;
   Consistency consistency = Consistency::eventual;
   bool durable = true;
+  // LWW timestamp source (core/clock/write_clock.h): lamport, hlc, or
+  // physical (only to show the writes it loses).
+  core::TimestampSource timestamps = core::TimestampSource::lamport;
   std::uint64_t gossip_interval_us = 20'000;
   std::uint64_t anti_entropy_interval_us = 200'000;
   std::uint64_t forward_timeout_us = 100'000;
@@ -69,7 +72,10 @@ struct WorkloadSpec {
   std::uint64_t think_us_max = 20'000;
   ReplicaChoice replica_choice = ReplicaChoice::roaming;
   std::uint64_t request_timeout_us = 500'000;
-  bool sessions = false;  // session guarantees (checked at the causal level, later)
+  // Each client is one session: its requests carry a session token (the
+  // versions its operations observed), and replicas refuse to serve a request
+  // while behind it (SESSION_BEHIND, a definite failure) and fetch the rest.
+  bool sessions = false;
   // When non-empty, the workload is exactly these operations (no randomness).
   std::vector<ScriptedOperation> script;
 
@@ -150,6 +156,9 @@ struct Properties {
   bool liveness = true;
   bool linearizability = false;  // the single-node mode; or to show a violation
   bool determinism = false;      // run twice, compare trace hashes
+  // read_your_writes, monotonic_reads, monotonic_writes, writes_follow_reads
+  // (harness/checkers/sessions.h). Requires workload.sessions.
+  bool session_guarantees = false;
 
   friend bool operator==(const Properties&, const Properties&) = default;
 };
@@ -172,6 +181,22 @@ struct Scenario {
   // some seeds must violate (a guarantee the configuration does not make);
   // empty for the scenarios that must pass.
   std::string expected_failure;
+  // Properties the same demonstrated weakness may violate as well (one stale
+  // read can break both read-your-writes and monotonic reads). Requires
+  // expected_failure.
+  std::vector<std::string> also_violated;
+  // True for expected_failure and the also_violated properties.
+  bool violation_expected(const std::string& property) const {
+    if (!expected_failure.empty() && property == expected_failure) {
+      return true;
+    }
+    for (const std::string& other : also_violated) {
+      if (other == property) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   friend bool operator==(const Scenario&, const Scenario&) = default;
 };

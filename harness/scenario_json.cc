@@ -33,6 +33,7 @@ constexpr std::uint64_t kTimeMax = ScenarioLimits::time_us_max;
 const std::vector<std::string_view> kConsistencyNames = {"eventual", "causal"};
 const std::vector<std::string_view> kDistributionNames = {"uniform", "zipfian", "hotspot"};
 const std::vector<std::string_view> kReplicaChoiceNames = {"sticky", "roaming"};
+const std::vector<std::string_view> kTimestampNames = {"lamport", "hlc", "physical"};
 const std::vector<std::string_view> kFaultKindNames = {
     "partition", "one_way", "isolate", "bridge",     "flap",        "heal",    "crash",
     "restart",   "pause",   "resume",  "clock_jump", "clock_drift", "set_loss"};
@@ -41,9 +42,11 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "gossip_forget_unacked",
                                                         "ack_before_write",
                                                         "counter_double_apply",
-                                                        "or_set_remove_unobserved"};
-const std::vector<std::string_view> kPropertyNames = {"convergence", "no_lost_writes", "liveness",
-                                                      "linearizability", "determinism"};
+                                                        "or_set_remove_unobserved",
+                                                        "session_ignore_token"};
+const std::vector<std::string_view> kPropertyNames = {
+    "convergence",      "no_lost_writes",  "liveness",         "linearizability",    "determinism",
+    "read_your_writes", "monotonic_reads", "monotonic_writes", "writes_follow_reads"};
 
 // How a command's tokens after the verb split into keys, arguments and amount.
 enum class Layout : std::uint8_t { keys, key_amount, key_args, pairs };
@@ -169,6 +172,7 @@ void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cl
   fields.read("virtual_nodes", cluster.virtual_nodes, u32_in(1, ScenarioLimits::virtual_nodes_max));
   fields.read("consistency", cluster.consistency, choice_of<Consistency>(kConsistencyNames));
   fields.read("durable", cluster.durable, read_bool);
+  fields.read("timestamps", cluster.timestamps, choice_of<core::TimestampSource>(kTimestampNames));
   fields.read("gossip_interval_us", cluster.gossip_interval_us, unsigned_in(1, kTimeMax));
   fields.read("anti_entropy_interval_us", cluster.anti_entropy_interval_us,
               unsigned_in(1, kTimeMax));
@@ -447,6 +451,7 @@ void read_properties(const Json& value, const std::string& pointer, Properties& 
   fields.read("liveness", properties.liveness, read_bool);
   fields.read("linearizability", properties.linearizability, read_bool);
   fields.read("determinism", properties.determinism, read_bool);
+  fields.read("session_guarantees", properties.session_guarantees, read_bool);
   fields.finish();
 }
 
@@ -533,6 +538,10 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
                                         "): faults stop when the settle phase begins");
     }
   }
+  if (scenario.properties.session_guarantees && !scenario.workload.sessions) {
+    fail(root + "/properties/session_guarantees",
+         "expected workload.sessions to be true: only sessions carry the guarantees checked");
+  }
   const bool has_work = !scenario.workload.script.empty() ||
                         (scenario.workload.clients > 0 && scenario.workload.ops_per_client > 0);
   const OperationMix& mix = scenario.workload.mix;
@@ -581,6 +590,19 @@ void read_top(const Json& document, const std::string& pointer, Scenario& scenar
   if (const Json* value = fields.optional("expected_failure")) {
     const std::size_t index = read_choice(*value, fields.at("expected_failure"), kPropertyNames);
     scenario.expected_failure = std::string(kPropertyNames[index]);
+  }
+  if (const Json* value = fields.optional("also_violated")) {
+    const std::string at = fields.at("also_violated");
+    if (scenario.expected_failure.empty()) {
+      fail(at, "expected also_violated only together with expected_failure");
+    }
+    if (!value->is_array()) {
+      fail(at, "expected an array of property names");
+    }
+    for (std::size_t item = 0; item < value->size(); ++item) {
+      const std::size_t index = read_choice((*value)[item], child(at, item), kPropertyNames);
+      scenario.also_violated.emplace_back(kPropertyNames[index]);
+    }
   }
   fields.finish();
 }
@@ -872,6 +894,7 @@ Json cluster_json(const ClusterSpec& cluster) {
               {"virtual_nodes", cluster.virtual_nodes},
               {"consistency", kConsistencyNames[static_cast<std::size_t>(cluster.consistency)]},
               {"durable", cluster.durable},
+              {"timestamps", kTimestampNames[static_cast<std::size_t>(cluster.timestamps)]},
               {"gossip_interval_us", cluster.gossip_interval_us},
               {"anti_entropy_interval_us", cluster.anti_entropy_interval_us},
               {"forward_timeout_us", cluster.forward_timeout_us},
@@ -959,13 +982,17 @@ Json scenario_to_json(const Scenario& scenario) {
                               {"no_lost_writes", properties.no_lost_writes},
                               {"liveness", properties.liveness},
                               {"linearizability", properties.linearizability},
-                              {"determinism", properties.determinism}};
+                              {"determinism", properties.determinism},
+                              {"session_guarantees", properties.session_guarantees}};
   result["workload_deadline_us"] = scenario.workload_deadline_us;
   result["settle_us"] = scenario.settle_us;
   result["max_events"] = scenario.max_events;
   result["seeds"] = std::to_string(scenario.seed_first) + ".." + std::to_string(scenario.seed_last);
   if (!scenario.expected_failure.empty()) {
     result["expected_failure"] = scenario.expected_failure;
+  }
+  if (!scenario.also_violated.empty()) {
+    result["also_violated"] = scenario.also_violated;
   }
   return result;
 }

@@ -65,6 +65,7 @@ Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recov
     : config_(std::move(config)),
       ring_(config_.members, config_.virtual_nodes),
       placement_(ring_.placement(config_.replication_factor)),
+      clock_(config_.timestamp_source),
       delta_log_(config_.delta_log, {}) {
   assert(config_.id < (1u << 16));
   assert(config_.replication_factor >= 1);
@@ -89,7 +90,7 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   }
   if (const auto found = recovered.find(std::string(kClockRecord)); found != recovered.end()) {
     clock_ceiling_ = decode_u64(found->second).value_or(0);
-    clock_ = LamportClock(clock_ceiling_);
+    clock_ = WriteClock(config_.timestamp_source, LamportClock(clock_ceiling_));
   }
   assert(incarnation_ < (1u << 16));
   writer_id_ =
@@ -108,7 +109,8 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
     }
     const std::string key = record.substr(kKeyRecordPrefix.size());
     keyspace_.apply(key, *state.value);
-    clock_.observe(state.value->max_time());
+    const LwwTimestamp seen = state.value->max_timestamp();
+    clock_.observe(state.value->max_time(), seen.logical);
     mark_dirty(key);
     stats_.recovered_keys += 1;
   }
@@ -197,8 +199,59 @@ void Replica::persist_clock(Output& out) {
   out.sync = true;
 }
 
+std::vector<std::string> Replica::behind_session(const Command& command, Output& out) {
+  std::vector<std::string> behind;
+  for (const std::string& key : command.keys) {
+    const CausalContext* seen = find_key_versions(command.session, key);
+    if (seen == nullptr || !replicates(config_.id, key) ||
+        std::find(behind.begin(), behind.end(), key) != behind.end()) {
+      continue;  // nothing seen, or not held here (a forwarded stray executes as is)
+    }
+    const KeyState* state = keyspace_.find(key);
+    if (state == nullptr || !state->versions().includes(*seen)) {
+      behind.push_back(key);
+    }
+  }
+  if (behind.empty()) {
+    return behind;
+  }
+  // Fetch: every other replica of each key is asked for its state (the
+  // answer merges like an anti-entropy repair), so a retry finds it here.
+  std::map<ReplicaId, AeStates> requests;
+  for (const std::string& key : behind) {
+    for (const ReplicaId replica : placement_.replicas_of(key)) {
+      if (replica != config_.id) {
+        requests[replica].wanted.push_back(key);
+      }
+    }
+  }
+  for (const auto& [replica, request] : requests) {
+    stats_.session_pulls += 1;
+    send_peer(replica, PeerMessageKind::ae_states, encode_frame(request), out);
+  }
+  return behind;
+}
+
 Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Output& out) {
-  Execution execution = keyspace_.execute(command, writer_id_, clock_);
+  const bool planted_skip =
+      config_.planted_bug == PlantedBug::session_ignore_token && !is_write(command.kind);
+  if (!command.session.empty() && !planted_skip) {
+    const std::vector<std::string> behind = behind_session(command, out);
+    if (!behind.empty()) {
+      stats_.session_behind += 1;
+      out.coverage.push_back("session.replica_behind_token");  // harness/coverage_points.h
+      Reply reply =
+          Reply::failure(ReplyStatus::session_behind, "replica " + std::to_string(config_.id) +
+                                                          " is behind the session token on key '" +
+                                                          behind.front() + "'; retry");
+      reply.metadata.executed_by = config_.id;
+      reply.metadata.lamport = clock_.value();
+      return reply;
+    }
+  }
+  clock_.set_physical_now(now_us);
+  Execution execution = keyspace_.execute(command, writer_id_, clock_,
+                                          ExecuteOptions{.track_versions = config_.track_versions});
   stats_.commands_executed += 1;
   for (auto& [key, delta] : execution.deltas) {
     mark_dirty(key);
@@ -318,6 +371,9 @@ std::vector<Replica::Part> Replica::split(Command& command) const {
     part.command.kind = command.kind;
     for (const std::size_t index : indices) {
       part.command.keys.push_back(command.keys[index]);
+      if (const CausalContext* seen = find_key_versions(command.session, command.keys[index])) {
+        merge_key_versions(part.command.session, command.keys[index], *seen);
+      }
       if (command.kind == CommandKind::mset) {
         part.command.args.push_back(command.args[index]);
       }
@@ -384,6 +440,9 @@ Reply Replica::aggregate(Pending& pending) {
     meta.read_timestamps.insert(meta.read_timestamps.end(), reply.metadata.read_timestamps.begin(),
                                 reply.metadata.read_timestamps.end());
     meta.lamport = std::max(meta.lamport, reply.metadata.lamport);
+    for (const auto& [key, versions] : reply.metadata.versions) {
+      merge_key_versions(meta.versions, key, versions);
+    }
     if (reply.status != ReplyStatus::ok) {
       continue;
     }
@@ -398,6 +457,13 @@ Reply Replica::aggregate(Pending& pending) {
   result.metadata.written.erase(
       std::unique(result.metadata.written.begin(), result.metadata.written.end()),
       result.metadata.written.end());
+  if (result.status == ReplyStatus::session_behind && is_write(kind) &&
+      !result.metadata.written.empty()) {
+    // Some parts wrote: the command is not "nothing changed", so it must not
+    // read as a definite failure.
+    result.status = ReplyStatus::unavailable;
+    result.error = "partly applied: " + result.error;
+  }
   if (result.status != ReplyStatus::ok) {
     return result;
   }

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/clock/lamport_clock.h"
+#include "core/clock/write_clock.h"
 #include "core/codec/bytes.h"
 #include "core/replica/recent_requests.h"
 #include "core/replication/anti_entropy.h"
@@ -62,6 +63,7 @@ enum class PlantedBug : std::uint8_t {
   ack_before_write = 3,          // durable writes are deferred past the reply
   counter_double_apply = 4,      // a duplicated counter delta is applied again, additively
   or_set_remove_unobserved = 5,  // a received remove drops every dot of the element
+  session_ignore_token = 6,      // a replica behind a session token answers a read anyway
 };
 
 struct ReplicaConfig {
@@ -73,6 +75,12 @@ struct ReplicaConfig {
   std::uint64_t anti_entropy_interval_us = 200'000;
   std::uint64_t forward_timeout_us = 100'000;
   bool durable = true;
+  // Where LWW timestamps come from (core/clock/write_clock.h).
+  TimestampSource timestamp_source = TimestampSource::lamport;
+  // Per-key update dots (KeyState::versions) and version metadata in
+  // replies: required by sessions (a command with a session token is refused
+  // with SESSION_BEHIND by a replica whose state misses part of the token).
+  bool track_versions = false;
   DeltaLog::Config delta_log;
   std::size_t pending_requests_max = 4096;
   PlantedBug planted_bug = PlantedBug::none;
@@ -120,6 +128,8 @@ struct ReplicaStats {
   std::uint64_t keys_repaired = 0;       // anti-entropy states that changed state
   std::uint64_t recovered_keys = 0;      // keys reloaded from durable storage
   std::uint64_t recovered_corrupt = 0;   // durable records that failed to decode
+  std::uint64_t session_behind = 0;      // commands refused: state behind the session token
+  std::uint64_t session_pulls = 0;       // state requests sent to catch up with a token
 };
 
 class Replica {
@@ -161,6 +171,7 @@ class Replica {
   ReplicaId writer_id() const { return writer_id_; }
   std::uint64_t incarnation() const { return incarnation_; }
   std::uint64_t lamport() const { return clock_.value(); }
+  const WriteClock& write_clock() const { return clock_; }
   // Brings every per-peer Merkle tree up to date (normally done lazily).
   void refresh_trees();
 
@@ -187,6 +198,10 @@ class Replica {
 
   void recover(const std::map<std::string, Bytes>& recovered);
   Reply execute_local(std::uint64_t now_us, const Command& command, Output& out);
+  // Session check: the keys of `command` (that this replica holds) whose
+  // state here misses part of the session token. Asks the key's other
+  // replicas for their states of them, so that a retry can succeed.
+  std::vector<std::string> behind_session(const Command& command, Output& out);
   // Writes `key`'s state to storage, and remembers its Merkle leaf digest
   // (computed from the same bytes) for the next refresh_trees.
   void persist_key(const std::string& key, Output& out);
@@ -227,7 +242,7 @@ class Replica {
   HashRing::Placement placement_;  // ring_'s preference lists for the factor
   std::vector<ReplicaId> peers_;   // members other than this replica, sorted
   Keyspace keyspace_;
-  LamportClock clock_;
+  WriteClock clock_;
   std::uint64_t clock_ceiling_ = 0;
   std::uint64_t incarnation_ = 0;
   ReplicaId writer_id_ = 0;

@@ -1,5 +1,6 @@
 #include "core/store/command.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <limits>
@@ -233,6 +234,21 @@ std::vector<std::pair<std::string, Value>> decode_keyed(Decoder& decoder) {
   return entries;
 }
 
+// Top bit of a command's kind byte or a reply's status byte: KeyVersions
+// follow (a session token, or version metadata).
+constexpr std::uint8_t kWithVersions = 0x80;
+
+// Decodes KeyVersions and checks they are sorted by key, each key once.
+KeyVersions decode_key_versions(Decoder& decoder) {
+  KeyVersions versions = decode_keyed<CausalContext>(decoder);
+  for (std::size_t index = 1; index < versions.size() && decoder.ok(); ++index) {
+    if (!(versions[index - 1].first < versions[index].first)) {
+      decoder.fail("key versions not strictly increasing by key");
+    }
+  }
+  return versions;
+}
+
 void encode_value(Encoder& encoder, const ReplyValue& value) {
   encoder.u8(static_cast<std::uint8_t>(value.kind));
   switch (value.kind) {
@@ -335,6 +351,31 @@ ReplyMetadata decode_metadata(Decoder& decoder) {
 }
 
 }  // namespace
+
+void merge_key_versions(KeyVersions& versions, const std::string& key,
+                        const CausalContext& context) {
+  const auto position =
+      std::lower_bound(versions.begin(), versions.end(), key,
+                       [](const std::pair<std::string, CausalContext>& entry,
+                          const std::string& wanted) { return entry.first < wanted; });
+  if (position != versions.end() && position->first == key) {
+    position->second.merge(context);
+    return;
+  }
+  versions.emplace(position, key, context);
+}
+
+const CausalContext* find_key_versions(const KeyVersions& versions, std::string_view key) {
+  const auto position = std::lower_bound(
+      versions.begin(), versions.end(), key,
+      [](const std::pair<std::string, CausalContext>& entry, std::string_view wanted) {
+        return std::string_view(entry.first) < wanted;
+      });
+  if (position != versions.end() && position->first == key) {
+    return &position->second;
+  }
+  return nullptr;
+}
 
 std::string_view value_type_name(ValueType type) {
   switch (type) {
@@ -465,6 +506,8 @@ std::string_view reply_status_name(ReplyStatus status) {
       return "UNAVAILABLE";
     case ReplyStatus::overflow:
       return "OVERFLOW";
+    case ReplyStatus::session_behind:
+      return "SESSION_BEHIND";
   }
   return "UNKNOWN";
 }
@@ -509,15 +552,22 @@ Reply Reply::failure(ReplyStatus status, std::string error) {
 // size bounds, not the arity: validate() does that, so that a malformed but
 // decodable command gets a BAD_REQUEST reply naming what is wrong.
 void Command::encode_body(Encoder& encoder) const {
-  encoder.u8(static_cast<std::uint8_t>(kind));
+  // The kind byte's top bit says a session token follows the command.
+  const auto raw_kind = static_cast<std::uint8_t>(kind);
+  encoder.u8(session.empty() ? raw_kind : static_cast<std::uint8_t>(raw_kind | kWithVersions));
   encode_strings(encoder, keys);
   encode_strings(encoder, args);
   encoder.zigzag(amount);
+  if (!session.empty()) {
+    encode_keyed(encoder, session);
+  }
 }
 
 Command Command::decode_body(Decoder& decoder) {
   Command command;
-  const std::uint8_t kind = decoder.u8();
+  const std::uint8_t raw_kind = decoder.u8();
+  const bool with_session = (raw_kind & kWithVersions) != 0;
+  const auto kind = static_cast<std::uint8_t>(raw_kind & ~kWithVersions);
   if (decoder.ok() && !known_kind(kind)) {
     decoder.fail("unknown command kind " + std::to_string(kind));
   }
@@ -525,6 +575,9 @@ Command Command::decode_body(Decoder& decoder) {
   command.keys = decode_strings(decoder, kKeysPerCommandMax);
   command.args = decode_strings(decoder, kArgsPerCommandMax);
   command.amount = decoder.zigzag();
+  if (with_session && decoder.ok()) {
+    command.session = decode_key_versions(decoder);
+  }
   if (!decoder.ok()) {
     return Command{};
   }
@@ -535,22 +588,33 @@ Command Command::decode_body(Decoder& decoder) {
 // Canonical for replies built by the ReplyValue factories (fields of other
 // kinds empty); fields of other kinds are not encoded.
 void Reply::encode_body(Encoder& encoder) const {
-  encoder.u8(static_cast<std::uint8_t>(status));
+  // The status byte's top bit says version metadata follows the rest.
+  const auto raw_status = static_cast<std::uint8_t>(status);
+  const bool with_versions = !metadata.versions.empty();
+  encoder.u8(with_versions ? static_cast<std::uint8_t>(raw_status | kWithVersions) : raw_status);
   encoder.string(error);
   encode_value(encoder, value);
   encode_metadata(encoder, metadata);
+  if (with_versions) {
+    encode_keyed(encoder, metadata.versions);
+  }
 }
 
 Reply Reply::decode_body(Decoder& decoder) {
   Reply reply;
-  const std::uint8_t status = decoder.u8();
-  if (decoder.ok() && status > static_cast<std::uint8_t>(ReplyStatus::overflow)) {
+  const std::uint8_t raw_status = decoder.u8();
+  const bool with_versions = (raw_status & kWithVersions) != 0;
+  const auto status = static_cast<std::uint8_t>(raw_status & ~kWithVersions);
+  if (decoder.ok() && status > static_cast<std::uint8_t>(ReplyStatus::session_behind)) {
     decoder.fail("unknown reply status " + std::to_string(status));
   }
   reply.status = static_cast<ReplyStatus>(status);
   reply.error = decoder.string();
   reply.value = decode_value(decoder);
   reply.metadata = decode_metadata(decoder);
+  if (with_versions && decoder.ok()) {
+    reply.metadata.versions = decode_key_versions(decoder);
+  }
   if (!decoder.ok()) {
     return Reply{};
   }

@@ -16,6 +16,7 @@
 
 #include "core/clock/lww_timestamp.h"
 #include "core/codec/bytes.h"
+#include "core/crdt/causal_context.h"
 #include "core/crdt/dot.h"
 #include "core/types.h"
 
@@ -69,11 +70,28 @@ enum class CommandKind : std::uint8_t {
 std::string_view command_name(CommandKind kind);
 bool is_write(CommandKind kind);
 
+// Per key, a set of update dots (see KeyState::versions): what a session has
+// observed of the key (a session token), or what a replica's state of the key
+// holds (reply metadata). Sorted by key, each key once.
+using KeyVersions = std::vector<std::pair<std::string, CausalContext>>;
+
+// Joins `context` into `versions` under `key`, keeping the order.
+void merge_key_versions(KeyVersions& versions, const std::string& key,
+                        const CausalContext& context);
+// The entry of `key`, or nullptr.
+const CausalContext* find_key_versions(const KeyVersions& versions, std::string_view key);
+
 struct Command {
   CommandKind kind = CommandKind::get;
   std::vector<std::string> keys;
   std::vector<std::string> args;
   std::int64_t amount = 0;  // INCRBY/DECRBY/GINCRBY
+  // The session token: for each key the session observed, the update dots it
+  // saw (written or read). A replica executes the command only if its state of
+  // every named key holds them (docs/consistency.md, session guarantees).
+  // Empty for commands outside a session. Encoded only when non-empty, so a
+  // command without a session has the same bytes as before sessions existed.
+  KeyVersions session;
 
   friend bool operator==(const Command&, const Command&) = default;
   void encode_body(Encoder& encoder) const;
@@ -86,12 +104,14 @@ std::optional<std::string> validate(const Command& command);
 
 enum class ReplyStatus : std::uint8_t {
   ok = 0,
-  wrong_type = 1,     // WRONGTYPE: the key holds another type at this replica
-  not_supported = 2,  // e.g. DEL of a grow-only key
-  bad_request = 3,    // malformed command
-  unavailable = 4,    // the replicas of a key could not be reached in time;
-                      // a write may or may not have taken effect
-  overflow = 5,       // a counter entry would overflow; nothing changed
+  wrong_type = 1,      // WRONGTYPE: the key holds another type at this replica
+  not_supported = 2,   // e.g. DEL of a grow-only key
+  bad_request = 3,     // malformed command
+  unavailable = 4,     // the replicas of a key could not be reached in time;
+                       // a write may or may not have taken effect
+  overflow = 5,        // a counter entry would overflow; nothing changed
+  session_behind = 6,  // the executing replica's state is behind the session
+                       // token; nothing changed, retry (it fetches what is missing)
 };
 std::string_view reply_status_name(ReplyStatus status);
 
@@ -141,6 +161,10 @@ struct ReplyMetadata {
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps;
   // The executing replica's Lamport clock after the command.
   std::uint64_t lamport = 0;
+  // With version tracking on (sessions or the causal level): for each key the
+  // command named, the update dots the executing replica's state of the key
+  // holds after the command. A session joins them into its token.
+  KeyVersions versions;
 
   friend bool operator==(const ReplyMetadata&, const ReplyMetadata&) = default;
 };

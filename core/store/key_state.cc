@@ -87,6 +87,23 @@ bool map_has_live_field(const LwwMap& map) {
                      [](const auto& entry) { return !entry.second.tombstone; });
 }
 
+LwwTimestamp max_timestamp_of(const KeyValue& value) {
+  LwwTimestamp result;
+  auto raise = [&result](const LwwTimestamp& timestamp) {
+    result = std::max(result, LwwTimestamp{timestamp.time, timestamp.logical, 0});
+  };
+  if (const auto* reg = std::get_if<LwwRegister>(&value)) {
+    if (reg->last_write().has_value()) {
+      raise(reg->last_write()->timestamp);
+    }
+  } else if (const auto* map = std::get_if<LwwMap>(&value)) {
+    for (const auto& entry : map->entries()) {
+      raise(entry.second.timestamp);
+    }
+  }
+  return result;
+}
+
 std::uint64_t max_time_of(const KeyValue& value) {
   std::uint64_t result = 0;
   if (const auto* reg = std::get_if<LwwRegister>(&value)) {
@@ -214,6 +231,10 @@ bool KeyState::merge(const KeyState& other) {
     }
     changed |= join_values(mine.value, theirs.value);
   }
+  if (!other.versions_.empty() && !versions_.includes(other.versions_)) {
+    versions_.merge(other.versions_);
+    changed = true;
+  }
   return changed;
 }
 
@@ -225,22 +246,43 @@ std::uint64_t KeyState::max_time() const {
   return result;
 }
 
+LwwTimestamp KeyState::max_timestamp() const {
+  LwwTimestamp result;
+  for (const auto& [type, slot] : slots_) {
+    result = std::max({result, LwwTimestamp{slot.claim.time, slot.claim.logical, 0},
+                       max_timestamp_of(slot.value)});
+  }
+  return result;
+}
+
 void KeyState::encode_body(Encoder& encoder) const {
-  encoder.varint(slots_.size());
+  encoder.varint(slots_.size() + (versions_.empty() ? 0 : 1));
   for (const auto& [type, slot] : slots_) {
     assert(slot.value.index() + 1 == static_cast<std::size_t>(type));
     encoder.u8(static_cast<std::uint8_t>(type));
     slot.claim.encode_body(encoder);
     std::visit([&encoder](const auto& state) { state.encode_body(encoder); }, slot.value);
   }
+  if (!versions_.empty()) {
+    encoder.u8(kVersionsEntry);
+    versions_.encode_body(encoder);
+  }
 }
 
 KeyState KeyState::decode_body(Decoder& decoder) {
   KeyState state;
-  // Smallest slot: type byte, three-byte claim, one-byte body.
-  const std::size_t slot_count = decoder.count(5);
+  // Smallest entry: the versions (tag byte, two-byte context); a slot takes
+  // at least five (type byte, three-byte claim, one-byte body).
+  const std::size_t slot_count = decoder.count(3);
   for (std::size_t index = 0; index < slot_count && decoder.ok(); ++index) {
     const std::uint8_t raw = decoder.u8();
+    if (decoder.ok() && raw == kVersionsEntry) {
+      state.versions_ = CausalContext::decode_body(decoder);
+      if (decoder.ok() && (index + 1 != slot_count || state.versions_.empty())) {
+        decoder.fail("key versions must be the last entry and non-empty");
+      }
+      break;
+    }
     if (decoder.ok() && !known_type(raw)) {
       decoder.fail("unknown value type " + std::to_string(raw));
       break;

@@ -32,6 +32,7 @@
 
 #include "core/clock/lww_timestamp.h"
 #include "core/codec/bytes.h"
+#include "core/crdt/causal_context.h"
 #include "core/crdt/causal_counter.h"
 #include "core/crdt/g_counter.h"
 #include "core/crdt/g_set.h"
@@ -118,12 +119,29 @@ class KeyState {
   // so that the replica's clock can observe it before writing: a write made
   // after that is then later than all of them.
   std::uint64_t max_time() const;
+  // The greatest (time, logical) among the same timestamps (replica 0): what
+  // a hybrid logical clock observes before writing.
+  LwwTimestamp max_timestamp() const;
 
   const Slots& slots() const { return slots_; }
-  bool empty() const { return slots_.empty(); }
+  bool empty() const { return slots_.empty() && versions_.empty(); }
 
-  // Layout: slot count, then per slot in increasing type order: the type
-  // byte, the claim, the CRDT body.
+  // Version tracking (on with sessions or the causal level; empty otherwise):
+  // the dots of the updates this state holds, one dot per command that wrote
+  // the key, issued by the writing replica (one past the greatest counter of
+  // that writer seen here). A state holds every update whose dot its versions
+  // contain: a delta carries its update's dot and a full state all of them,
+  // and both merge with the CRDT state they describe. So "versions include
+  // the session token" means "this state holds everything the session saw".
+  const CausalContext& versions() const { return versions_; }
+  // Issues and adds the next update dot of `writer`.
+  Dot next_version(ReplicaId writer) { return versions_.next_dot(writer); }
+  void add_version(const Dot& dot) { versions_.add(dot); }
+
+  // Layout: entry count, then per slot in increasing type order: the type
+  // byte, the claim, the CRDT body; then, only if versions are non-empty (and
+  // counted as one more entry), the byte kVersionsEntry and the versions. A
+  // state without versions thus has the bytes it had before versions existed.
   void encode_body(Encoder& encoder) const;
   // Rejects unknown or unsorted types and malformed CRDT bodies.
   static KeyState decode_body(Decoder& decoder);
@@ -131,9 +149,12 @@ class KeyState {
   friend bool operator==(const KeyState&, const KeyState&) = default;
 
  private:
+  static constexpr std::uint8_t kVersionsEntry = 0xff;
+
   KeySlot& slot_for_write(ValueType type);
 
   Slots slots_;
+  CausalContext versions_;
 };
 
 }  // namespace crdtsim::core

@@ -95,8 +95,9 @@ std::uint64_t magnitude(std::int64_t value) {
 // functions; the helpers below them are small leaf steps.
 class CommandExecutor {
  public:
-  CommandExecutor(Keyspace& keyspace, ReplicaId replica, LamportClock& clock)
-      : keys_(keyspace.keys_), replica_(replica), clock_(clock) {}
+  CommandExecutor(Keyspace& keyspace, ReplicaId replica, WriteClock& clock,
+                  const ExecuteOptions& options)
+      : keys_(keyspace.keys_), replica_(replica), clock_(clock), options_(options) {}
 
   Execution run(const Command& command) {
     if (std::optional<std::string> error = validate(command)) {
@@ -107,6 +108,9 @@ class CommandExecutor {
       reply.metadata.written = {replica_};
     }
     assert(reply.status == ReplyStatus::ok || result_.deltas.empty());
+    if (reply.status == ReplyStatus::ok && options_.track_versions) {
+      track_versions(command, reply.metadata);
+    }
     return finish(std::move(reply));
   }
 
@@ -528,6 +532,21 @@ class CommandExecutor {
 
   // ---- helpers ----
 
+  // One update dot per key the command changed, in its state and its delta;
+  // then the versions of every key named, for the reply.
+  void track_versions(const Command& command, ReplyMetadata& metadata) {
+    for (auto& [key, delta] : result_.deltas) {
+      const Dot dot = keys_.find(as_absl(key))->second.next_version(replica_);
+      delta.add_version(dot);
+    }
+    for (const std::string& key : command.keys) {
+      const auto found = keys_.find(as_absl(key));
+      if (found != keys_.end() && !found->second.versions().empty()) {
+        merge_key_versions(metadata.versions, key, found->second.versions());
+      }
+    }
+  }
+
   // The state of `key` if the key exists (its visible slot is non-empty).
   const KeyState* existing(const std::string& key) const {
     const auto found = keys_.find(as_absl(key));
@@ -546,7 +565,11 @@ class CommandExecutor {
 
   // A timestamp later than every claim and LWW write `state` holds here.
   LwwTimestamp fresh_timestamp(const KeyState& state) {
-    return LwwTimestamp::from_lamport(clock_.observe(state.max_time()), replica_);
+    if (clock_.source() == TimestampSource::lamport) {
+      return clock_.fresh(state.max_time(), 0, replica_);
+    }
+    const LwwTimestamp seen = state.max_timestamp();
+    return clock_.fresh(seen.time, seen.logical, replica_);
   }
 
   // Starts a write of T to `key`: if the key does not exist, claims T at a
@@ -651,7 +674,8 @@ class CommandExecutor {
 
   Keyspace::Map& keys_;
   const ReplicaId replica_;
-  LamportClock& clock_;
+  WriteClock& clock_;
+  const ExecuteOptions& options_;
   Execution result_;
   std::vector<std::pair<std::string, LwwTimestamp>> timestamps_;
   std::vector<std::pair<std::string, Dot>> dots_;
@@ -660,7 +684,15 @@ class CommandExecutor {
 };
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
-  return CommandExecutor(*this, replica, clock).run(command);
+  WriteClock write_clock(TimestampSource::lamport, clock);
+  Execution execution = CommandExecutor(*this, replica, write_clock, ExecuteOptions{}).run(command);
+  clock = write_clock.lamport();
+  return execution;
+}
+
+Execution Keyspace::execute(const Command& command, ReplicaId replica, WriteClock& clock,
+                            const ExecuteOptions& options) {
+  return CommandExecutor(*this, replica, clock, options).run(command);
 }
 
 bool Keyspace::apply(std::string_view key, const KeyState& delta) {

@@ -86,6 +86,7 @@
 #include <vector>
 
 #include "core/clock/lamport_clock.h"
+#include "core/clock/write_clock.h"
 #include "core/store/command.h"
 #include "core/store/key_state.h"
 #include "core/types.h"
@@ -94,6 +95,13 @@ namespace crdtsim::core {
 
 // The outcome of one command: the reply, and the replication delta of each
 // key it changed, in the order the command names the keys (each key once).
+struct ExecuteOptions {
+  // Version tracking (KeyState::versions): every key a command changes gets
+  // the command's update dot in its state and its delta, and the reply lists
+  // the versions of every key the command names (ReplyMetadata::versions).
+  bool track_versions = false;
+};
+
 struct Execution {
   Reply reply;
   std::vector<std::pair<std::string, KeyState>> deltas;
@@ -110,6 +118,10 @@ class Keyspace {
   // that holds this keyspace's state before the command gives the state after
   // it (the delta law), and the deltas also carry the type claims.
   Execution execute(const Command& command, ReplicaId replica, LamportClock& clock);
+  // The same with timestamps from `clock` (see write_clock.h) and `options`.
+  // Requires: `clock` is the replica's own, its physical reading set.
+  Execution execute(const Command& command, ReplicaId replica, WriteClock& clock,
+                    const ExecuteOptions& options);
 
   // Merges a remote delta or full state of `key`. Guarantees: returns true
   // exactly when the local state changed; an empty delta is ignored.

@@ -377,7 +377,7 @@ harness::Operation history_op(std::uint64_t id, std::uint64_t invoke, std::uint6
 
 core::Command command(core::CommandKind kind, std::vector<std::string> keys,
                       std::vector<std::string> args = {}, std::int64_t amount = 0) {
-  return core::Command{kind, std::move(keys), std::move(args), amount};
+  return core::Command{kind, std::move(keys), std::move(args), amount, {}};
 }
 
 harness::History sample_history() {

@@ -155,6 +155,47 @@ void expect_bug_caught(Scenario scenario, core::PlantedBug bug, const std::strin
       << "planted bug " << static_cast<int>(bug) << " not caught by " << property;
 }
 
+Scenario roaming_sessions_scenario() {
+  Scenario scenario = small_scenario();
+  scenario.workload.sessions = true;
+  scenario.workload.replica_choice = ReplicaChoice::roaming;
+  scenario.properties.session_guarantees = true;
+  return scenario;
+}
+
+TEST(PlantedBugs, ReplicaAnsweringReadsBehindTheTokenFailsReadYourWrites) {
+  expect_bug_caught(roaming_sessions_scenario(), core::PlantedBug::session_ignore_token,
+                    "read_your_writes", 10);
+}
+
+TEST(SessionTimestamps, PhysicalTimestampsUnderSkewFailMonotonicWritesHlcDoesNot) {
+  Scenario scenario = roaming_sessions_scenario();
+  scenario.random_faults.enabled = false;
+  scenario.workload.mix = OperationMix{1, 0, 0, 0, 0, 0, 0, 0};  // SET and DEL only
+  scenario.workload.keys = 1;
+  scenario.cluster.replication_factor = 3;  // the skewed replica holds the key
+  FaultEvent ahead;
+  ahead.at_us = 10'000;
+  ahead.kind = FaultKind::clock_jump;
+  ahead.replicas = {1};
+  ahead.delta_us = 2'000'000;
+  scenario.timeline = {ahead};
+  SweepOptions options;
+  options.seed_first = 1;
+  options.seed_last = 6;
+  options.jobs = 2;
+  std::string error;
+  scenario.cluster.timestamps = core::TimestampSource::hlc;
+  const auto hlc = sweep(scenario, options, nullptr, error);
+  ASSERT_TRUE(hlc.has_value()) << error;
+  EXPECT_EQ(hlc->failures, 0u) << "hybrid logical clocks failed seed "
+                               << hlc->failing_seeds.front();
+  scenario.cluster.timestamps = core::TimestampSource::physical;
+  auto physical = sweep(scenario, options, nullptr, error);
+  ASSERT_TRUE(physical.has_value()) << error;
+  EXPECT_GT(physical->failures_by_property["monotonic_writes"], 0u);
+}
+
 TEST(PlantedBugs, CounterThatDoubleAppliesDuplicatesFailsNoLostWrites) {
   Scenario scenario = small_scenario();
   scenario.random_faults.enabled = false;

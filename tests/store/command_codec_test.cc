@@ -54,7 +54,7 @@ std::optional<Reply> decode_reply(ByteView bytes) {
 
 Command make(CommandKind kind, std::vector<std::string> keys, std::vector<std::string> args = {},
              std::int64_t amount = 0) {
-  return Command{kind, std::move(keys), std::move(args), amount};
+  return Command{kind, std::move(keys), std::move(args), amount, {}};
 }
 
 TEST(CommandValidate, AcceptsWellFormedCommands) {
@@ -195,11 +195,53 @@ TEST(ReplyCodec, RoundTripsEveryValueKindWithMetadata) {
 
 TEST(ReplyCodec, RejectsUnknownStatusAndKind) {
   Bytes bytes = encode_reply(Reply{});
-  bytes[0] = 6;
+  bytes[0] = 7;
+  EXPECT_FALSE(decode_reply(bytes).has_value());
+  bytes[0] = 0x87;  // versions flag on an unknown status
   EXPECT_FALSE(decode_reply(bytes).has_value());
   bytes = encode_reply(Reply{});
   bytes[2] = 5;  // value kind, after status and the empty error string
   EXPECT_FALSE(decode_reply(bytes).has_value());
+}
+
+CausalContext context_of(std::initializer_list<Dot> dots) {
+  CausalContext context;
+  for (const Dot& dot : dots) {
+    context.add(dot);
+  }
+  return context;
+}
+
+TEST(SessionCodec, CommandWithoutTokenKeepsItsBytes) {
+  Command command = make(CommandKind::set, {"k"}, {"v"});
+  const Bytes plain = encode_command(command);
+  EXPECT_EQ(plain[0], static_cast<std::uint8_t>(CommandKind::set));
+  command.session = {{"k", context_of({{1, 1}, {1, 2}, {2, 5}})}};
+  const Bytes with_token = encode_command(command);
+  EXPECT_EQ(with_token[0], static_cast<std::uint8_t>(CommandKind::set) | 0x80);
+  EXPECT_EQ(decode_command(with_token), command);
+  EXPECT_EQ(decode_command(plain)->session.size(), 0u);
+}
+
+TEST(SessionCodec, ReplyVersionsRoundTripAndMustBeSorted) {
+  Reply reply;
+  reply.value = ReplyValue::of_text("v");
+  reply.metadata.versions = {{"a", context_of({{0, 1}})}, {"b", context_of({{3, 1}, {3, 2}})}};
+  EXPECT_EQ(decode_reply(encode_reply(reply)), reply);
+  std::swap(reply.metadata.versions[0], reply.metadata.versions[1]);
+  EXPECT_FALSE(decode_reply(encode_reply(reply)).has_value()) << "unsorted keys must be rejected";
+}
+
+TEST(SessionCodec, MergeKeyVersionsKeepsKeysSortedAndJoins) {
+  KeyVersions versions;
+  merge_key_versions(versions, "b", context_of({{1, 1}}));
+  merge_key_versions(versions, "a", context_of({{2, 1}}));
+  merge_key_versions(versions, "b", context_of({{1, 2}}));
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].first, "a");
+  EXPECT_EQ(versions[1].second, context_of({{1, 1}, {1, 2}}));
+  EXPECT_NE(find_key_versions(versions, "b"), nullptr);
+  EXPECT_EQ(find_key_versions(versions, "c"), nullptr);
 }
 
 rc::Gen<std::string> gen_short_string() {

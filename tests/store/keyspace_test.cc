@@ -29,7 +29,7 @@ struct Node {
   Execution run(CommandKind kind, std::vector<std::string> keys, std::vector<std::string> args = {},
                 std::int64_t amount = 0) {
     Execution execution =
-        keyspace.execute(Command{kind, std::move(keys), std::move(args), amount}, id, clock);
+        keyspace.execute(Command{kind, std::move(keys), std::move(args), amount, {}}, id, clock);
     for (const auto& delta : execution.deltas) {
       log.push_back(delta);
     }

@@ -52,6 +52,8 @@ struct DriverOptions {
   bool gossip = true;
   bool anti_entropy = true;
   core::PlantedBug planted_bug = core::PlantedBug::none;
+  bool track_versions = false;
+  core::TimestampSource timestamp_source = core::TimestampSource::lamport;
   std::uint64_t latency_us_max = 5'000;
   std::uint64_t drop_percent = 0;
   std::uint64_t duplicate_percent = 0;
@@ -77,6 +79,8 @@ class StoreDriver {
     config.virtual_nodes = options_.virtual_nodes;
     config.durable = options_.durable;
     config.planted_bug = options_.planted_bug;
+    config.track_versions = options_.track_versions;
+    config.timestamp_source = options_.timestamp_source;
     // Disabled mechanisms get an interval longer than any test.
     constexpr std::uint64_t kNever = std::uint64_t{1} << 50;
     config.gossip_interval_us = options_.gossip ? 10'000 : kNever;

@@ -143,8 +143,8 @@ std::string format_duration_us(std::uint64_t us) {
 
 void print_verdicts(std::ostream& out, const std::vector<harness::Verdict>& verdicts) {
   for (const harness::Verdict& verdict : verdicts) {
-    out << "  " << pad(verdict.property, 17) << pad(harness::validity_name(verdict.validity), 9)
-        << verdict.explanation << '\n';
+    out << "  " << pad(verdict.property + " ", 17)
+        << pad(harness::validity_name(verdict.validity), 9) << verdict.explanation << '\n';
   }
 }
 

@@ -35,7 +35,7 @@ std::string xml_escape(const std::string& text) {
   return result;
 }
 
-void JunitReport::add(const harness::RunRecord& record, const std::string& expected_failure) {
+void JunitReport::add(const harness::RunRecord& record, const harness::Scenario& scenario) {
   if (!cases_.contains(record.scenario)) {
     order_.push_back(record.scenario);
   }
@@ -45,8 +45,8 @@ void JunitReport::add(const harness::RunRecord& record, const std::string& expec
   for (const harness::Verdict& verdict : record.verdicts) {
     entry.details += verdict.property + " " + harness::validity_name(verdict.validity) + ": " +
                      verdict.explanation + "\n";
-    if (verdict.validity == harness::Validity::invalid && verdict.property != expected_failure &&
-        entry.failure.empty()) {
+    if (verdict.validity == harness::Validity::invalid &&
+        !scenario.violation_expected(verdict.property) && entry.failure.empty()) {
       entry.failure = verdict.property + ": " + verdict.explanation;
     }
   }

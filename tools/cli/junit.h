@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "harness/scenario.h"
 #include "harness/sweep.h"
 
 namespace crdtsim::cli {
 
 class JunitReport {
  public:
-  void add(const harness::RunRecord& record, const std::string& expected_failure);
+  // Violations the scenario expects (a demonstration's) do not fail a case.
+  void add(const harness::RunRecord& record, const harness::Scenario& scenario);
   std::string to_xml() const;
 
  private:

@@ -107,9 +107,10 @@ struct Demonstration {
 
 // Whether a run of a scenario is acceptable: a must-pass scenario's run must
 // not be invalid; a demonstration's run may violate only its expected property.
-bool violates_other(const harness::RunRecord& record, const std::string& expected) {
+bool violates_other(const harness::RunRecord& record, const harness::Scenario& scenario) {
   for (const harness::Verdict& verdict : record.verdicts) {
-    if (verdict.validity == harness::Validity::invalid && verdict.property != expected) {
+    if (verdict.validity == harness::Validity::invalid &&
+        !scenario.violation_expected(verdict.property)) {
       return true;
     }
   }
@@ -281,13 +282,13 @@ int sweep_command(const SweepArgs& args, std::ostream& out, std::ostream& err) {
     const LoadedScenario& loaded = *by_name.at(record.scenario);
     const std::string& expected = loaded.scenario.expected_failure;
     const bool invalid = record.validity == harness::Validity::invalid;
-    const bool acceptable = expected.empty() ? !invalid : !violates_other(record, expected);
+    const bool acceptable = expected.empty() ? !invalid : !violates_other(record, loaded.scenario);
     if (!expected.empty()) {
       demos[record.scenario].expected_failures += violates(record, expected) ? 1U : 0U;
-      demos[record.scenario].other_failures += violates_other(record, expected) ? 1U : 0U;
+      demos[record.scenario].other_failures += violates_other(record, loaded.scenario) ? 1U : 0U;
     }
     unexpected += acceptable ? 0 : 1;
-    junit.add(record, loaded.scenario.expected_failure);
+    junit.add(record, loaded.scenario);
     if (invalid && output != nullptr && artifacts_written[record.scenario] < args.artifacts_max) {
       if (!failures_dir_ready) {
         ensure_directory(args.failures_dir, "--failures");

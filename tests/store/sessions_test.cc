@@ -1,0 +1,208 @@
+// Version tracking, session tokens and LWW timestamp sources: the store side
+// of session guarantees (docs/consistency.md).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/clock/write_clock.h"
+#include "core/codec/bytes.h"
+#include "core/store/command.h"
+#include "core/store/key_state.h"
+#include "core/store/keyspace.h"
+#include "tests/store/store_driver.h"
+
+namespace crdtsim::core {
+namespace {
+
+using testing::DriverOptions;
+using testing::StoreDriver;
+
+Command command(CommandKind kind, std::vector<std::string> keys,
+                std::vector<std::string> args = {}) {
+  Command result;
+  result.kind = kind;
+  result.keys = std::move(keys);
+  result.args = std::move(args);
+  return result;
+}
+
+// ---- keyspace: versions -------------------------------------------------
+
+TEST(Versions, EachWriteAddsOneDotToTheStateAndCarriesItInItsDelta) {
+  Keyspace keyspace;
+  WriteClock clock;
+  const ExecuteOptions tracking{.track_versions = true};
+  const Execution first =
+      keyspace.execute(command(CommandKind::set, {"k"}, {"a"}), 7, clock, tracking);
+  const Execution second =
+      keyspace.execute(command(CommandKind::sadd, {"s"}, {"x"}), 7, clock, tracking);
+  const Execution third =
+      keyspace.execute(command(CommandKind::set, {"k"}, {"b"}), 7, clock, tracking);
+  ASSERT_EQ(third.deltas.size(), 1u);
+  EXPECT_TRUE(third.deltas[0].second.versions().contains(Dot{7, 2}));
+  EXPECT_FALSE(third.deltas[0].second.versions().contains(Dot{7, 1}))
+      << "a delta carries only its own update's dot";
+  EXPECT_EQ(keyspace.find("k")->versions().max_counter(7), 2u);
+  EXPECT_EQ(keyspace.find("s")->versions().max_counter(7), 1u) << "dots count per key";
+  ASSERT_EQ(third.reply.metadata.versions.size(), 1u);
+  EXPECT_EQ(third.reply.metadata.versions[0].first, "k");
+  EXPECT_EQ(third.reply.metadata.versions[0].second, keyspace.find("k")->versions());
+  (void)first;
+  (void)second;
+  const Execution read = keyspace.execute(command(CommandKind::get, {"k"}), 7, clock, tracking);
+  ASSERT_EQ(read.reply.metadata.versions.size(), 1u) << "reads report versions too";
+}
+
+TEST(Versions, OffByDefaultSoStatesKeepTheirBytes) {
+  Keyspace plain;
+  Keyspace tracked;
+  WriteClock clock_a;
+  WriteClock clock_b;
+  plain.execute(command(CommandKind::set, {"k"}, {"a"}), 1, clock_a, ExecuteOptions{});
+  tracked.execute(command(CommandKind::set, {"k"}, {"a"}), 1, clock_b,
+                  ExecuteOptions{.track_versions = true});
+  EXPECT_TRUE(plain.find("k")->versions().empty());
+  const Bytes plain_bytes = encode(*plain.find("k"));
+  const Bytes tracked_bytes = encode(*tracked.find("k"));
+  EXPECT_GT(tracked_bytes.size(), plain_bytes.size());
+  const Decoded<KeyState> decoded = decode<KeyState>(tracked_bytes);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded.value, *tracked.find("k"));
+}
+
+TEST(Versions, DecoderRejectsVersionsThatAreNotTheLastEntry) {
+  Keyspace tracked;
+  WriteClock clock;
+  tracked.execute(command(CommandKind::set, {"k"}, {"a"}), 1, clock,
+                  ExecuteOptions{.track_versions = true});
+  Bytes bytes;
+  Encoder encoder(bytes);
+  const KeyState& state = *tracked.find("k");
+  // Count 3: the versions entry followed by a stray register slot.
+  encoder.varint(3);
+  for (const auto& [type, slot] : state.slots()) {
+    encoder.u8(static_cast<std::uint8_t>(type));
+    slot.claim.encode_body(encoder);
+    std::get<LwwRegister>(slot.value).encode_body(encoder);
+  }
+  encoder.u8(0xff);
+  state.versions().encode_body(encoder);
+  encoder.u8(static_cast<std::uint8_t>(ValueType::g_set));
+  Decoder decoder(bytes);
+  (void)KeyState::decode_body(decoder);
+  EXPECT_FALSE(decoder.ok());
+}
+
+TEST(Versions, MergeJoinsVersionsAndReportsTheChange) {
+  Keyspace a;
+  Keyspace b;
+  WriteClock clock_a;
+  WriteClock clock_b;
+  const ExecuteOptions tracking{.track_versions = true};
+  const Execution from_a =
+      a.execute(command(CommandKind::sadd, {"s"}, {"x"}), 1, clock_a, tracking);
+  const Execution from_b =
+      b.execute(command(CommandKind::sadd, {"s"}, {"y"}), 2, clock_b, tracking);
+  EXPECT_TRUE(a.apply("s", from_b.deltas[0].second));
+  EXPECT_FALSE(a.apply("s", from_b.deltas[0].second)) << "a duplicate changes nothing";
+  EXPECT_TRUE(a.find("s")->versions().contains(Dot{2, 1}));
+  EXPECT_TRUE(a.find("s")->versions().contains(Dot{1, 1}));
+  (void)from_a;
+}
+
+// ---- timestamp sources --------------------------------------------------
+
+TEST(WriteClock, LamportAndHlcWriteAfterWhatTheKeyHoldsPhysicalDoesNot) {
+  // The key holds a write at time 5,000,000 (a peer whose clock ran ahead);
+  // this replica's physical clock reads 1,000,000.
+  for (const TimestampSource source :
+       {TimestampSource::lamport, TimestampSource::hlc, TimestampSource::physical}) {
+    WriteClock clock(source);
+    clock.set_physical_now(1'000'000);
+    const LwwTimestamp seen{5'000'000, 3, 9};
+    const LwwTimestamp fresh = clock.fresh(seen.time, seen.logical, 1);
+    if (source == TimestampSource::physical) {
+      EXPECT_LT(fresh, seen) << "physical time alone loses the later write";
+      EXPECT_EQ(fresh.time, 1'000'000u);
+    } else {
+      EXPECT_GT(fresh, seen) << "source " << static_cast<int>(source);
+    }
+  }
+}
+
+TEST(WriteClock, HlcStaysNearPhysicalTimeAndNeverGoesBack) {
+  WriteClock clock(TimestampSource::hlc);
+  clock.set_physical_now(2'000'000);
+  const LwwTimestamp first = clock.fresh(0, 0, 1);
+  EXPECT_EQ(first.time, 2'000'000u);
+  clock.set_physical_now(1'500'000);  // the clock jumped back
+  const LwwTimestamp second = clock.fresh(0, 0, 1);
+  EXPECT_GT(second, first);
+  WriteClock physical(TimestampSource::physical);
+  physical.set_physical_now(2'000'000);
+  const LwwTimestamp before = physical.fresh(0, 0, 1);
+  const LwwTimestamp same_us = physical.fresh(0, 0, 1);
+  EXPECT_GT(same_us, before) << "a counter orders writes within one microsecond";
+  physical.set_physical_now(1'500'000);
+  EXPECT_LT(physical.fresh(0, 0, 1), before) << "a jump back reorders physical timestamps";
+}
+
+// ---- replicas: the session token ------------------------------------------
+
+DriverOptions isolated_replicas(PlantedBug bug = PlantedBug::none) {
+  // No gossip and no anti-entropy: a write stays where it was made unless a
+  // replica fetches it.
+  return DriverOptions{.replicas = 2,
+                       .replication_factor = 2,
+                       .gossip = false,
+                       .anti_entropy = false,
+                       .planted_bug = bug,
+                       .track_versions = true};
+}
+
+TEST(SessionToken, ReplicaBehindTheTokenRefusesThenFetchesAndServes) {
+  StoreDriver driver(isolated_replicas(), 3);
+  const auto set = driver.execute(0, command(CommandKind::set, {"k"}, {"v"}));
+  ASSERT_TRUE(set);
+  ASSERT_EQ(set->status, ReplyStatus::ok);
+  ASSERT_EQ(set->metadata.versions.size(), 1u);
+  Command get = command(CommandKind::get, {"k"});
+  get.session = set->metadata.versions;  // the session wrote k at replica 0
+  const auto refused = driver.execute(1, get);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, ReplyStatus::session_behind) << refused->error;
+  EXPECT_EQ(driver.replica(1)->stats().session_behind, 1u);
+  EXPECT_GE(driver.replica(1)->stats().session_pulls, 1u);
+  driver.run_for(50'000);  // the fetch completes
+  const auto served = driver.execute(1, get);
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->status, ReplyStatus::ok);
+  EXPECT_EQ(served->value.text, "v") << "read your writes at another replica";
+}
+
+TEST(SessionToken, PlantedBugServesAStaleRead) {
+  StoreDriver driver(isolated_replicas(PlantedBug::session_ignore_token), 3);
+  const auto set = driver.execute(0, command(CommandKind::set, {"k"}, {"v"}));
+  ASSERT_TRUE(set);
+  Command get = command(CommandKind::get, {"k"});
+  get.session = set->metadata.versions;
+  const auto stale = driver.execute(1, get);
+  ASSERT_TRUE(stale);
+  EXPECT_EQ(stale->status, ReplyStatus::ok);
+  EXPECT_EQ(stale->value.kind, ReplyValue::Kind::nil) << "the broken replica ignores the token";
+}
+
+TEST(SessionToken, CommandsWithoutTokenAreServedAsBefore) {
+  StoreDriver driver(isolated_replicas(), 3);
+  ASSERT_TRUE(driver.execute(0, command(CommandKind::set, {"k"}, {"v"})));
+  const auto get = driver.execute(1, command(CommandKind::get, {"k"}));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, ReplyStatus::ok);
+  EXPECT_EQ(get->value.kind, ReplyValue::Kind::nil) << "eventual: no guarantee without a session";
+}
+
+}  // namespace
+}  // namespace crdtsim::core
