@@ -1,4 +1,5 @@
 // check(): the checkers a scenario's properties ask for.
+#include "harness/checkers/causal.h"
 #include "harness/checkers/linearizability.h"
 #include "harness/checkers/sessions.h"
 #include "harness/checkers/state_checkers.h"
@@ -65,6 +66,9 @@ void check(const Scenario& scenario, RunOutput& output) {
     for (Verdict& verdict : check_session_guarantees(output.history)) {
       output.verdicts.push_back(std::move(verdict));
     }
+  }
+  if (properties.causal_consistency) {
+    output.verdicts.push_back(check_causal_consistency(output.history));
   }
   if (properties.determinism) {
     output.verdicts.push_back(check_determinism(scenario, output));

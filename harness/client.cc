@@ -146,7 +146,9 @@ void ClientProcess::issue(sim::Context& ctx) {
   request_id_ = issued_;
   write_ = core::is_write(command.kind);
   core::ClientRequest request{request_id_, std::move(command)};
-  if (spec_->sessions) {
+  if (setup_.causal && write_) {
+    request.command.session = token_;  // the write's causal past
+  } else if (spec_->sessions || setup_.causal) {
     // The token travels with the request, restricted to the keys it names;
     // the history records the command alone.
     for (const std::string& key : request.command.keys) {
@@ -178,10 +180,9 @@ void ClientProcess::on_message(sim::Context& ctx, const sim::Message& message) {
   }
   ctx.cancel_timer(timeout_timer_);
   const OpOutcome outcome = outcome_of(reply.reply.status, write_);
-  if (spec_->sessions && outcome == OpOutcome::ok) {
-    for (const auto& [key, versions] : reply.reply.metadata.versions) {
-      core::merge_key_versions(token_, key, versions);
-    }
+  if ((spec_->sessions || setup_.causal) && outcome == OpOutcome::ok) {
+    core::merge_key_versions(token_, reply.reply.metadata.versions);
+    core::merge_key_versions(token_, reply.reply.metadata.dependencies);
   }
   complete(ctx, outcome, std::move(reply.reply));
 }

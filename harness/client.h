@@ -68,6 +68,10 @@ struct ClientSetup {
   bool scripted = false;
   const std::vector<ScriptedOperation>* script = nullptr;
   std::uint64_t deadline_us = 0;  // no operation is issued at or after this
+  // The causal level: the client is a session whatever workload.sessions
+  // says, writes carry its whole token (their causal past), and replies'
+  // dependencies join the token.
+  bool causal = false;
 };
 
 class ClientProcess final : public sim::Process {

@@ -36,8 +36,13 @@ inline constexpr std::string_view kDiskWriteRefused = "adapter.disk_write_refuse
 // Marked by the store: a replica refused a command whose session token it was
 // behind (SESSION_BEHIND) and fetched the missing state.
 inline constexpr std::string_view kSessionReplicaBehind = "session.replica_behind_token";
+// Marked by the store at the causal level: a delta held back until its causal
+// past arrived was applied.
+inline constexpr std::string_view kCausalBufferedDeltaApplied = "causal.buffered_delta_applied";
 // Declared only by runs whose workload has sessions.
 inline constexpr std::array<std::string_view, 1> kDeclaredWithSessions = {kSessionReplicaBehind};
+// Declared only by runs at the causal level.
+inline constexpr std::array<std::string_view, 1> kDeclaredCausal = {kCausalBufferedDeltaApplied};
 // Every point a run declares (with 0 hits until reached).
 inline constexpr std::array<std::string_view, 9> kDeclared = {
     kRecoveredFromDisk,      kForwardTimeout,           kAntiEntropyRoundAgreed,

@@ -94,18 +94,27 @@ Json metadata_json(const core::ReplyMetadata& metadata) {
   result["removed_dots"] = std::move(removed_dots);
   result["read_timestamps"] = timestamps_json(metadata.read_timestamps);
   result["lamport"] = metadata.lamport;
-  if (!metadata.versions.empty()) {
-    // Ranges of update dots: [key, replica, first counter, last counter].
-    Json versions = Json::array();
-    for (const auto& [key, context] : metadata.versions) {
+  // Ranges of update dots: [key, replica, first counter, last counter].
+  const auto ranges = [](const core::KeyVersions& entries) {
+    Json list = Json::array();
+    for (const auto& [key, context] : entries) {
       for (const auto& [replica, counter] : context.version_vector()) {
-        versions.push_back(Json::array({key, replica, 1, counter}));
+        list.push_back(Json::array({key, replica, 1, counter}));
       }
       for (const core::Dot& dot : context.dot_cloud()) {
-        versions.push_back(Json::array({key, dot.replica, dot.counter, dot.counter}));
+        list.push_back(Json::array({key, dot.replica, dot.counter, dot.counter}));
       }
     }
-    result["versions"] = std::move(versions);
+    return list;
+  };
+  if (!metadata.versions.empty()) {
+    result["versions"] = ranges(metadata.versions);
+  }
+  if (!metadata.updates.empty()) {
+    result["updates"] = ranges(metadata.updates);
+  }
+  if (!metadata.dependencies.empty()) {
+    result["dependencies"] = ranges(metadata.dependencies);
   }
   return result;
 }
@@ -288,6 +297,12 @@ core::ReplyMetadata read_metadata(const Json& value, const std::string& pointer)
   metadata.lamport = read_u64(fields.required("lamport"), fields.at("lamport"));
   if (const Json* versions = fields.optional("versions")) {
     metadata.versions = read_versions(*versions, fields.at("versions"));
+  }
+  if (const Json* updates = fields.optional("updates")) {
+    metadata.updates = read_versions(*updates, fields.at("updates"));
+  }
+  if (const Json* dependencies = fields.optional("dependencies")) {
+    metadata.dependencies = read_versions(*dependencies, fields.at("dependencies"));
   }
   fields.finish();
   return metadata;

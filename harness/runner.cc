@@ -68,7 +68,8 @@ core::ReplicaConfig replica_config(const Scenario& scenario, core::ReplicaId id)
   config.forward_timeout_us = cluster.forward_timeout_us;
   config.durable = cluster.durable;
   config.timestamp_source = cluster.timestamps;
-  config.track_versions = scenario.workload.sessions;
+  config.causal = cluster.consistency == Consistency::causal;
+  config.track_versions = scenario.workload.sessions || config.causal;
   config.planted_bug = cluster.planted_bug;
   return config;
 }
@@ -208,6 +209,7 @@ void add_processes(sim::Simulation& simulation, const Scenario& scenario, RunSta
     setup.scripted = scripted;
     setup.script = &state.scripts[index];
     setup.deadline_us = scenario.workload_deadline_us;
+    setup.causal = scenario.cluster.consistency == Consistency::causal;
     simulation.add_process(
         [setup](sim::ProcessId) { return std::make_unique<ClientProcess>(setup); });
   }
@@ -301,8 +303,13 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
   for (const std::string_view name : coverage::kDeclared) {
     simulation.declare_coverage(name);
   }
-  if (scenario.workload.sessions) {
+  if (scenario.workload.sessions || scenario.cluster.consistency == Consistency::causal) {
     for (const std::string_view name : coverage::kDeclaredWithSessions) {
+      simulation.declare_coverage(name);
+    }
+  }
+  if (scenario.cluster.consistency == Consistency::causal) {
+    for (const std::string_view name : coverage::kDeclaredCausal) {
       simulation.declare_coverage(name);
     }
   }

@@ -159,6 +159,8 @@ struct Properties {
   // read_your_writes, monotonic_reads, monotonic_writes, writes_follow_reads
   // (harness/checkers/sessions.h). Requires workload.sessions.
   bool session_guarantees = false;
+  // causal_consistency (harness/checkers/causal.h). Requires the causal level.
+  bool causal_consistency = false;
 
   friend bool operator==(const Properties&, const Properties&) = default;
 };

@@ -43,10 +43,13 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "ack_before_write",
                                                         "counter_double_apply",
                                                         "or_set_remove_unobserved",
-                                                        "session_ignore_token"};
+                                                        "session_ignore_token",
+                                                        "causal_forget_dependencies",
+                                                        "causal_apply_out_of_order"};
 const std::vector<std::string_view> kPropertyNames = {
-    "convergence",      "no_lost_writes",  "liveness",         "linearizability",    "determinism",
-    "read_your_writes", "monotonic_reads", "monotonic_writes", "writes_follow_reads"};
+    "convergence",         "no_lost_writes",    "liveness",        "linearizability",
+    "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",
+    "writes_follow_reads", "causal_consistency"};
 
 // How a command's tokens after the verb split into keys, arguments and amount.
 enum class Layout : std::uint8_t { keys, key_amount, key_args, pairs };
@@ -452,6 +455,7 @@ void read_properties(const Json& value, const std::string& pointer, Properties& 
   fields.read("linearizability", properties.linearizability, read_bool);
   fields.read("determinism", properties.determinism, read_bool);
   fields.read("session_guarantees", properties.session_guarantees, read_bool);
+  fields.read("causal_consistency", properties.causal_consistency, read_bool);
   fields.finish();
 }
 
@@ -538,9 +542,15 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
                                         "): faults stop when the settle phase begins");
     }
   }
-  if (scenario.properties.session_guarantees && !scenario.workload.sessions) {
+  const bool causal = scenario.cluster.consistency == Consistency::causal;
+  if (scenario.properties.session_guarantees && !scenario.workload.sessions && !causal) {
     fail(root + "/properties/session_guarantees",
-         "expected workload.sessions to be true: only sessions carry the guarantees checked");
+         "expected workload.sessions to be true (or the causal level): only sessions carry the "
+         "guarantees checked");
+  }
+  if (scenario.properties.causal_consistency && !causal) {
+    fail(root + "/properties/causal_consistency",
+         "expected cluster.consistency \"causal\": the eventual level does not promise it");
   }
   const bool has_work = !scenario.workload.script.empty() ||
                         (scenario.workload.clients > 0 && scenario.workload.ops_per_client > 0);
@@ -983,7 +993,8 @@ Json scenario_to_json(const Scenario& scenario) {
                               {"liveness", properties.liveness},
                               {"linearizability", properties.linearizability},
                               {"determinism", properties.determinism},
-                              {"session_guarantees", properties.session_guarantees}};
+                              {"session_guarantees", properties.session_guarantees},
+                              {"causal_consistency", properties.causal_consistency}};
   result["workload_deadline_us"] = scenario.workload_deadline_us;
   result["settle_us"] = scenario.settle_us;
   result["max_events"] = scenario.max_events;

@@ -250,8 +250,12 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
     }
   }
   clock_.set_physical_now(now_us);
-  Execution execution = keyspace_.execute(command, writer_id_, clock_,
-                                          ExecuteOptions{.track_versions = config_.track_versions});
+  const bool record_past =
+      config_.causal && config_.planted_bug != PlantedBug::causal_forget_dependencies;
+  Execution execution =
+      keyspace_.execute(command, writer_id_, clock_,
+                        ExecuteOptions{.track_versions = config_.track_versions,
+                                       .dependencies = record_past ? &command.session : nullptr});
   stats_.commands_executed += 1;
   for (auto& [key, delta] : execution.deltas) {
     mark_dirty(key);
@@ -369,9 +373,13 @@ std::vector<Replica::Part> Replica::split(Command& command) const {
     part.targets = targets;
     part.key_indices = indices;
     part.command.kind = command.kind;
+    if (config_.causal) {
+      part.command.session = command.session;  // the whole causal past
+    }
     for (const std::size_t index : indices) {
       part.command.keys.push_back(command.keys[index]);
-      if (const CausalContext* seen = find_key_versions(command.session, command.keys[index])) {
+      const CausalContext* seen = find_key_versions(command.session, command.keys[index]);
+      if (seen != nullptr && !config_.causal) {
         merge_key_versions(part.command.session, command.keys[index], *seen);
       }
       if (command.kind == CommandKind::mset) {
@@ -440,9 +448,9 @@ Reply Replica::aggregate(Pending& pending) {
     meta.read_timestamps.insert(meta.read_timestamps.end(), reply.metadata.read_timestamps.begin(),
                                 reply.metadata.read_timestamps.end());
     meta.lamport = std::max(meta.lamport, reply.metadata.lamport);
-    for (const auto& [key, versions] : reply.metadata.versions) {
-      merge_key_versions(meta.versions, key, versions);
-    }
+    merge_key_versions(meta.versions, reply.metadata.versions);
+    merge_key_versions(meta.updates, reply.metadata.updates);
+    merge_key_versions(meta.dependencies, reply.metadata.dependencies);
     if (reply.status != ReplyStatus::ok) {
       continue;
     }
@@ -581,7 +589,7 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
     case PeerMessageKind::ae_states: {
       AeStates message;
       if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_ae_states(from, message, out);
+        on_ae_states(now_us, from, message, out);
       }
       break;
     }
@@ -610,29 +618,105 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
 
 void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch,
                              Output& out) {
+  bool applied = false;
   for (const DeltaBatch::Entry& entry : batch.entries) {
     if (!replicates(config_.id, entry.key)) {
       continue;  // placement disagrees: anti-entropy settles it
     }
-    const std::vector<std::string> removed = removal_targets(entry);
-    const bool changed = keyspace_.apply(entry.key, entry.delta);
-    if (config_.planted_bug != PlantedBug::none) {
-      planted_delta_bug(now_us, entry, changed, removed, out);
-    }
-    if (!changed) {
-      stats_.deltas_redundant += 1;
+    const bool ordered =
+        config_.causal && config_.planted_bug != PlantedBug::causal_apply_out_of_order;
+    if (ordered && !causally_ready(entry.key, entry.delta)) {
+      buffer_delta(from, entry);
       continue;
     }
-    stats_.deltas_applied += 1;
-    mark_dirty(entry.key);
-    persist_key(entry.key, out);
-    // Forward to the key's other replicas, never back to the writer or the
-    // sender (the log's routing excludes both).
-    delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us,
-                      as_span(placement_.replicas_of(entry.key)));
+    applied |= apply_delta(now_us, from, entry, out);
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
+  if (applied) {
+    drain_causal_buffer(now_us, out);
+  }
+}
+
+bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch::Entry& entry,
+                          Output& out) {
+  const std::vector<std::string> removed = removal_targets(entry);
+  const bool changed = keyspace_.apply(entry.key, entry.delta);
+  if (config_.planted_bug != PlantedBug::none) {
+    planted_delta_bug(now_us, entry, changed, removed, out);
+  }
+  if (!changed) {
+    stats_.deltas_redundant += 1;
+    return false;
+  }
+  stats_.deltas_applied += 1;
+  mark_dirty(entry.key);
+  persist_key(entry.key, out);
+  // Forward to the key's other replicas, never back to the writer or the
+  // sender (the log's routing excludes both).
+  delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us,
+                    as_span(placement_.replicas_of(entry.key)));
+  return true;
+}
+
+bool Replica::causally_ready(const std::string& key, const KeyState& delta) const {
+  for (const auto& [other, past] : delta.dependencies()) {
+    if (!replicates(config_.id, other)) {
+      continue;  // kept elsewhere: sessions' tokens guard reads of it
+    }
+    const KeyState* state = keyspace_.find(other);
+    if (other == key) {
+      // A joined delta may itself bring part of its own key's past.
+      CausalContext have = state == nullptr ? CausalContext() : state->versions();
+      have.merge(delta.versions());
+      if (!have.includes(past)) {
+        return false;
+      }
+    } else if (state == nullptr || !state->versions().includes(past)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void Replica::buffer_delta(ReplicaId from, const DeltaBatch::Entry& entry) {
+  const KeyState* state = keyspace_.find(entry.key);
+  if (state != nullptr && state->versions().includes(entry.delta.versions())) {
+    stats_.deltas_redundant += 1;  // everything it brings is here already
+    return;
+  }
+  if (causal_buffer_.size() >= kCausalBufferMax) {
+    stats_.causal_buffer_dropped += 1;  // anti-entropy brings it with its past
+    return;
+  }
+  stats_.causal_buffered += 1;
+  causal_buffer_.push_back(BufferedDelta{from, entry});
+}
+
+void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
+  // Each pass applies what became ready; bounded by the buffer's size, since
+  // every pass that continues removes at least one entry.
+  bool progress = !causal_buffer_.empty();
+  while (progress) {
+    progress = false;
+    for (std::size_t index = 0; index < causal_buffer_.size();) {
+      const BufferedDelta& buffered = causal_buffer_[index];
+      const KeyState* state = keyspace_.find(buffered.entry.key);
+      const bool obsolete =
+          state != nullptr && state->versions().includes(buffered.entry.delta.versions());
+      if (!obsolete && !causally_ready(buffered.entry.key, buffered.entry.delta)) {
+        ++index;
+        continue;
+      }
+      const BufferedDelta ready = std::move(causal_buffer_[index]);
+      causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
+      if (!obsolete) {
+        out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
+        apply_delta(now_us, ready.from, ready.entry, out);
+        progress = true;
+      }
+    }
+  }
 }
 
 std::vector<std::string> Replica::removal_targets(const DeltaBatch::Entry& entry) const {
@@ -745,7 +829,9 @@ void Replica::on_ae_entries(ReplicaId from, const AeEntries& message, Output& ou
   }
 }
 
-void Replica::on_ae_states(ReplicaId from, const AeStates& message, Output& out) {
+void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message,
+                           Output& out) {
+  bool repaired = false;
   for (const AeStates::State& state : message.states) {
     if (!replicates(config_.id, state.key) || !replicates(from, state.key)) {
       continue;
@@ -755,7 +841,11 @@ void Replica::on_ae_states(ReplicaId from, const AeStates& message, Output& out)
       out.coverage.push_back("anti_entropy.repaired_key");
       mark_dirty(state.key);
       persist_key(state.key, out);
+      repaired = true;
     }
+  }
+  if (repaired && !causal_buffer_.empty()) {
+    drain_causal_buffer(now_us, out);
   }
   if (!message.wanted.empty()) {
     AeStates answer = states_of(message.wanted);

@@ -58,12 +58,14 @@ class RandomSource {
 // defect of its own). Never enable one outside such a test.
 enum class PlantedBug : std::uint8_t {
   none = 0,
-  ae_skip_last_subtree = 1,      // anti-entropy never repairs the last key range
-  gossip_forget_unacked = 2,     // gossip treats a sent batch as acknowledged
-  ack_before_write = 3,          // durable writes are deferred past the reply
-  counter_double_apply = 4,      // a duplicated counter delta is applied again, additively
-  or_set_remove_unobserved = 5,  // a received remove drops every dot of the element
-  session_ignore_token = 6,      // a replica behind a session token answers a read anyway
+  ae_skip_last_subtree = 1,        // anti-entropy never repairs the last key range
+  gossip_forget_unacked = 2,       // gossip treats a sent batch as acknowledged
+  ack_before_write = 3,            // durable writes are deferred past the reply
+  counter_double_apply = 4,        // a duplicated counter delta is applied again, additively
+  or_set_remove_unobserved = 5,    // a received remove drops every dot of the element
+  session_ignore_token = 6,        // a replica behind a session token answers a read anyway
+  causal_forget_dependencies = 7,  // causal level: writes record no causal past
+  causal_apply_out_of_order = 8,   // causal level: deltas applied before their past
 };
 
 struct ReplicaConfig {
@@ -81,6 +83,10 @@ struct ReplicaConfig {
   // replies: required by sessions (a command with a session token is refused
   // with SESSION_BEHIND by a replica whose state misses part of the token).
   bool track_versions = false;
+  // The causal level (requires track_versions): every write records the
+  // session token it came with as its causal past (KeyState::dependencies),
+  // and replies return the dependencies of the keys they name.
+  bool causal = false;
   DeltaLog::Config delta_log;
   std::size_t pending_requests_max = 4096;
   PlantedBug planted_bug = PlantedBug::none;
@@ -121,15 +127,17 @@ struct ReplicaStats {
   std::uint64_t commands_executed = 0;
   std::uint64_t commands_forwarded = 0;
   std::uint64_t forward_timeouts = 0;
-  std::uint64_t corrupt_messages = 0;    // frames or payloads that failed to decode
-  std::uint64_t duplicate_requests = 0;  // client or forwarded requests seen twice
-  std::uint64_t deltas_applied = 0;      // received deltas that changed state
-  std::uint64_t deltas_redundant = 0;    // received deltas that changed nothing
-  std::uint64_t keys_repaired = 0;       // anti-entropy states that changed state
-  std::uint64_t recovered_keys = 0;      // keys reloaded from durable storage
-  std::uint64_t recovered_corrupt = 0;   // durable records that failed to decode
-  std::uint64_t session_behind = 0;      // commands refused: state behind the session token
-  std::uint64_t session_pulls = 0;       // state requests sent to catch up with a token
+  std::uint64_t corrupt_messages = 0;       // frames or payloads that failed to decode
+  std::uint64_t duplicate_requests = 0;     // client or forwarded requests seen twice
+  std::uint64_t deltas_applied = 0;         // received deltas that changed state
+  std::uint64_t deltas_redundant = 0;       // received deltas that changed nothing
+  std::uint64_t keys_repaired = 0;          // anti-entropy states that changed state
+  std::uint64_t recovered_keys = 0;         // keys reloaded from durable storage
+  std::uint64_t recovered_corrupt = 0;      // durable records that failed to decode
+  std::uint64_t session_behind = 0;         // commands refused: state behind the session token
+  std::uint64_t session_pulls = 0;          // state requests sent to catch up with a token
+  std::uint64_t causal_buffered = 0;        // received deltas held back until their past arrived
+  std::uint64_t causal_buffer_dropped = 0;  // ... dropped with the buffer full (anti-entropy)
 };
 
 class Replica {
@@ -217,13 +225,25 @@ class Replica {
   static Reply aggregate(Pending& pending);
 
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch, Output& out);
+  // Merges one received delta, persists and relays it. Returns true if it
+  // changed the state.
+  bool apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch::Entry& entry,
+                   Output& out);
+  // The causal level: every update `delta` depends on, of a key this
+  // replica holds, is here (for `key` itself, here or in the delta).
+  bool causally_ready(const std::string& key, const KeyState& delta) const;
+  // Holds back a delta whose past has not arrived (bounded: when full, the
+  // delta is dropped and anti-entropy later brings it with its past).
+  void buffer_delta(ReplicaId from, const DeltaBatch::Entry& entry);
+  // Applies every held-back delta whose past has arrived since.
+  void drain_causal_buffer(std::uint64_t now_us, Output& out);
   // PlantedBug::counter_double_apply and or_set_remove_unobserved.
   std::vector<std::string> removal_targets(const DeltaBatch::Entry& entry) const;
   void planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& entry, bool changed,
                          const std::vector<std::string>& removed, Output& out);
   void on_ae_compare(ReplicaId from, const AeCompare& message, Output& out);
   void on_ae_entries(ReplicaId from, const AeEntries& message, Output& out);
-  void on_ae_states(ReplicaId from, const AeStates& message, Output& out);
+  void on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message, Output& out);
   void on_forward_request(std::uint64_t now_us, ReplicaId from, const ForwardRequest& message,
                           Output& out);
   void on_forward_reply(const ForwardReply& message, Output& out);
@@ -257,6 +277,12 @@ class Replica {
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;
   std::uint64_t next_forward_id_ = 1;
+  struct BufferedDelta {
+    ReplicaId from = 0;
+    DeltaBatch::Entry entry;
+  };
+  static constexpr std::size_t kCausalBufferMax = 1024;
+  std::vector<BufferedDelta> causal_buffer_;   // the causal level: deltas awaiting their past
   std::vector<StorageWrite> deferred_writes_;  // PlantedBug::ack_before_write only
   RecentRequests recent_clients_;              // client requests, by (client, request id)
   RecentRequests recent_forwards_;             // forwarded requests, by (coordinator, forward id)

@@ -238,7 +238,8 @@ std::vector<std::pair<std::string, Value>> decode_keyed(Decoder& decoder) {
 // follow (a session token, or version metadata).
 constexpr std::uint8_t kWithVersions = 0x80;
 
-// Decodes KeyVersions and checks they are sorted by key, each key once.
+}  // namespace
+
 KeyVersions decode_key_versions(Decoder& decoder) {
   KeyVersions versions = decode_keyed<CausalContext>(decoder);
   for (std::size_t index = 1; index < versions.size() && decoder.ok(); ++index) {
@@ -248,6 +249,12 @@ KeyVersions decode_key_versions(Decoder& decoder) {
   }
   return versions;
 }
+
+void encode_key_versions(Encoder& encoder, const KeyVersions& versions) {
+  encode_keyed(encoder, versions);
+}
+
+namespace {
 
 void encode_value(Encoder& encoder, const ReplyValue& value) {
   encoder.u8(static_cast<std::uint8_t>(value.kind));
@@ -363,6 +370,18 @@ void merge_key_versions(KeyVersions& versions, const std::string& key,
     return;
   }
   versions.emplace(position, key, context);
+}
+
+bool merge_key_versions(KeyVersions& versions, const KeyVersions& other) {
+  bool grew = false;
+  for (const auto& [key, context] : other) {
+    const CausalContext* mine = find_key_versions(versions, key);
+    if (mine == nullptr || !mine->includes(context)) {
+      merge_key_versions(versions, key, context);
+      grew = true;
+    }
+  }
+  return grew;
 }
 
 const CausalContext* find_key_versions(const KeyVersions& versions, std::string_view key) {
@@ -590,13 +609,16 @@ Command Command::decode_body(Decoder& decoder) {
 void Reply::encode_body(Encoder& encoder) const {
   // The status byte's top bit says version metadata follows the rest.
   const auto raw_status = static_cast<std::uint8_t>(status);
-  const bool with_versions = !metadata.versions.empty();
+  const bool with_versions =
+      !metadata.versions.empty() || !metadata.updates.empty() || !metadata.dependencies.empty();
   encoder.u8(with_versions ? static_cast<std::uint8_t>(raw_status | kWithVersions) : raw_status);
   encoder.string(error);
   encode_value(encoder, value);
   encode_metadata(encoder, metadata);
   if (with_versions) {
     encode_keyed(encoder, metadata.versions);
+    encode_keyed(encoder, metadata.updates);
+    encode_keyed(encoder, metadata.dependencies);
   }
 }
 
@@ -614,6 +636,8 @@ Reply Reply::decode_body(Decoder& decoder) {
   reply.metadata = decode_metadata(decoder);
   if (with_versions && decoder.ok()) {
     reply.metadata.versions = decode_key_versions(decoder);
+    reply.metadata.updates = decode_key_versions(decoder);
+    reply.metadata.dependencies = decode_key_versions(decoder);
   }
   if (!decoder.ok()) {
     return Reply{};

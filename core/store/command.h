@@ -80,6 +80,12 @@ void merge_key_versions(KeyVersions& versions, const std::string& key,
                         const CausalContext& context);
 // The entry of `key`, or nullptr.
 const CausalContext* find_key_versions(const KeyVersions& versions, std::string_view key);
+// Joins every entry of `other` into `versions`. Returns true if it grew.
+bool merge_key_versions(KeyVersions& versions, const KeyVersions& other);
+// Nested encoding: count, then per entry the key and the context. The decoder
+// rejects keys out of order or repeated.
+void encode_key_versions(Encoder& encoder, const KeyVersions& versions);
+KeyVersions decode_key_versions(Decoder& decoder);
 
 struct Command {
   CommandKind kind = CommandKind::get;
@@ -165,6 +171,13 @@ struct ReplyMetadata {
   // command named, the update dots the executing replica's state of the key
   // holds after the command. A session joins them into its token.
   KeyVersions versions;
+  // With version tracking: the update dots this command created, per key it
+  // changed (one each), so a checker can tell which write a read observed.
+  KeyVersions updates;
+  // At the causal level: for each key named, the causal past its state
+  // depends on (KeyState::dependencies): a session joins it into its token,
+  // so it never later observes a state of another key missing that past.
+  KeyVersions dependencies;
 
   friend bool operator==(const ReplyMetadata&, const ReplyMetadata&) = default;
 };

@@ -235,6 +235,7 @@ bool KeyState::merge(const KeyState& other) {
     versions_.merge(other.versions_);
     changed = true;
   }
+  changed |= merge_key_versions(dependencies_, other.dependencies_);
   return changed;
 }
 
@@ -255,13 +256,21 @@ LwwTimestamp KeyState::max_timestamp() const {
   return result;
 }
 
+void KeyState::add_dependencies(const KeyVersions& dependencies) {
+  merge_key_versions(dependencies_, dependencies);
+}
+
 void KeyState::encode_body(Encoder& encoder) const {
-  encoder.varint(slots_.size() + (versions_.empty() ? 0 : 1));
+  encoder.varint(slots_.size() + (dependencies_.empty() ? 0 : 1) + (versions_.empty() ? 0 : 1));
   for (const auto& [type, slot] : slots_) {
     assert(slot.value.index() + 1 == static_cast<std::size_t>(type));
     encoder.u8(static_cast<std::uint8_t>(type));
     slot.claim.encode_body(encoder);
     std::visit([&encoder](const auto& state) { state.encode_body(encoder); }, slot.value);
+  }
+  if (!dependencies_.empty()) {
+    encoder.u8(kDependenciesEntry);
+    encode_key_versions(encoder, dependencies_);
   }
   if (!versions_.empty()) {
     encoder.u8(kVersionsEntry);
@@ -276,6 +285,17 @@ KeyState KeyState::decode_body(Decoder& decoder) {
   const std::size_t slot_count = decoder.count(3);
   for (std::size_t index = 0; index < slot_count && decoder.ok(); ++index) {
     const std::uint8_t raw = decoder.u8();
+    if (decoder.ok() && raw == kDependenciesEntry) {
+      if (!state.dependencies_.empty()) {
+        decoder.fail("key dependencies repeated");
+        break;
+      }
+      state.dependencies_ = decode_key_versions(decoder);
+      if (decoder.ok() && (state.dependencies_.empty() || index + 2 < slot_count)) {
+        decoder.fail("key dependencies must be non-empty and come after the slots");
+      }
+      continue;
+    }
     if (decoder.ok() && raw == kVersionsEntry) {
       state.versions_ = CausalContext::decode_body(decoder);
       if (decoder.ok() && (index + 1 != slot_count || state.versions_.empty())) {
@@ -288,6 +308,10 @@ KeyState KeyState::decode_body(Decoder& decoder) {
       break;
     }
     const auto type = static_cast<ValueType>(raw);
+    if (!state.dependencies_.empty()) {
+      decoder.fail("key slot after the dependencies");
+      break;
+    }
     if (!state.slots_.empty() && !(state.slots_.rbegin()->first < type)) {
       decoder.fail("key slots not strictly increasing by type");
       break;

@@ -124,7 +124,7 @@ class KeyState {
   LwwTimestamp max_timestamp() const;
 
   const Slots& slots() const { return slots_; }
-  bool empty() const { return slots_.empty() && versions_.empty(); }
+  bool empty() const { return slots_.empty() && versions_.empty() && dependencies_.empty(); }
 
   // Version tracking (on with sessions or the causal level; empty otherwise):
   // the dots of the updates this state holds, one dot per command that wrote
@@ -138,10 +138,17 @@ class KeyState {
   Dot next_version(ReplicaId writer) { return versions_.next_dot(writer); }
   void add_version(const Dot& dot) { versions_.add(dot); }
 
+  // The causal level: the causal past of the updates this state holds, as
+  // update dots of other keys (the join of the session tokens the writes
+  // were made with). Merges by union, like versions.
+  const KeyVersions& dependencies() const { return dependencies_; }
+  void add_dependencies(const KeyVersions& dependencies);
+
   // Layout: entry count, then per slot in increasing type order: the type
-  // byte, the claim, the CRDT body; then, only if versions are non-empty (and
-  // counted as one more entry), the byte kVersionsEntry and the versions. A
-  // state without versions thus has the bytes it had before versions existed.
+  // byte, the claim, the CRDT body; then, only if non-empty (and counted as
+  // one more entry each), the byte kDependenciesEntry and the dependencies,
+  // and the byte kVersionsEntry and the versions. A state without them thus
+  // has the bytes it had before they existed.
   void encode_body(Encoder& encoder) const;
   // Rejects unknown or unsorted types and malformed CRDT bodies.
   static KeyState decode_body(Decoder& decoder);
@@ -149,12 +156,14 @@ class KeyState {
   friend bool operator==(const KeyState&, const KeyState&) = default;
 
  private:
+  static constexpr std::uint8_t kDependenciesEntry = 0xfe;
   static constexpr std::uint8_t kVersionsEntry = 0xff;
 
   KeySlot& slot_for_write(ValueType type);
 
   Slots slots_;
   CausalContext versions_;
+  KeyVersions dependencies_;
 };
 
 }  // namespace crdtsim::core

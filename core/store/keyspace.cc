@@ -540,13 +540,29 @@ class CommandExecutor {
   // then the versions of every key named, for the reply.
   void track_versions(const Command& command, ReplyMetadata& metadata) {
     for (auto& [key, delta] : result_.deltas) {
-      const Dot dot = keys_.find(as_absl(key))->second.next_version(replica_);
+      KeyState& state = keys_.find(as_absl(key))->second;
+      const Dot dot = state.next_version(replica_);
       delta.add_version(dot);
+      CausalContext created;
+      created.add(dot);
+      merge_key_versions(metadata.updates, key, created);
+      if (options_.dependencies != nullptr) {
+        // The key's own entry included: a replica applies this delta only
+        // once it holds what the writer had seen of the key.
+        state.add_dependencies(*options_.dependencies);
+        delta.add_dependencies(*options_.dependencies);
+      }
     }
     for (const std::string& key : command.keys) {
       const auto found = keys_.find(as_absl(key));
-      if (found != keys_.end() && !found->second.versions().empty()) {
+      if (found == keys_.end()) {
+        continue;
+      }
+      if (!found->second.versions().empty()) {
         merge_key_versions(metadata.versions, key, found->second.versions());
+      }
+      if (options_.dependencies != nullptr) {
+        merge_key_versions(metadata.dependencies, found->second.dependencies());
       }
     }
   }

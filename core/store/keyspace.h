@@ -100,6 +100,11 @@ struct ExecuteOptions {
   // the command's update dot in its state and its delta, and the reply lists
   // the versions of every key the command names (ReplyMetadata::versions).
   bool track_versions = false;
+  // The causal level (requires track_versions): the session token the
+  // command came with. Every key the command changes records it in its
+  // state's and its delta's dependencies, and the
+  // reply lists the dependencies of every key named.
+  const KeyVersions* dependencies = nullptr;
 };
 
 struct Execution {

@@ -168,6 +168,53 @@ TEST(PlantedBugs, ReplicaAnsweringReadsBehindTheTokenFailsReadYourWrites) {
                     "read_your_writes", 10);
 }
 
+Scenario causal_scenario() {
+  Scenario scenario = small_scenario();
+  scenario.cluster.consistency = Consistency::causal;
+  scenario.workload.replica_choice = ReplicaChoice::roaming;
+  scenario.workload.ops_per_client = 40;
+  scenario.properties.causal_consistency = true;
+  scenario.properties.session_guarantees = true;
+  return scenario;
+}
+
+TEST(PlantedBugs, WritesForgettingTheirCausalPastFailCausalConsistency) {
+  // Five replicas, two per key, split 2 | 3 for a second with slow gossip:
+  // sessions roam between sides that disagree for long.
+  Scenario scenario = causal_scenario();
+  scenario.random_faults.enabled = false;
+  scenario.cluster.replicas = 5;
+  scenario.cluster.gossip_interval_us = 100'000;
+  scenario.workload.clients = 6;
+  scenario.workload.keys = 2;
+  scenario.workload.mix = OperationMix{1, 0, 1, 0, 1, 0, 0, 500'000};
+  scenario.network.drop_ppm = 0;
+  scenario.network.duplicate_ppm = 0;
+  scenario.network.latency_us_min = 1'000;
+  scenario.network.latency_us_max = 30'000;
+  FaultEvent split;
+  split.at_us = 100'000;
+  split.kind = FaultKind::partition;
+  split.groups = {{0, 1}, {2, 3, 4}};
+  FaultEvent heal;
+  heal.at_us = 1'200'000;
+  heal.kind = FaultKind::heal;
+  scenario.timeline = {split, heal};
+  expect_bug_caught(scenario, core::PlantedBug::causal_forget_dependencies, "causal_consistency",
+                    10);
+}
+
+TEST(PlantedBugs, DeltasAppliedOutOfCausalOrderFailCausalConsistency) {
+  Scenario scenario = causal_scenario();
+  scenario.random_faults.enabled = false;
+  scenario.network.reorder_ppm = 200'000;
+  scenario.network.latency_us_max = 20'000;
+  scenario.workload.mix = OperationMix{0, 0, 1, 0, 1, 0, 0, 300'000};
+  scenario.workload.keys = 1;
+  expect_bug_caught(scenario, core::PlantedBug::causal_apply_out_of_order, "causal_consistency",
+                    30);
+}
+
 TEST(SessionTimestamps, PhysicalTimestampsUnderSkewFailMonotonicWritesHlcDoesNot) {
   Scenario scenario = roaming_sessions_scenario();
   scenario.random_faults.enabled = false;

@@ -206,3 +206,73 @@ TEST(SessionToken, CommandsWithoutTokenAreServedAsBefore) {
 
 }  // namespace
 }  // namespace crdtsim::core
+
+// ---- the causal level: deltas wait for their causal past -------------------
+
+namespace crdtsim::core {
+namespace {
+
+// Two deltas of key k made at "replica 0" (writer 0): the second was written
+// by a session that had seen the first, so it depends on it.
+std::pair<KeyState, KeyState> dependent_deltas() {
+  Keyspace writer;
+  WriteClock clock;
+  Command first = command(CommandKind::sadd, {"k"}, {"x"});
+  const KeyVersions none;
+  const Execution one = writer.execute(
+      first, 0, clock, ExecuteOptions{.track_versions = true, .dependencies = &none});
+  Command second = command(CommandKind::sadd, {"k"}, {"y"});
+  const KeyVersions past = one.reply.metadata.versions;  // the session saw r0:1
+  const Execution two = writer.execute(
+      second, 0, clock, ExecuteOptions{.track_versions = true, .dependencies = &past});
+  return {one.deltas.at(0).second, two.deltas.at(0).second};
+}
+
+Bytes batch_frame(std::uint64_t seq, const KeyState& delta) {
+  DeltaBatch batch;
+  batch.first_seq = seq;
+  batch.last_seq = seq;
+  batch.entries.push_back(DeltaBatch::Entry{"k", 0, delta});
+  return encode_frame(batch);
+}
+
+DriverOptions causal_replicas(PlantedBug bug = PlantedBug::none) {
+  return DriverOptions{.replicas = 2,
+                       .replication_factor = 2,
+                       .gossip = false,
+                       .anti_entropy = false,
+                       .planted_bug = bug,
+                       .track_versions = true,
+                       .causal = true};
+}
+
+TEST(CausalOrder, ADeltaWaitsForTheUpdateItDependsOnThenBothApply) {
+  const auto [earlier, later] = dependent_deltas();
+  StoreDriver driver(causal_replicas(), 5);
+  driver.inject(0, 1, batch_frame(2, later));
+  driver.run_for(10'000);
+  EXPECT_EQ(driver.replica(1)->stats().causal_buffered, 1u);
+  EXPECT_EQ(driver.replica(1)->keyspace().find("k"), nullptr) << "held back, not applied";
+  driver.inject(0, 1, batch_frame(1, earlier));
+  driver.run_for(10'000);
+  const KeyState* state = driver.replica(1)->keyspace().find("k");
+  ASSERT_NE(state, nullptr);
+  EXPECT_TRUE(state->versions().contains(Dot{0, 1}));
+  EXPECT_TRUE(state->versions().contains(Dot{0, 2})) << "the held-back delta applied after";
+  EXPECT_EQ(state->value<ORSet>()->size(), 2u);
+}
+
+TEST(CausalOrder, PlantedBugAppliesADeltaBeforeItsPast) {
+  const auto [earlier, later] = dependent_deltas();
+  (void)earlier;
+  StoreDriver driver(causal_replicas(PlantedBug::causal_apply_out_of_order), 5);
+  driver.inject(0, 1, batch_frame(2, later));
+  driver.run_for(10'000);
+  const KeyState* state = driver.replica(1)->keyspace().find("k");
+  ASSERT_NE(state, nullptr);
+  EXPECT_TRUE(state->versions().contains(Dot{0, 2}));
+  EXPECT_FALSE(state->versions().contains(Dot{0, 1})) << "exposed without its past";
+}
+
+}  // namespace
+}  // namespace crdtsim::core

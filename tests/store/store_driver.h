@@ -53,6 +53,7 @@ struct DriverOptions {
   bool anti_entropy = true;
   core::PlantedBug planted_bug = core::PlantedBug::none;
   bool track_versions = false;
+  bool causal = false;
   core::TimestampSource timestamp_source = core::TimestampSource::lamport;
   std::uint64_t latency_us_max = 5'000;
   std::uint64_t drop_percent = 0;
@@ -80,6 +81,7 @@ class StoreDriver {
     config.durable = options_.durable;
     config.planted_bug = options_.planted_bug;
     config.track_versions = options_.track_versions;
+    config.causal = options_.causal;
     config.timestamp_source = options_.timestamp_source;
     // Disabled mechanisms get an interval longer than any test.
     constexpr std::uint64_t kNever = std::uint64_t{1} << 50;

@@ -1,0 +1,263 @@
+#include "harness/checkers/causal.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "core/crdt/causal_context.h"
+
+namespace crdtsim::harness {
+
+namespace {
+
+// A key's update dot: which write made it.
+using DotKey = std::tuple<std::string, core::ReplicaId, std::uint64_t>;
+
+struct Event {
+  std::uint64_t time_us = 0;
+  bool completion = false;  // invocations first at equal times
+  std::uint64_t op = 0;
+  friend bool operator<(const Event& a, const Event& b) {
+    return std::tie(a.time_us, a.completion, a.op) < std::tie(b.time_us, b.completion, b.op);
+  }
+};
+
+// What a session observed: the updates (per key) in its causal past, and,
+// per key, the dots whose writes' pasts were already folded in.
+struct SessionPast {
+  core::KeyVersions updates;
+  core::KeyVersions absorbed;
+  // For evidence: the operation that last added to each key's updates.
+  std::map<std::string, std::uint64_t> brought_by;
+};
+
+std::string seconds(std::uint64_t us) {
+  std::string fraction = std::to_string(us % 1'000'000);
+  fraction.insert(0, 6 - fraction.size(), '0');
+  return std::to_string(us / 1'000'000) + "." + fraction + " s";
+}
+
+std::string describe_op(const Operation& op) {
+  std::string text = "op " + std::to_string(op.id) + " (session " + std::to_string(op.session) +
+                     ", " + std::string(core::command_name(op.command.kind)) + " sent to r" +
+                     std::to_string(op.replica);
+  if (op.reply.has_value() && op.reply->metadata.executed_by != op.replica) {
+    text += ", executed by r" + std::to_string(op.reply->metadata.executed_by);
+  }
+  return text + ", invoked " + seconds(op.invoke_us) + ")";
+}
+
+// Calls `visit(dot)` for every dot of `context` that `skip` lacks.
+template <class Visit>
+void for_each_new_dot(const core::CausalContext& context, const core::CausalContext* skip,
+                      Visit visit) {
+  for (const auto& [replica, counter] : context.version_vector()) {
+    const std::uint64_t from = skip == nullptr
+                                   ? 1
+                                   : std::min(counter, skip->version_vector().contains(replica)
+                                                           ? skip->version_vector().at(replica)
+                                                           : 0) +
+                                         1;
+    for (std::uint64_t index = from; index <= counter; ++index) {
+      const core::Dot dot{replica, index};
+      if (skip == nullptr || !skip->contains(dot)) {
+        visit(dot);
+      }
+    }
+  }
+  for (const core::Dot& dot : context.dot_cloud()) {
+    if (skip == nullptr || !skip->contains(dot)) {
+      visit(dot);
+    }
+  }
+}
+
+class CausalChecker {
+ public:
+  explicit CausalChecker(const History& history) : history_(history) {}
+
+  Verdict run() {
+    index_writes();
+    std::vector<Event> events;
+    for (const Operation& op : history_.operations) {
+      if (op.outcome != OpOutcome::ok || !op.reply.has_value()) {
+        continue;
+      }
+      if (core::is_write(op.command.kind)) {
+        events.push_back(Event{op.invoke_us, false, op.id});
+      }
+      events.push_back(Event{op.complete_us, true, op.id});
+    }
+    std::sort(events.begin(), events.end());
+    std::uint64_t checked = 0;
+    for (const Event& event : events) {
+      const Operation& op = history_.operations[event.op];
+      if (!event.completion) {
+        write_pasts_[op.id] = sessions_[op.session].updates;
+        continue;
+      }
+      ++checked;
+      check(op);
+      observe(op);
+    }
+    if (violations_ == 0) {
+      return Verdict::valid(kCausalConsistency,
+                            std::to_string(checked) + " ok operations in " +
+                                std::to_string(sessions_.size()) +
+                                " sessions observe the causal past of what they saw");
+    }
+    return Verdict::invalid(kCausalConsistency,
+                            std::to_string(violations_) + " violation(s); first: " + first_);
+  }
+
+ private:
+  void index_writes() {
+    for (const Operation& op : history_.operations) {
+      if (op.outcome != OpOutcome::ok || !op.reply.has_value()) {
+        continue;
+      }
+      for (const auto& entry : op.reply->metadata.updates) {
+        const std::string& key = entry.first;  // (clang 14 cannot capture bindings)
+        for_each_new_dot(entry.second, nullptr, [&](const core::Dot& dot) {
+          writer_of_[DotKey{key, dot.replica, dot.counter}] = op.id;
+        });
+      }
+    }
+  }
+
+  void check(const Operation& op) {
+    const SessionPast& past = sessions_[op.session];
+    for (const std::string& key : op.command.keys) {
+      const core::CausalContext* wanted = core::find_key_versions(past.updates, key);
+      if (wanted == nullptr) {
+        continue;
+      }
+      const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, key);
+      const core::CausalContext none;
+      const core::CausalContext& have = held == nullptr ? none : *held;
+      if (have.includes(*wanted)) {
+        continue;
+      }
+      ++violations_;
+      if (violations_ > 1) {
+        continue;
+      }
+      core::Dot missing;
+      for_each_new_dot(*wanted, &have, [&](const core::Dot& dot) {
+        if (missing.counter == 0) {
+          missing = dot;
+        }
+      });
+      first_ = describe_op(op) + " returned a state of key '" + key + "' missing update r" +
+               std::to_string(missing.replica) + ":" + std::to_string(missing.counter);
+      const auto writer = writer_of_.find(DotKey{key, missing.replica, missing.counter});
+      if (writer != writer_of_.end()) {
+        first_ += " (made by " + describe_op(history_.operations[writer->second]) + ")";
+      }
+      const auto brought = past.brought_by.find(key);
+      if (brought != past.brought_by.end()) {
+        first_ += ", which is in the causal past of what the session observed by " +
+                  describe_op(history_.operations[brought->second]);
+      }
+    }
+  }
+
+  // Folds what `op` observed, and the causal past of every write it
+  // observed, into its session's past. A write seen for the first time must
+  // come with its past: the state returned for each key named holds every
+  // update of that key the write depends on (else it was exposed early).
+  void observe(const Operation& op) {
+    SessionPast& past = sessions_[op.session];
+    for (const auto& entry : op.reply->metadata.versions) {
+      const std::string& key = entry.first;  // (clang 14 cannot capture bindings)
+      const core::CausalContext& seen = entry.second;
+      add(past, key, seen, op.id);
+      const core::CausalContext* absorbed = core::find_key_versions(past.absorbed, key);
+      std::vector<std::pair<std::uint64_t, core::Dot>> writers;
+      for_each_new_dot(seen, absorbed, [&](const core::Dot& dot) {
+        const auto writer = writer_of_.find(DotKey{key, dot.replica, dot.counter});
+        if (writer != writer_of_.end()) {
+          writers.emplace_back(writer->second, dot);
+        }
+      });
+      core::merge_key_versions(past.absorbed, key, seen);
+      for (const auto& [writer, dot] : writers) {
+        const auto found = write_pasts_.find(writer);
+        if (found == write_pasts_.end()) {
+          continue;  // not invoked yet in event order: cannot happen for a visible write
+        }
+        check_exposed(op, key, dot, writer, found->second);
+        for (const auto& [other, updates] : found->second) {
+          add(past, other, updates, op.id);
+        }
+      }
+    }
+  }
+
+  // `op` returned write `writer` (its update `dot` of `key`): the state of
+  // `key` it returned must hold the write's causal past of that key. (Other
+  // keys a multi-key command names are separate reads, not one snapshot:
+  // the store has no read transactions; rule 1 covers the session's later
+  // operations on them.)
+  void check_exposed(const Operation& op, const std::string& key, const core::Dot& dot,
+                     std::uint64_t writer, const core::KeyVersions& write_past) {
+    const core::CausalContext* wanted = core::find_key_versions(write_past, key);
+    if (wanted == nullptr) {
+      return;
+    }
+    const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, key);
+    const core::CausalContext none;
+    const core::CausalContext& have = held == nullptr ? none : *held;
+    if (have.includes(*wanted)) {
+      return;
+    }
+    ++violations_;
+    if (violations_ > 1) {
+      return;
+    }
+    core::Dot missing;
+    for_each_new_dot(*wanted, &have, [&missing](const core::Dot& candidate) {
+      if (missing.counter == 0) {
+        missing = candidate;
+      }
+    });
+    first_ = describe_op(op) + " returned update r" + std::to_string(dot.replica) + ":" +
+             std::to_string(dot.counter) + " of key '" + key + "' (made by " +
+             describe_op(history_.operations[writer]) + ") without update r" +
+             std::to_string(missing.replica) + ":" + std::to_string(missing.counter) +
+             " of that key in its causal past";
+    const auto maker = writer_of_.find(DotKey{key, missing.replica, missing.counter});
+    if (maker != writer_of_.end()) {
+      first_ += " (made by " + describe_op(history_.operations[maker->second]) + ")";
+    }
+  }
+
+  static void add(SessionPast& past, const std::string& key, const core::CausalContext& updates,
+                  std::uint64_t op) {
+    const core::CausalContext* mine = core::find_key_versions(past.updates, key);
+    if (mine != nullptr && mine->includes(updates)) {
+      return;
+    }
+    core::merge_key_versions(past.updates, key, updates);
+    past.brought_by.insert_or_assign(key, op);
+  }
+
+  const History& history_;
+  std::map<DotKey, std::uint64_t> writer_of_;
+  std::map<std::uint64_t, core::KeyVersions> write_pasts_;
+  std::map<std::uint64_t, SessionPast> sessions_;
+  std::uint64_t violations_ = 0;
+  std::string first_;
+};
+
+}  // namespace
+
+Verdict check_causal_consistency(const History& history) {
+  return CausalChecker(history).run();
+}
+
+}  // namespace crdtsim::harness

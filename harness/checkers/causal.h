@@ -1,0 +1,35 @@
+#pragma once
+// Causal consistency over a history (the causal level, docs/consistency.md):
+// no operation observes a state of a key that misses an update in the
+// causal past of what its session observed before, on any key.
+//
+// Happened-before, from the history alone (black box but for the update dots
+// replies report):
+// - session order: every operation of a session follows its earlier ones;
+// - reads-from: an operation observed a write when the versions its reply
+//   returned for a key contain the write's update dot (ReplyMetadata::updates
+//   tells which write made which dot).
+// The causal past of a write W is everything W's session had observed when W
+// was invoked: the updates its earlier operations returned, and, for every
+// write among them, that write's causal past (transitively).
+//
+// Rule checked: an ok operation's versions for each key it names include
+// every update of that key in its session's observed causal past. The first
+// violation names the session, the operation, the key, the missing update,
+// the write that made it and the observation that brought it into the past.
+//
+// Sound with indeterminate writes: a write whose reply never came has no
+// known dots, so it contributes no causal past (never a false violation).
+// Events run in time order, invocations before completions at equal times: a
+// write visible to a read was invoked before the read completed.
+
+#include "harness/history.h"
+#include "harness/verdict.h"
+
+namespace crdtsim::harness {
+
+inline constexpr const char* kCausalConsistency = "causal_consistency";
+
+Verdict check_causal_consistency(const History& history);
+
+}  // namespace crdtsim::harness
