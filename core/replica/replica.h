@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -288,6 +289,8 @@ class Replica {
     std::vector<ReplicaId> from;  // sorted
   };
   SlidingHeavyHitters hot_counter_{1, 1};
+  std::set<std::string, std::less<>> hot_changed_;  // entries changed since the last gossip
+  std::uint64_t hot_ticks_ = 0;
   std::map<std::string, std::uint32_t, std::less<>> cool_ticks_;
   std::map<std::string, HandoffProgress, std::less<>> handoff_progress_;
   std::map<std::string, std::map<ReplicaId, std::uint64_t>, std::less<>> strays_;

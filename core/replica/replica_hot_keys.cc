@@ -80,14 +80,22 @@ void Replica::hot_keys_tick(Output& out) {
                                                               : std::next(it);
   }
   push_handoffs(out);
-  if (placement_.table().empty()) {
-    return;
-  }
-  // The whole table to every member: small (bounded), and a lost copy is
-  // replaced by the next tick's.
+  hot_ticks_ += 1;
+  // To every member: the entries that changed since the last tick, and once
+  // per window the whole table (small, bounded), so a lost copy is replaced.
   HotKeysTableMessage message;
-  for (const auto& [key, entry] : placement_.table()) {
-    message.entries.emplace_back(key, entry);
+  if (hot_ticks_ % config_.hot_keys.sub_windows == 0) {
+    for (const auto& [key, entry] : placement_.table()) {
+      message.entries.emplace_back(key, entry);
+    }
+  } else {
+    for (const std::string& key : hot_changed_) {
+      message.entries.emplace_back(key, *placement_.table().find(key));
+    }
+  }
+  hot_changed_.clear();
+  if (message.entries.empty()) {
+    return;
   }
   const Bytes frame = encode_frame(message);
   for (const ReplicaId peer : peers_) {
@@ -153,6 +161,7 @@ bool Replica::merge_decision(const std::string& key, const HotKeyEntry& entry) {
   if (!placement_.table().merge(key, entry)) {
     return false;
   }
+  hot_changed_.insert(key);
   const ReplicaList after = placement_.replicas_of(key);
   if (before == after) {
     return true;  // readiness only

@@ -15,8 +15,9 @@
 //
 // Decisions are replicated state: a HotKeyTable maps each key to a
 // HotKeyEntry, a lattice (the greater stamp wins; equal stamps join their
-// `ready` sets), gossiped whole to every member every tick while non-empty,
-// so every replica routes alike once the tables have converged.
+// `ready` sets). Every tick a replica sends every member the entries that
+// changed since the last tick, and once per window the whole table, so every
+// replica routes alike once the tables have converged.
 //
 // Placement. A key's replicas are the first factor + extra entries of the
 // ring's preference list (KeyPlacement). The first `factor` are its base
