@@ -14,6 +14,9 @@ inline constexpr std::string_view kForwardTimeout = "forward.timeout";
 inline constexpr std::string_view kAntiEntropyRoundAgreed = "anti_entropy.round_agreed";
 inline constexpr std::string_view kAntiEntropyRepairedKey = "anti_entropy.repaired_key";
 inline constexpr std::string_view kGossipPeerBufferDropped = "gossip.peer_buffer_dropped";
+// A replica decided to raise a hot key's replication, or to lower it again.
+inline constexpr std::string_view kHotKeyPromoted = "hot_key.promoted";
+inline constexpr std::string_view kHotKeyDemoted = "hot_key.demoted";
 
 // Marked by the harness.
 // The adapter: a replica that had crashed and restarted repaired a key
@@ -48,6 +51,12 @@ inline constexpr std::array<std::string_view, 9> kDeclared = {
     kRecoveredFromDisk,      kForwardTimeout,           kAntiEntropyRoundAgreed,
     kAntiEntropyRepairedKey, kGossipPeerBufferDropped,  kRecoveredCrashedReplica,
     kIndeterminateOp,        kHealedWithDeltasInFlight, kConcurrentAddRemove,
+};
+// Declared only by runs with hot keys enabled (a run without them cannot
+// reach them, and must not report them as missed).
+inline constexpr std::array<std::string_view, 2> kDeclaredHotKeys = {
+    kHotKeyPromoted,
+    kHotKeyDemoted,
 };
 
 }  // namespace crdtsim::harness::coverage

@@ -71,6 +71,7 @@ core::ReplicaConfig replica_config(const Scenario& scenario, core::ReplicaId id)
   config.causal = cluster.consistency == Consistency::causal;
   config.track_versions = scenario.workload.sessions || config.causal;
   config.planted_bug = cluster.planted_bug;
+  config.hot_keys = cluster.hot_keys;
   return config;
 }
 
@@ -89,24 +90,57 @@ bool same_state(const core::KeyState& left, const core::KeyState& right) {
   return left == right || core::encode(left) == core::encode(right);
 }
 
+// Whether `theirs` already holds everything in `state` (a replica of a key
+// against a copy left at a replica that no longer replicates it).
+bool subsumes(const core::KeyState* theirs, const core::KeyState& state) {
+  if (theirs == nullptr) {
+    return false;
+  }
+  core::KeyState joined = *theirs;
+  return !joined.merge(state);
+}
+
+// Whether every up replica routes alike: equal hot-key tables.
+bool tables_agree(const std::vector<const core::Replica*>& nodes) {
+  const core::Replica* first = nullptr;
+  for (const core::Replica* node : nodes) {
+    if (node == nullptr) {
+      continue;
+    }
+    if (first == nullptr) {
+      first = node;
+    } else if (!std::equal(first->hot_keys().begin(), first->hot_keys().end(),
+                           node->hot_keys().begin(), node->hot_keys().end())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Whether every replica of every key some up replica holds holds the same
-// state (white-box; all replicas are up during the settle phase).
+// state (white-box; all replicas are up during the settle phase). With hot
+// keys: the tables agree too, and a copy left at a replica that no longer
+// replicates its key is subsumed by the key's replicas' states.
 bool replicas_agree(const sim::Simulation& simulation, std::uint32_t replicas) {
   std::vector<const core::Replica*> nodes(replicas, nullptr);
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     nodes[id] = replica_at(simulation, id);
+  }
+  if (!tables_agree(nodes)) {
+    return false;
   }
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     if (nodes[id] == nullptr) {
       continue;
     }
     for (const auto& [key, state] : nodes[id]->keyspace()) {
+      const bool stray = !nodes[id]->replicates(id, key);
       for (const core::ReplicaId other : nodes[id]->replicas_of(key)) {
         if (other == id || other >= replicas || nodes[other] == nullptr) {
           continue;
         }
         const core::KeyState* theirs = nodes[other]->keyspace().find(key);
-        if (theirs == nullptr || !same_state(state, *theirs)) {
+        if (stray ? !subsumes(theirs, state) : (theirs == nullptr || !same_state(state, *theirs))) {
           return false;
         }
       }
@@ -261,6 +295,14 @@ std::optional<std::uint64_t> run_settle(sim::Simulation& simulation, const Scena
   }
 }
 
+void sum_hot_key_stats(const core::ReplicaStats& stats, HotKeyStatistics& sum) {
+  sum.promotions += stats.hot_key_promotions;
+  sum.demotions += stats.hot_key_demotions;
+  sum.became_ready += stats.hot_key_became_ready;
+  sum.reads_by_extra += stats.hot_key_reads_by_extra;
+  sum.strays_handed_off += stats.hot_key_strays_handed_off;
+}
+
 void snapshot(const sim::Simulation& simulation, std::uint32_t replicas, RunOutput& output) {
   output.replicas.resize(replicas);
   const core::Replica* any = nullptr;
@@ -275,6 +317,7 @@ void snapshot(const sim::Simulation& simulation, std::uint32_t replicas, RunOutp
     any = replica;
     snapshot.keyspace = replica->keyspace();
     snapshot.stats = replica->stats();
+    sum_hot_key_stats(snapshot.stats, output.hot_keys);
   }
   if (any == nullptr) {
     return;
@@ -289,6 +332,34 @@ void snapshot(const sim::Simulation& simulation, std::uint32_t replicas, RunOutp
 }
 
 }  // namespace
+
+void measure_hottest_key(const History& history, std::uint32_t replicas, HotKeyStatistics& stats) {
+  std::map<std::string, std::vector<std::uint64_t>> reads;  // key -> per executing replica
+  for (const Operation& operation : history.operations) {
+    if (operation.outcome != OpOutcome::ok || !operation.reply ||
+        operation.command.keys.size() != 1 || core::is_write(operation.command.kind) ||
+        operation.reply->metadata.executed_by >= replicas) {
+      continue;
+    }
+    std::vector<std::uint64_t>& counts = reads[operation.command.keys.front()];
+    counts.resize(replicas);
+    counts[operation.reply->metadata.executed_by] += 1;
+  }
+  stats.hottest_key.clear();
+  stats.hottest_reads = 0;
+  stats.hottest_reads_by_replica.assign(replicas, 0);
+  for (const auto& [key, counts] : reads) {  // key order: the first of equals wins
+    std::uint64_t total = 0;
+    for (const std::uint64_t count : counts) {
+      total += count;
+    }
+    if (total > stats.hottest_reads) {
+      stats.hottest_key = key;
+      stats.hottest_reads = total;
+      stats.hottest_reads_by_replica = counts;
+    }
+  }
+}
 
 RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& options) {
   CRDTSIM_CHECK(scenario.cluster.replicas >= 1);
@@ -313,6 +384,11 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
       simulation.declare_coverage(name);
     }
   }
+  if (scenario.cluster.hot_keys.enabled) {
+    for (const std::string_view name : coverage::kDeclaredHotKeys) {
+      simulation.declare_coverage(name);
+    }
+  }
   add_processes(simulation, scenario, state, clients);
   Nemesis nemesis(simulation, scenario, replicas, clients, link_of(scenario.network));
   nemesis.schedule();
@@ -332,6 +408,8 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
   output.fault_actions_exact = nemesis.actions_exact();
   cover_concurrent_add_remove(simulation, output.history);
   snapshot(simulation, replicas, output);
+  output.hot_keys.enabled = scenario.cluster.hot_keys.enabled;
+  measure_hottest_key(output.history, replicas, output.hot_keys);
   output.sim = simulation.result();
   return output;
 }

@@ -30,6 +30,25 @@ struct ReplicaSnapshot {
   core::ReplicaStats stats;
 };
 
+// Hot-key figures of a run: the replicas' decisions (summed over the
+// replicas up at the end; a restart resets a replica's counts), and where the
+// reads of the most-read key were executed (from the history's reply
+// metadata, so the same measure with hot keys on and off).
+struct HotKeyStatistics {
+  bool enabled = false;  // the scenario enabled hot keys
+  std::uint64_t promotions = 0;
+  std::uint64_t demotions = 0;
+  std::uint64_t became_ready = 0;
+  std::uint64_t reads_by_extra = 0;  // reads served by extra replicas
+  std::uint64_t strays_handed_off = 0;
+  std::string hottest_key;  // the key with the most completed single-key reads
+  std::uint64_t hottest_reads = 0;
+  std::vector<std::uint64_t> hottest_reads_by_replica;  // indexed by replica id
+};
+
+// The hottest key of `history` and where its reads executed.
+void measure_hottest_key(const History& history, std::uint32_t replicas, HotKeyStatistics& stats);
+
 struct RunOutput {
   std::string scenario;
   std::uint64_t seed = 0;
@@ -46,6 +65,7 @@ struct RunOutput {
   std::vector<FaultEvent> fault_actions;
   bool fault_actions_exact = true;
   std::vector<Verdict> verdicts;  // filled by check()
+  HotKeyStatistics hot_keys;
 };
 
 struct RunOptions {

@@ -28,6 +28,9 @@ struct ClusterSpec {
   std::uint64_t anti_entropy_interval_us = 200'000;
   std::uint64_t forward_timeout_us = 100'000;
   core::PlantedBug planted_bug = core::PlantedBug::none;
+  // Adaptive replication of hot keys (core/replication/hot_keys.h); off by
+  // default, and then nothing of it runs (traces stay as they were).
+  core::HotKeysConfig hot_keys;
 
   friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
@@ -67,6 +70,10 @@ struct WorkloadSpec {
   std::uint32_t zipf_exponent_milli = 990;  // s = 0.99
   std::uint32_t hotspot_keys = 1;           // the hot keys are the first ones
   std::uint32_t hotspot_ppm = 800'000;      // share of ops on them
+  // Every this many operations of a client, the popularity ranking moves by
+  // keys / 2 (key n takes the popularity key n - keys/2 had): the hot set
+  // cools and another heats up. 0: never.
+  std::uint32_t rotate_every_ops = 0;
   OperationMix mix;
   std::uint64_t think_us_min = 0;
   std::uint64_t think_us_max = 20'000;

@@ -45,7 +45,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "or_set_remove_unobserved",
                                                         "session_ignore_token",
                                                         "causal_forget_dependencies",
-                                                        "causal_apply_out_of_order"};
+                                                        "causal_apply_out_of_order",
+                                                        "hot_key_demotion_drops_state"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",
@@ -167,6 +168,30 @@ auto choice_of(const std::vector<std::string_view>& names) {
   };
 }
 
+void read_hot_keys(const Json& value, const std::string& pointer, core::HotKeysConfig& hot) {
+  Fields fields(value, pointer);
+  fields.read("enabled", hot.enabled, read_bool);
+  fields.read("window_us", hot.window_us, unsigned_in(1, kTimeMax));
+  fields.read("sub_windows", hot.sub_windows,
+              u32_in(1, static_cast<std::uint32_t>(core::SlidingHeavyHitters::kSubWindowsMax)));
+  fields.read("capacity", hot.capacity,
+              u32_in(1, static_cast<std::uint32_t>(core::SlidingHeavyHitters::kCapacityMax)));
+  read_range(fields, "demote_threshold", "promote_threshold", hot.demote_threshold,
+             hot.promote_threshold, ScenarioLimits::hot_key_threshold_max);
+  if (hot.promote_threshold == 0) {
+    fail(fields.at("promote_threshold"), "expected a promote threshold of at least 1 access");
+  }
+  fields.read("cool_ticks", hot.cool_ticks, u32_in(1, ScenarioLimits::hot_key_cool_ticks_max));
+  fields.read("extra_replicas", hot.extra_replicas, u32_in(1, core::HotKeyEntry::kExtraMax));
+  fields.read("table_max", hot.table_max,
+              u32_in(1, static_cast<std::uint32_t>(core::HotKeyTable::kEntriesMax)));
+  if (hot.window_us < hot.sub_windows) {
+    fail(fields.at("window_us"),
+         "expected a window of at least sub_windows (" + std::to_string(hot.sub_windows) + ") us");
+  }
+  fields.finish();
+}
+
 void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cluster) {
   Fields fields(value, pointer);
   fields.read("replicas", cluster.replicas, u32_in(1, ScenarioLimits::replicas_max));
@@ -181,6 +206,9 @@ void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cl
               unsigned_in(1, kTimeMax));
   fields.read("forward_timeout_us", cluster.forward_timeout_us, unsigned_in(1, kTimeMax));
   fields.read("planted_bug", cluster.planted_bug, choice_of<core::PlantedBug>(kPlantedBugNames));
+  if (const Json* hot = fields.optional("hot_keys")) {
+    read_hot_keys(*hot, fields.at("hot_keys"), cluster.hot_keys);
+  }
   fields.finish();
 }
 
@@ -245,6 +273,8 @@ void read_workload(const Json& value, const std::string& pointer, WorkloadSpec& 
               u32_in(1, ScenarioLimits::zipf_exponent_milli_max));
   fields.read("hotspot_keys", workload.hotspot_keys, u32_in(1, ScenarioLimits::keys_max));
   fields.read("hotspot_ppm", workload.hotspot_ppm, read_ppm);
+  fields.read("rotate_every_ops", workload.rotate_every_ops,
+              u32_in(0, ScenarioLimits::ops_per_client_max));
   if (const Json* mix = fields.optional("mix")) {
     read_mix(*mix, fields.at("mix"), workload.mix);
   }
@@ -526,6 +556,14 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
          "expected a replication factor at most cluster.replicas (" +
              std::to_string(cluster.replicas) + "), got " +
              std::to_string(cluster.replication_factor));
+  }
+  if (cluster.hot_keys.enabled &&
+      cluster.replication_factor + cluster.hot_keys.extra_replicas > cluster.replicas) {
+    fail(root + "/cluster/hot_keys/extra_replicas",
+         "expected replication_factor + extra_replicas at most cluster.replicas (" +
+             std::to_string(cluster.replicas) + "), got " +
+             std::to_string(cluster.replication_factor) + " + " +
+             std::to_string(cluster.hot_keys.extra_replicas));
   }
   if (scenario.workload.hotspot_keys > scenario.workload.keys) {
     fail(
@@ -908,7 +946,16 @@ Json cluster_json(const ClusterSpec& cluster) {
               {"gossip_interval_us", cluster.gossip_interval_us},
               {"anti_entropy_interval_us", cluster.anti_entropy_interval_us},
               {"forward_timeout_us", cluster.forward_timeout_us},
-              {"planted_bug", planted_bug_name(cluster.planted_bug)}};
+              {"planted_bug", planted_bug_name(cluster.planted_bug)},
+              {"hot_keys", Json{{"enabled", cluster.hot_keys.enabled},
+                                {"window_us", cluster.hot_keys.window_us},
+                                {"sub_windows", cluster.hot_keys.sub_windows},
+                                {"capacity", cluster.hot_keys.capacity},
+                                {"promote_threshold", cluster.hot_keys.promote_threshold},
+                                {"demote_threshold", cluster.hot_keys.demote_threshold},
+                                {"cool_ticks", cluster.hot_keys.cool_ticks},
+                                {"extra_replicas", cluster.hot_keys.extra_replicas},
+                                {"table_max", cluster.hot_keys.table_max}}}};
 }
 
 Json workload_json(const WorkloadSpec& workload) {
@@ -928,6 +975,7 @@ Json workload_json(const WorkloadSpec& workload) {
       {"zipf_exponent_milli", workload.zipf_exponent_milli},
       {"hotspot_keys", workload.hotspot_keys},
       {"hotspot_ppm", workload.hotspot_ppm},
+      {"rotate_every_ops", workload.rotate_every_ops},
       {"mix", Json{{"registers", mix.registers},
                    {"multi", mix.multi},
                    {"counters", mix.counters},

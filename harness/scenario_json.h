@@ -39,6 +39,8 @@ struct ScenarioLimits {
   static constexpr std::uint32_t zipf_exponent_milli_max = 10'000;
   static constexpr std::int32_t drift_ppm_max = 100'000;
   static constexpr std::uint32_t extends_depth_max = 16;
+  static constexpr std::uint64_t hot_key_threshold_max = 1'000'000'000;
+  static constexpr std::uint32_t hot_key_cool_ticks_max = 1'000'000;
 };
 
 // Reads a scenario file (following "extends"). The scenario's name defaults

@@ -149,8 +149,17 @@ std::uint32_t Workload::draw_key_index(sim::Prng& random) const {
   return static_cast<std::uint32_t>(random.uniform(keys));
 }
 
-std::string Workload::draw_key(sim::Prng& random, Family family) const {
-  return key_name(family, draw_key_index(random));
+std::uint32_t Workload::shift_of(std::uint64_t sequence) const {
+  if (spec_->rotate_every_ops == 0) {
+    return 0;
+  }
+  const std::uint64_t phase = sequence / spec_->rotate_every_ops;
+  return static_cast<std::uint32_t>((phase * (spec_->keys / 2)) % spec_->keys);
+}
+
+std::string Workload::draw_key(sim::Prng& random, Family family, std::uint32_t shift) const {
+  const std::uint32_t index = draw_key_index(random);
+  return key_name(family, shift == 0 ? index : (index + shift) % spec_->keys);
 }
 
 core::Command Workload::draw_command(sim::Prng& random, std::uint32_t client,
@@ -160,18 +169,19 @@ core::Command Workload::draw_command(sim::Prng& random, std::uint32_t client,
   if (family == Family::multi) {
     return draw_multi(random, read, client, sequence);
   }
+  const std::uint32_t shift = shift_of(sequence);
   if (read) {
-    return draw_read(random, family);
+    return draw_read(random, family, shift);
   }
   std::string value = text_of(client, 'c');
   value += '-';
   value += std::to_string(sequence);
-  return draw_write(random, family, std::move(value));
+  return draw_write(random, family, std::move(value), shift);
 }
 
-core::Command Workload::draw_read(sim::Prng& random, Family family) const {
+core::Command Workload::draw_read(sim::Prng& random, Family family, std::uint32_t shift) const {
   core::Command command;
-  command.keys.push_back(draw_key(random, family));
+  command.keys.push_back(draw_key(random, family, shift));
   switch (family) {
     case Family::registers:
     case Family::multi:
@@ -206,9 +216,10 @@ core::Command Workload::draw_read(sim::Prng& random, Family family) const {
   return command;
 }
 
-core::Command Workload::draw_write(sim::Prng& random, Family family, std::string value) const {
+core::Command Workload::draw_write(sim::Prng& random, Family family, std::string value,
+                                   std::uint32_t shift) const {
   core::Command command;
-  command.keys.push_back(draw_key(random, family));
+  command.keys.push_back(draw_key(random, family, shift));
   // Writes per family: SET 90% / DEL 10%; INCRBY / DECRBY; GINCRBY;
   // SADD 45% / SREM 45% / DEL 10%; GSADD; HSET 45% / HDEL 45% / DEL 10%.
   const std::uint64_t percent = random.uniform(100);
@@ -262,7 +273,7 @@ core::Command Workload::draw_multi(sim::Prng& random, bool read, std::uint32_t c
   command.kind = read ? core::CommandKind::mget : core::CommandKind::mset;
   const std::uint64_t count = 2 + random.uniform(kMultiKeysMax - 1);
   for (std::uint64_t index = 0; index < count; ++index) {
-    std::string key = draw_key(random, Family::registers);
+    std::string key = draw_key(random, Family::registers, shift_of(sequence));
     if (std::find(command.keys.begin(), command.keys.end(), key) != command.keys.end()) {
       continue;  // a skewed distribution may draw one key twice
     }

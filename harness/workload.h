@@ -55,9 +55,12 @@ class Workload {
   static std::string key_name(Family family, std::uint32_t index);
 
  private:
-  std::string draw_key(sim::Prng& random, Family family) const;
-  core::Command draw_read(sim::Prng& random, Family family) const;
-  core::Command draw_write(sim::Prng& random, Family family, std::string value) const;
+  // `shift`: how far the popularity ranking has moved (rotate_every_ops).
+  std::uint32_t shift_of(std::uint64_t sequence) const;
+  std::string draw_key(sim::Prng& random, Family family, std::uint32_t shift) const;
+  core::Command draw_read(sim::Prng& random, Family family, std::uint32_t shift) const;
+  core::Command draw_write(sim::Prng& random, Family family, std::string value,
+                           std::uint32_t shift) const;
   core::Command draw_multi(sim::Prng& random, bool read, std::uint32_t client,
                            std::uint64_t sequence) const;
 

@@ -79,6 +79,10 @@ class WriteClock {
     }
   }
 
+  // A receive event on the Lamport clock alone (for stamps other than LWW
+  // writes, e.g. hot-key decisions). Returns the new Lamport value.
+  std::uint64_t observe(std::uint64_t seen_time) { return lamport_.observe(seen_time); }
+
   // The Lamport clock (ticks in every mode; reported in reply metadata).
   const LamportClock& lamport() const { return lamport_; }
   std::uint64_t value() const { return lamport_.value(); }

@@ -64,7 +64,8 @@ bool multi_key(CommandKind kind) {
 Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recovered)
     : config_(std::move(config)),
       ring_(config_.members, config_.virtual_nodes),
-      placement_(ring_.placement(config_.replication_factor)),
+      placement_(ring_, config_.replication_factor,
+                 config_.hot_keys.enabled ? config_.hot_keys.extra_replicas : 0),
       clock_(config_.timestamp_source),
       delta_log_(config_.delta_log, {}) {
   assert(config_.id < (1u << 16));
@@ -80,6 +81,9 @@ Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recov
   log_config.forget_unacked = config_.planted_bug == PlantedBug::gossip_forget_unacked;
   delta_log_ = DeltaLog(log_config, peers_);
   anti_entropy_.skip_last_subtree = config_.planted_bug == PlantedBug::ae_skip_last_subtree;
+  if (config_.hot_keys.enabled) {
+    hot_counter_ = SlidingHeavyHitters(config_.hot_keys.sub_windows, config_.hot_keys.capacity);
+  }
   recover(recovered);
 }
 
@@ -113,6 +117,9 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
     clock_.observe(state.value->max_time(), seen.logical);
     mark_dirty(key);
     stats_.recovered_keys += 1;
+    if (config_.hot_keys.enabled && !replicates(config_.id, key)) {
+      strays_[key];  // an extra replica's copy, from before the restart: hand it off
+    }
   }
 }
 
@@ -127,6 +134,10 @@ Output Replica::start(std::uint64_t now_us, RandomSource& random) {
       TimerRequest{ReplicaTimer::gossip, 1 + random.next_u64() % config_.gossip_interval_us, 0});
   out.timers.push_back(TimerRequest{ReplicaTimer::anti_entropy,
                                     1 + random.next_u64() % config_.anti_entropy_interval_us, 0});
+  if (config_.hot_keys.enabled) {
+    out.timers.push_back(TimerRequest{ReplicaTimer::hot_keys,
+                                      1 + random.next_u64() % config_.hot_keys.tick_us(), 0});
+  }
   if (stats_.recovered_keys > 0) {
     out.coverage.push_back("replica.recovered_from_disk");
   }
@@ -257,6 +268,9 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
                         ExecuteOptions{.track_versions = config_.track_versions,
                                        .dependencies = record_past ? &command.session : nullptr});
   stats_.commands_executed += 1;
+  if (config_.hot_keys.enabled) {
+    note_served(command);
+  }
   for (auto& [key, delta] : execution.deltas) {
     mark_dirty(key);
     persist_key(key, out);
@@ -283,7 +297,6 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
 
 Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame_bytes,
                                   RandomSource& random) {
-  (void)random;
   Output out;
   FrameView frame;
   std::string error;
@@ -317,11 +330,17 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
                   Reply::failure(ReplyStatus::unavailable, "too many pending requests"), out);
     return out;
   }
+  if (config_.hot_keys.enabled) {
+    note_access(request.command);
+  }
   const std::uint64_t pending_id = next_pending_id_++;
   Pending& pending = pending_[pending_id];
   pending.client = client;
   pending.request_id = request.request_id;
   pending.parts = split(request.command);
+  if (config_.hot_keys.enabled) {
+    spread_reads(pending.parts, random);
+  }
   // Only aggregate() reads the whole command, and only for several parts; a
   // single part holds it (moved there by split).
   if (pending.parts.size() > 1) {
@@ -347,10 +366,11 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
 
 std::vector<Replica::Part> Replica::split(Command& command) const {
   // Group the command's keys by where they execute: here if this replica
-  // replicates the key, else the key's first replica (then the next ones,
-  // for reads, on timeout).
+  // serves the key (replicates it; for a hot key's extra replica, once it
+  // holds the key's state), else the key's first replica (then the next
+  // ones, for reads, on timeout).
   auto targets_of = [this](const std::string& key) {
-    ReplicaList targets = placement_.replicas_of(key);
+    ReplicaList targets = placement_.serving_of(key);
     if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
       targets.clear();
     }
@@ -604,6 +624,27 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
       ForwardReply message;
       if ((decoded = decode_payload(frame.payload, message, error))) {
         on_forward_reply(message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::hot_keys_table: {
+      HotKeysTableMessage message;
+      if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {
+        on_hot_keys_table(message);
+      }
+      break;
+    }
+    case PeerMessageKind::hot_key_handoff: {
+      HotKeyHandoff message;
+      if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {
+        on_hot_key_handoff(from, message, out);
+      }
+      break;
+    }
+    case PeerMessageKind::hot_key_handoff_ack: {
+      HotKeyHandoffAck message;
+      if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {
+        on_hot_key_handoff_ack(from, message);
       }
       break;
     }
@@ -876,6 +917,10 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
       break;
     case ReplicaTimer::forward_timeout:
       on_forward_timeout(tag, out);
+      break;
+    case ReplicaTimer::hot_keys:
+      hot_keys_tick(out);
+      out.timers.push_back(TimerRequest{ReplicaTimer::hot_keys, config_.hot_keys.tick_us(), 0});
       break;
   }
   return out;

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,8 @@
 #include "core/replication/anti_entropy.h"
 #include "core/replication/delta_log.h"
 #include "core/replication/hash_ring.h"
+#include "core/replication/heavy_hitters.h"
+#include "core/replication/hot_keys.h"
 #include "core/replication/peer_messages.h"
 #include "core/store/command.h"
 #include "core/store/keyspace.h"
@@ -58,14 +61,15 @@ class RandomSource {
 // defect of its own). Never enable one outside such a test.
 enum class PlantedBug : std::uint8_t {
   none = 0,
-  ae_skip_last_subtree = 1,        // anti-entropy never repairs the last key range
-  gossip_forget_unacked = 2,       // gossip treats a sent batch as acknowledged
-  ack_before_write = 3,            // durable writes are deferred past the reply
-  counter_double_apply = 4,        // a duplicated counter delta is applied again, additively
-  or_set_remove_unobserved = 5,    // a received remove drops every dot of the element
-  session_ignore_token = 6,        // a replica behind a session token answers a read anyway
-  causal_forget_dependencies = 7,  // causal level: writes record no causal past
-  causal_apply_out_of_order = 8,   // causal level: deltas applied before their past
+  ae_skip_last_subtree = 1,          // anti-entropy never repairs the last key range
+  gossip_forget_unacked = 2,         // gossip treats a sent batch as acknowledged
+  ack_before_write = 3,              // durable writes are deferred past the reply
+  counter_double_apply = 4,          // a duplicated counter delta is applied again, additively
+  or_set_remove_unobserved = 5,      // a received remove drops every dot of the element
+  session_ignore_token = 6,          // a replica behind a session token answers a read anyway
+  causal_forget_dependencies = 7,    // causal level: writes record no causal past
+  causal_apply_out_of_order = 8,     // causal level: deltas applied before their past
+  hot_key_demotion_drops_state = 9,  // a demoted replica drops the key's unsent deltas, no hand-off
 };
 
 struct ReplicaConfig {
@@ -90,9 +94,15 @@ struct ReplicaConfig {
   DeltaLog::Config delta_log;
   std::size_t pending_requests_max = 4096;
   PlantedBug planted_bug = PlantedBug::none;
+  HotKeysConfig hot_keys;  // off by default (core/replication/hot_keys.h)
 };
 
-enum class ReplicaTimer : std::uint8_t { gossip = 1, anti_entropy = 2, forward_timeout = 3 };
+enum class ReplicaTimer : std::uint8_t {
+  gossip = 1,
+  anti_entropy = 2,
+  forward_timeout = 3,
+  hot_keys = 4,
+};
 
 struct StorageWrite {
   std::string key;
@@ -138,6 +148,14 @@ struct ReplicaStats {
   std::uint64_t session_pulls = 0;          // state requests sent to catch up with a token
   std::uint64_t causal_buffered = 0;        // received deltas held back until their past arrived
   std::uint64_t causal_buffer_dropped = 0;  // ... dropped with the buffer full (anti-entropy)
+  // Hot keys (zero unless enabled).
+  std::uint64_t hot_key_promotions = 0;          // decisions this replica made
+  std::uint64_t hot_key_demotions = 0;           // decisions this replica made
+  std::uint64_t hot_key_promotions_refused = 0;  // its table was full
+  std::uint64_t hot_key_became_ready = 0;        // times it became a ready extra replica
+  std::uint64_t hot_key_reads_by_extra = 0;      // reads it served as an extra replica
+  std::uint64_t hot_key_handoffs_merged = 0;     // hand-off states that changed state here
+  std::uint64_t hot_key_strays_handed_off = 0;   // keys it stopped replicating, handed off
 };
 
 class Replica {
@@ -173,6 +191,7 @@ class Replica {
   const ReplicaStats& stats() const { return stats_; }
   const DeltaLog& delta_log() const { return delta_log_; }
   const AntiEntropy& anti_entropy() const { return anti_entropy_; }
+  const HotKeyTable& hot_keys() const { return placement_.table(); }
   // The id written into dots and timestamps: the replica id, qualified by the
   // incarnation when durability is off (so a restarted, empty replica never
   // reuses a dot it issued before the crash).
@@ -250,6 +269,22 @@ class Replica {
   void on_forward_timeout(std::uint64_t forward_id, Output& out);
 
   void gossip(std::uint64_t now_us, Output& out);
+
+  // Hot keys (replica_hot_keys.cc).
+  void note_access(const Command& command);
+  void note_served(const Command& command);
+  void spread_reads(std::vector<Part>& parts, RandomSource& random) const;
+  void hot_keys_tick(Output& out);
+  void decide_hot_keys(Output& out);
+  HotKeyEntry fresh_decision(const std::string& key, std::uint32_t extra, Output& out);
+  bool merge_decision(const std::string& key, const HotKeyEntry& entry);
+  void push_handoffs(Output& out);
+  void push_promotion_states(std::map<ReplicaId, HotKeyHandoff>& batches) const;
+  void push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches);
+  void on_hot_keys_table(const HotKeysTableMessage& message);
+  void on_hot_key_handoff(ReplicaId from, const HotKeyHandoff& message, Output& out);
+  void on_hot_key_handoff_ack(ReplicaId from, const HotKeyHandoffAck& message);
+  void note_handoff_from(ReplicaId from, const std::string& key, const LwwTimestamp& stamp);
   void start_anti_entropy(RandomSource& random, Output& out);
   AeStates states_of(const std::vector<std::string>& keys) const;
   void send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const;
@@ -259,8 +294,8 @@ class Replica {
 
   ReplicaConfig config_;
   HashRing ring_;
-  HashRing::Placement placement_;  // ring_'s preference lists for the factor
-  std::vector<ReplicaId> peers_;   // members other than this replica, sorted
+  KeyPlacement placement_;        // ring_'s preference lists, widened for hot keys
+  std::vector<ReplicaId> peers_;  // members other than this replica, sorted
   Keyspace keyspace_;
   WriteClock clock_;
   std::uint64_t clock_ceiling_ = 0;
@@ -286,6 +321,20 @@ class Replica {
   std::vector<StorageWrite> deferred_writes_;  // PlantedBug::ack_before_write only
   RecentRequests recent_clients_;              // client requests, by (client, request id)
   RecentRequests recent_forwards_;             // forwarded requests, by (coordinator, forward id)
+  // Hot keys: the access counter; consecutive cool ticks of keys this
+  // replica promoted; per key where it is an unready extra, the base
+  // replicas whose state it merged (under the decision's stamp); keys it
+  // may hold without replicating them, and the digests their replicas acked.
+  struct HandoffProgress {
+    LwwTimestamp stamp;
+    std::vector<ReplicaId> from;  // sorted
+  };
+  SlidingHeavyHitters hot_counter_{1, 1};
+  std::set<std::string, std::less<>> hot_changed_;  // entries changed since the last gossip
+  std::uint64_t hot_ticks_ = 0;
+  std::map<std::string, std::uint32_t, std::less<>> cool_ticks_;
+  std::map<std::string, HandoffProgress, std::less<>> handoff_progress_;
+  std::map<std::string, std::map<ReplicaId, std::uint64_t>, std::less<>> strays_;
   ReplicaStats stats_;
 };
 

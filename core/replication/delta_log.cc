@@ -199,6 +199,14 @@ void DeltaLog::on_heard_from(ReplicaId peer_id, std::uint64_t now_us) {
   }
 }
 
+void DeltaLog::forget_key(std::string_view key) {
+  for (Entry& entry : entries_) {
+    if (entry.key == key) {
+      entry.targets.clear();
+    }
+  }
+}
+
 void DeltaLog::trim() {
   std::uint64_t min_acked = head_seq();
   for (const auto& [id, peer] : peers_) {

@@ -72,6 +72,9 @@ class DeltaLog {
   // last_seq only if first_seq <= cursor + 1 (no earlier batch missing).
   void on_ack(ReplicaId peer, std::uint64_t first_seq, std::uint64_t last_seq,
               std::uint64_t now_us);
+  // PlantedBug::hot_key_demotion_drops_state only: the key's entries are
+  // routed to nobody from now on (its unsent deltas are dropped).
+  void forget_key(std::string_view key);
   // Any message from `peer` proves it reachable: resumes buffering for it.
   void on_heard_from(ReplicaId peer, std::uint64_t now_us);
 

@@ -87,6 +87,12 @@ std::string_view message_kind_name(std::uint8_t kind) {
       return "forward_request";
     case PeerMessageKind::forward_reply:
       return "forward_reply";
+    case PeerMessageKind::hot_keys_table:
+      return "hot_keys_table";
+    case PeerMessageKind::hot_key_handoff:
+      return "hot_key_handoff";
+    case PeerMessageKind::hot_key_handoff_ack:
+      return "hot_key_ack";
     case PeerMessageKind::client_request:
       return "client_request";
     case PeerMessageKind::client_reply:

@@ -27,6 +27,10 @@ enum class PeerMessageKind : std::uint8_t {
   ae_states = 5,
   forward_request = 6,
   forward_reply = 7,
+  // Hot keys (core/replication/hot_keys.h).
+  hot_keys_table = 8,
+  hot_key_handoff = 9,
+  hot_key_handoff_ack = 10,
   // Client <-> replica frames share the numbering so one byte tells all.
   client_request = 16,
   client_reply = 17,

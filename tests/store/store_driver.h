@@ -62,7 +62,11 @@ struct DriverOptions {
 
 class StoreDriver {
  public:
-  StoreDriver(DriverOptions options, std::uint64_t seed) : options_(options), random_(seed) {
+  StoreDriver(DriverOptions options, std::uint64_t seed)
+      : StoreDriver(options, core::HotKeysConfig{}, seed) {}
+  // With hot keys configured (core/replication/hot_keys.h).
+  StoreDriver(DriverOptions options, core::HotKeysConfig hot_keys, std::uint64_t seed)
+      : options_(options), hot_keys_(hot_keys), random_(seed) {
     for (ReplicaId id = 0; id < options_.replicas; ++id) {
       members_.push_back(id);
     }
@@ -88,6 +92,7 @@ class StoreDriver {
     config.gossip_interval_us = options_.gossip ? 10'000 : kNever;
     config.anti_entropy_interval_us = options_.anti_entropy ? 50'000 : kNever;
     config.forward_timeout_us = 50'000;
+    config.hot_keys = hot_keys_;
     return config;
   }
 
@@ -322,6 +327,7 @@ class StoreDriver {
   }
 
   DriverOptions options_;
+  core::HotKeysConfig hot_keys_;
   SplitMix random_;
   std::vector<ReplicaId> members_;
   std::vector<Node> nodes_;

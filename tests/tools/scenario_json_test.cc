@@ -54,6 +54,53 @@ TEST(ScenarioJson, EmptyDocumentGivesTheDocumentedDefaults) {
   EXPECT_EQ(scenario->seed_last, 100U);
 }
 
+TEST(ScenarioJson, HotKeysAreOffByDefaultAndReadBackEqual) {
+  std::string error;
+  const auto defaults = scenario_from_json(json::Json::object(), "empty", "", error);
+  ASSERT_TRUE(defaults) << error;
+  EXPECT_FALSE(defaults->cluster.hot_keys.enabled);
+  EXPECT_EQ(defaults->workload.rotate_every_ops, 0U);
+  const json::Json document = json::Json::parse(R"({
+    "cluster": {"replicas": 5, "hot_keys": {"enabled": true, "window_us": 400000,
+      "sub_windows": 4, "capacity": 16, "promote_threshold": 6, "demote_threshold": 2,
+      "cool_ticks": 3, "extra_replicas": 2, "table_max": 32}},
+    "workload": {"rotate_every_ops": 20}})");
+  const auto scenario = scenario_from_json(document, "hot", "", error);
+  ASSERT_TRUE(scenario) << error;
+  const core::HotKeysConfig& hot = scenario->cluster.hot_keys;
+  EXPECT_TRUE(hot.enabled);
+  EXPECT_EQ(hot.window_us, 400'000U);
+  EXPECT_EQ(hot.tick_us(), 100'000U);
+  EXPECT_EQ(hot.capacity, 16U);
+  EXPECT_EQ(hot.promote_threshold, 6U);
+  EXPECT_EQ(hot.demote_threshold, 2U);
+  EXPECT_EQ(hot.cool_ticks, 3U);
+  EXPECT_EQ(hot.extra_replicas, 2U);
+  EXPECT_EQ(hot.table_max, 32U);
+  EXPECT_EQ(scenario->workload.rotate_every_ops, 20U);
+  const auto again = scenario_from_json(scenario_to_json(*scenario), "again", "", error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(*again, *scenario);
+}
+
+TEST(ScenarioJson, HotKeysErrorsNameTheField) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"cluster": {"hot_keys": {"capacity": 0}}})",
+       "/cluster/hot_keys/capacity: expected an integer in 1 .. 4096, got 0"},
+      {R"({"cluster": {"hot_keys": {"promote_threshold": 0, "demote_threshold": 0}}})",
+       "/cluster/hot_keys/promote_threshold: expected a promote threshold of at least 1 access"},
+      {R"({"cluster": {"hot_keys": {"enabled": "yes"}}})", "/cluster/hot_keys/enabled: expected"},
+      {R"({"cluster": {"replicas": 4, "hot_keys": {"enabled": true, "extra_replicas": 2}}})",
+       "/cluster/hot_keys/extra_replicas: expected replication_factor + extra_replicas at most "
+       "cluster.replicas (4), got 3 + 2"},
+  };
+  for (const auto& [text, expected] : cases) {
+    std::string error;
+    EXPECT_FALSE(scenario_from_json(json::Json::parse(text), "case", "", error)) << text;
+    EXPECT_NE(error.find(expected), std::string::npos) << error;
+  }
+}
+
 TEST(ScenarioJson, ExtendsMergesBasesUnderTheFileAndNamesDefaultToTheFile) {
   std::string error;
   const auto scenario =

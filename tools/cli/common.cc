@@ -176,6 +176,18 @@ void print_statistics(std::ostream& out, const harness::RunOutput& output) {
     hit += hits > 0 ? 1 : 0;
   }
   out << "  coverage         " << hit << " of " << output.sim.coverage.size() << " points hit\n";
+  const harness::HotKeyStatistics& hot = output.hot_keys;
+  if (hot.enabled) {
+    out << "  hot keys         " << hot.promotions << " promotions, " << hot.demotions
+        << " demotions, " << hot.became_ready << " extra replicas ready, " << hot.reads_by_extra
+        << " reads served by extra replicas, " << hot.strays_handed_off << " hand-offs\n";
+    out << "  hottest key      '" << hot.hottest_key << "': " << hot.hottest_reads
+        << " reads, by replica:";
+    for (const std::uint64_t reads : hot.hottest_reads_by_replica) {
+      out << ' ' << reads;
+    }
+    out << '\n';
+  }
 }
 
 Json run_to_json(const harness::RunOutput& output, const std::string& scenario_file) {
@@ -195,7 +207,7 @@ Json run_to_json(const harness::RunOutput& output, const std::string& scenario_f
   for (const auto& [point, hits] : output.sim.coverage) {
     coverage[point] = hits;
   }
-  return Json{{"scenario", output.scenario},
+  Json result{{"scenario", output.scenario},
               {"scenario_file", scenario_file},
               {"seed", output.seed},
               {"validity", harness::validity_name(harness::combine(output.verdicts))},
@@ -218,6 +230,19 @@ Json run_to_json(const harness::RunOutput& output, const std::string& scenario_f
                                            ? Json(*output.converged_us - output.settle_started_us)
                                            : Json(nullptr)}}},
               {"coverage", std::move(coverage)}};
+  const harness::HotKeyStatistics& hot = output.hot_keys;
+  if (hot.enabled) {
+    result["statistics"]["hot_keys"] =
+        Json{{"promotions", hot.promotions},
+             {"demotions", hot.demotions},
+             {"extra_replicas_ready", hot.became_ready},
+             {"reads_by_extra_replicas", hot.reads_by_extra},
+             {"strays_handed_off", hot.strays_handed_off},
+             {"hottest_key", hot.hottest_key},
+             {"hottest_reads", hot.hottest_reads},
+             {"hottest_reads_by_replica", hot.hottest_reads_by_replica}};
+  }
+  return result;
 }
 
 int exit_status(const std::vector<harness::Verdict>& verdicts) {
