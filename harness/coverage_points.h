@@ -14,6 +14,10 @@ inline constexpr std::string_view kForwardTimeout = "forward.timeout";
 inline constexpr std::string_view kAntiEntropyRoundAgreed = "anti_entropy.round_agreed";
 inline constexpr std::string_view kAntiEntropyRepairedKey = "anti_entropy.repaired_key";
 inline constexpr std::string_view kGossipPeerBufferDropped = "gossip.peer_buffer_dropped";
+// Tombstone GC collected a whole key / map field tombstones. Not declared:
+// only scenarios with cluster.tombstone_gc enabled can reach them.
+inline constexpr std::string_view kGcKeyCollected = "gc.key_collected";
+inline constexpr std::string_view kGcFieldsCollected = "gc.fields_collected";
 
 // Marked by the harness.
 // The adapter: a replica that had crashed and restarted repaired a key

@@ -36,6 +36,7 @@
 #include "core/replication/delta_log.h"
 #include "core/replication/hash_ring.h"
 #include "core/replication/peer_messages.h"
+#include "core/replication/tombstone_gc.h"
 #include "core/store/command.h"
 #include "core/store/keyspace.h"
 #include "core/types.h"
@@ -62,6 +63,7 @@ enum class PlantedBug : std::uint8_t {
   ack_before_write = 3,          // durable writes are deferred past the reply
   counter_double_apply = 4,      // a duplicated counter delta is applied again, additively
   or_set_remove_unobserved = 5,  // a received remove drops every dot of the element
+  gc_before_stable = 6,          // tombstone GC collects what this replica alone holds
 };
 
 struct ReplicaConfig {
@@ -76,9 +78,15 @@ struct ReplicaConfig {
   DeltaLog::Config delta_log;
   std::size_t pending_requests_max = 4096;
   PlantedBug planted_bug = PlantedBug::none;
+  TombstoneGcConfig tombstone_gc;  // off by default
 };
 
-enum class ReplicaTimer : std::uint8_t { gossip = 1, anti_entropy = 2, forward_timeout = 3 };
+enum class ReplicaTimer : std::uint8_t {
+  gossip = 1,
+  anti_entropy = 2,
+  forward_timeout = 3,
+  tombstone_gc = 4,
+};
 
 struct StorageWrite {
   std::string key;
@@ -120,6 +128,7 @@ struct ReplicaStats {
   std::uint64_t keys_repaired = 0;       // anti-entropy states that changed state
   std::uint64_t recovered_keys = 0;      // keys reloaded from durable storage
   std::uint64_t recovered_corrupt = 0;   // durable records that failed to decode
+  TombstoneGc::Stats tombstone_gc;       // all zero while GC is off
 };
 
 class Replica {
@@ -129,6 +138,8 @@ class Replica {
   static constexpr std::string_view kClockRecord = "meta/clock_ceiling";
   // The clock's durable ceiling moves in steps of this much.
   static constexpr std::uint64_t kClockLeaseStep = 1 << 12;
+  // The storage key of `key`'s state record.
+  static std::string key_record(std::string_view key);
 
   // `recovered`: the replica's durable storage after a restart (empty on
   // first start). Corrupt records are skipped and counted, never trusted.
@@ -163,6 +174,9 @@ class Replica {
   std::uint64_t lamport() const { return clock_.value(); }
   // Brings every per-peer Merkle tree up to date (normally done lazily).
   void refresh_trees();
+  // What the keyspace holds (keys, tombstones, bytes): see tombstone_gc.h.
+  KeyspaceFootprint footprint() const { return measure(keyspace_); }
+  const TombstoneGc& tombstone_gc() const { return gc_; }
 
  private:
   struct Part {
@@ -216,6 +230,24 @@ class Replica {
 
   void gossip(std::uint64_t now_us, Output& out);
   void start_anti_entropy(RandomSource& random, Output& out);
+
+  // Tombstone GC (replica_gc.cc; protocol in core/replication/tombstone_gc.h).
+  bool gc_enabled() const { return config_.tombstone_gc.enabled; }
+  // Wraps a peer frame in the GC envelope (stamps for fencing).
+  Bytes gc_wrap(ReplicaId to, Bytes frame) const;
+  // Unwraps an envelope: nullopt if malformed or not to be applied.
+  std::optional<Bytes> gc_unwrap(ReplicaId from, ByteView payload);
+  // Handles the GC message kinds; false if `kind` is not one of them.
+  bool on_gc_message(ReplicaId from, std::uint8_t kind, ByteView payload, Output& out,
+                     bool& decoded);
+  void gc_round(Output& out);
+  void gc_collect_unstable(Output& out);  // PlantedBug::gc_before_stable
+  void on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& out);
+  void on_gc_prepared(ReplicaId from, const GcPrepared& message, Output& out);
+  void on_gc_commit(const GcCommit& message, Output& out);
+  // Replaces `key`'s state by what collection leaves of it.
+  void gc_collect(const std::string& key, Output& out);
+  std::uint64_t gc_digest(const std::string& key) const;
   AeStates states_of(const std::vector<std::string>& keys) const;
   void send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const;
   void send_client(ClientId client, Bytes frame, Output& out) const;
@@ -246,6 +278,7 @@ class Replica {
   RecentRequests recent_clients_;              // client requests, by (client, request id)
   RecentRequests recent_forwards_;             // forwarded requests, by (coordinator, forward id)
   ReplicaStats stats_;
+  TombstoneGc gc_;
 };
 
 }  // namespace crdtsim::core

@@ -27,6 +27,11 @@ enum class PeerMessageKind : std::uint8_t {
   ae_states = 5,
   forward_request = 6,
   forward_reply = 7,
+  // Tombstone GC (core/replication/tombstone_gc.h); only while it is enabled.
+  gc_envelope = 8,
+  gc_prepare = 9,
+  gc_prepared = 10,
+  gc_commit = 11,
   // Client <-> replica frames share the numbering so one byte tells all.
   client_request = 16,
   client_reply = 17,

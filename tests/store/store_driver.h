@@ -52,6 +52,7 @@ struct DriverOptions {
   bool gossip = true;
   bool anti_entropy = true;
   core::PlantedBug planted_bug = core::PlantedBug::none;
+  bool tombstone_gc = false;
   std::uint64_t latency_us_max = 5'000;
   std::uint64_t drop_percent = 0;
   std::uint64_t duplicate_percent = 0;
@@ -82,6 +83,8 @@ class StoreDriver {
     config.gossip_interval_us = options_.gossip ? 10'000 : kNever;
     config.anti_entropy_interval_us = options_.anti_entropy ? 50'000 : kNever;
     config.forward_timeout_us = 50'000;
+    config.tombstone_gc.enabled = options_.tombstone_gc;
+    config.tombstone_gc.interval_us = 20'000;
     return config;
   }
 
