@@ -41,7 +41,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "gossip_forget_unacked",
                                                         "ack_before_write",
                                                         "counter_double_apply",
-                                                        "or_set_remove_unobserved"};
+                                                        "or_set_remove_unobserved",
+                                                        "gc_before_stable"};
 const std::vector<std::string_view> kPropertyNames = {"convergence", "no_lost_writes", "liveness",
                                                       "linearizability", "determinism"};
 
@@ -161,6 +162,13 @@ auto choice_of(const std::vector<std::string_view>& names) {
   };
 }
 
+void read_tombstone_gc(const Json& value, const std::string& pointer, TombstoneGcSpec& gc) {
+  Fields fields(value, pointer);
+  fields.read("enabled", gc.enabled, read_bool);
+  fields.read("interval_us", gc.interval_us, unsigned_in(1, kTimeMax));
+  fields.finish();
+}
+
 void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cluster) {
   Fields fields(value, pointer);
   fields.read("replicas", cluster.replicas, u32_in(1, ScenarioLimits::replicas_max));
@@ -174,6 +182,9 @@ void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cl
               unsigned_in(1, kTimeMax));
   fields.read("forward_timeout_us", cluster.forward_timeout_us, unsigned_in(1, kTimeMax));
   fields.read("planted_bug", cluster.planted_bug, choice_of<core::PlantedBug>(kPlantedBugNames));
+  if (const Json* gc = fields.optional("tombstone_gc")) {
+    read_tombstone_gc(*gc, fields.at("tombstone_gc"), cluster.tombstone_gc);
+  }
   fields.finish();
 }
 
@@ -187,6 +198,7 @@ void read_mix(const Json& value, const std::string& pointer, OperationMix& mix) 
   fields.read("sets", mix.sets, weight);
   fields.read("g_sets", mix.g_sets, weight);
   fields.read("maps", mix.maps, weight);
+  fields.read("churn", mix.churn, weight);
   fields.read("reads_ppm", mix.reads_ppm, read_ppm);
   fields.finish();
 }
@@ -875,7 +887,9 @@ Json cluster_json(const ClusterSpec& cluster) {
               {"gossip_interval_us", cluster.gossip_interval_us},
               {"anti_entropy_interval_us", cluster.anti_entropy_interval_us},
               {"forward_timeout_us", cluster.forward_timeout_us},
-              {"planted_bug", planted_bug_name(cluster.planted_bug)}};
+              {"planted_bug", planted_bug_name(cluster.planted_bug)},
+              {"tombstone_gc", Json{{"enabled", cluster.tombstone_gc.enabled},
+                                    {"interval_us", cluster.tombstone_gc.interval_us}}}};
 }
 
 Json workload_json(const WorkloadSpec& workload) {
@@ -902,6 +916,7 @@ Json workload_json(const WorkloadSpec& workload) {
                    {"sets", mix.sets},
                    {"g_sets", mix.g_sets},
                    {"maps", mix.maps},
+                   {"churn", mix.churn},
                    {"reads_ppm", mix.reads_ppm}}},
       {"think_us_min", workload.think_us_min},
       {"think_us_max", workload.think_us_max},
