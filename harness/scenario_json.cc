@@ -549,7 +549,7 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
                         (scenario.workload.clients > 0 && scenario.workload.ops_per_client > 0);
   const OperationMix& mix = scenario.workload.mix;
   const std::uint64_t weights = std::uint64_t{mix.registers} + mix.multi + mix.counters +
-                                mix.g_counters + mix.sets + mix.g_sets + mix.maps;
+                                mix.g_counters + mix.sets + mix.g_sets + mix.maps + mix.churn;
   if (has_work && scenario.workload.script.empty() && weights == 0) {
     fail(root + "/workload/mix", "expected at least one command family with a weight above 0");
   }
