@@ -156,6 +156,7 @@ namespace {
 struct MemoryFigures {
   core::KeyspaceFootprint largest;  // by bytes
   core::KeyspaceFootprint total;
+  core::TombstoneGc::Stats gc;  // summed over replicas
 };
 
 MemoryFigures memory_of(const harness::RunOutput& output) {
@@ -166,6 +167,11 @@ MemoryFigures memory_of(const harness::RunOutput& output) {
     }
     const core::KeyspaceFootprint footprint = core::measure(snapshot.keyspace);
     figures.total += footprint;
+    const core::TombstoneGc::Stats& gc = snapshot.stats.tombstone_gc;
+    figures.gc.keys_collected += gc.keys_collected;
+    figures.gc.fields_collected += gc.fields_collected;
+    figures.gc.messages_fenced += gc.messages_fenced;
+    figures.gc.messages_stale += gc.messages_stale;
     if (footprint.bytes > figures.largest.bytes) {
       figures.largest = footprint;
     }
@@ -204,6 +210,14 @@ void print_statistics(std::ostream& out, const harness::RunOutput& output) {
       << memory.largest.live_bytes << " live) in " << memory.largest.keys << " keys; all replicas "
       << memory.total.dead_keys << " dead keys, "
       << memory.total.register_tombstones + memory.total.map_field_tombstones << " tombstones\n";
+  if (memory.gc.keys_collected + memory.gc.fields_collected + memory.gc.messages_fenced +
+          memory.gc.messages_stale >
+      0) {
+    out << "  tombstone gc     " << memory.gc.keys_collected << " keys and "
+        << memory.gc.fields_collected << " map fields collected, "
+        << memory.gc.messages_fenced + memory.gc.messages_stale
+        << " old content messages refused (since each replica's last start)\n";
+  }
   out << "  faults           " << stats.crashes << " crashes, " << stats.restarts << " restarts, "
       << stats.pauses << " pauses\n";
   if (output.converged_us) {
@@ -259,6 +273,10 @@ Json run_to_json(const harness::RunOutput& output, const std::string& scenario_f
                     {"pauses", stats.pauses},
                     {"memory", Json{{"largest_replica", footprint_json(memory.largest)},
                                     {"all_replicas", footprint_json(memory.total)}}},
+                    {"tombstone_gc", Json{{"keys_collected", memory.gc.keys_collected},
+                                          {"fields_collected", memory.gc.fields_collected},
+                                          {"messages_fenced", memory.gc.messages_fenced},
+                                          {"messages_stale", memory.gc.messages_stale}}},
                     {"convergence_us", output.converged_us
                                            ? Json(*output.converged_us - output.settle_started_us)
                                            : Json(nullptr)}}},
