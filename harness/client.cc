@@ -136,7 +136,7 @@ void ClientProcess::issue(sim::Context& ctx) {
     command = scripted.command;
     replica = scripted.replica;
   } else {
-    command = setup_.workload->draw_command(ctx.random(), setup_.index, issued_);
+    command = setup_.workload->draw_command(ctx.random(), setup_.index, issued_, churn_undo_);
     replica = spec_->replica_choice == ReplicaChoice::sticky
                   ? setup_.index % setup_.replicas
                   : static_cast<core::ReplicaId>(ctx.random().uniform(setup_.replicas));

@@ -96,7 +96,8 @@ class ClientProcess final : public sim::Process {
 
   ClientSetup setup_;
   const WorkloadSpec* spec_;
-  std::uint64_t issued_ = 0;  // operations issued so far
+  std::uint64_t issued_ = 0;                 // operations issued so far
+  std::optional<core::Command> churn_undo_;  // Workload::draw_churn
   bool finished_ = false;
   // The outstanding request, if any.
   bool waiting_ = false;

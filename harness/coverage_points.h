@@ -17,6 +17,10 @@ inline constexpr std::string_view kGossipPeerBufferDropped = "gossip.peer_buffer
 // A replica decided to raise a hot key's replication, or to lower it again.
 inline constexpr std::string_view kHotKeyPromoted = "hot_key.promoted";
 inline constexpr std::string_view kHotKeyDemoted = "hot_key.demoted";
+// Tombstone GC collected a whole key / map field tombstones. Not declared:
+// only scenarios with cluster.tombstone_gc enabled can reach them.
+inline constexpr std::string_view kGcKeyCollected = "gc.key_collected";
+inline constexpr std::string_view kGcFieldsCollected = "gc.fields_collected";
 
 // Marked by the harness.
 // The adapter: a replica that had crashed and restarted repaired a key

@@ -72,6 +72,8 @@ core::ReplicaConfig replica_config(const Scenario& scenario, core::ReplicaId id)
   config.track_versions = scenario.workload.sessions || config.causal;
   config.planted_bug = cluster.planted_bug;
   config.hot_keys = cluster.hot_keys;
+  config.tombstone_gc.enabled = cluster.tombstone_gc.enabled;
+  config.tombstone_gc.interval_us = cluster.tombstone_gc.interval_us;
   return config;
 }
 
@@ -147,6 +149,24 @@ bool replicas_agree(const sim::Simulation& simulation, std::uint32_t replicas) {
     }
   }
   return true;
+}
+
+// With tombstone GC on, the settle phase also waits until no replica holds
+// anything left to collect, so that the final states (and the memory the
+// run reports) are what GC leaves.
+bool tombstones_pending(const sim::Simulation& simulation, std::uint32_t replicas) {
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    const core::Replica* node = replica_at(simulation, id);
+    if (node == nullptr) {
+      continue;
+    }
+    for (const auto& [key, state] : node->keyspace()) {
+      if (core::collectible(state) != core::Collectible::nothing) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 // The SADD and SREM operations (that may have taken effect) per set key.
@@ -274,8 +294,9 @@ std::optional<std::uint64_t> run_settle(sim::Simulation& simulation, const Scena
   const std::uint32_t replicas = scenario.cluster.replicas;
   const sim::TimeUs end_us = simulation.now_us() + static_cast<sim::TimeUs>(scenario.settle_us);
   std::optional<std::uint64_t> agreed_since;
+  const bool gc = scenario.cluster.tombstone_gc.enabled;
   while (true) {
-    if (replicas_agree(simulation, replicas)) {
+    if (replicas_agree(simulation, replicas) && !(gc && tombstones_pending(simulation, replicas))) {
       if (!agreed_since) {
         agreed_since = static_cast<std::uint64_t>(simulation.now_us());
       }

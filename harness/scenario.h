@@ -15,6 +15,15 @@ namespace crdtsim::harness {
 
 enum class Consistency : std::uint8_t { eventual = 0, causal = 1 };
 
+// Tombstone garbage collection (core/replication/tombstone_gc.h): off by
+// default, so scenarios without it keep their traces.
+struct TombstoneGcSpec {
+  bool enabled = false;
+  std::uint64_t interval_us = 100'000;  // between a coordinator's rounds
+
+  friend bool operator==(const TombstoneGcSpec&, const TombstoneGcSpec&) = default;
+};
+
 struct ClusterSpec {
   std::uint32_t replicas = 3;
   std::uint32_t replication_factor = 3;
@@ -31,6 +40,7 @@ struct ClusterSpec {
   // Adaptive replication of hot keys (core/replication/hot_keys.h); off by
   // default, and then nothing of it runs (traces stay as they were).
   core::HotKeysConfig hot_keys;
+  TombstoneGcSpec tombstone_gc;
 
   friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
@@ -48,6 +58,9 @@ struct OperationMix {
   std::uint32_t g_sets = 1;           // GSADD, GSMEMBERS
   std::uint32_t maps = 2;             // HSET, HGET, HDEL, HGETALL, DEL
   std::uint32_t reads_ppm = 300'000;  // share of reads within a family
+  // Create a fresh item, then delete it (Workload::draw_churn). Last, so
+  // that positional initializers of the fields above keep their meaning.
+  std::uint32_t churn = 0;
 
   friend bool operator==(const OperationMix&, const OperationMix&) = default;
 };

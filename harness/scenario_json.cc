@@ -46,7 +46,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "session_ignore_token",
                                                         "causal_forget_dependencies",
                                                         "causal_apply_out_of_order",
-                                                        "hot_key_demotion_drops_state"};
+                                                        "hot_key_demotion_drops_state",
+                                                        "gc_before_stable"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",
@@ -192,6 +193,13 @@ void read_hot_keys(const Json& value, const std::string& pointer, core::HotKeysC
   fields.finish();
 }
 
+void read_tombstone_gc(const Json& value, const std::string& pointer, TombstoneGcSpec& gc) {
+  Fields fields(value, pointer);
+  fields.read("enabled", gc.enabled, read_bool);
+  fields.read("interval_us", gc.interval_us, unsigned_in(1, kTimeMax));
+  fields.finish();
+}
+
 void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cluster) {
   Fields fields(value, pointer);
   fields.read("replicas", cluster.replicas, u32_in(1, ScenarioLimits::replicas_max));
@@ -209,6 +217,9 @@ void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cl
   if (const Json* hot = fields.optional("hot_keys")) {
     read_hot_keys(*hot, fields.at("hot_keys"), cluster.hot_keys);
   }
+  if (const Json* gc = fields.optional("tombstone_gc")) {
+    read_tombstone_gc(*gc, fields.at("tombstone_gc"), cluster.tombstone_gc);
+  }
   fields.finish();
 }
 
@@ -222,6 +233,7 @@ void read_mix(const Json& value, const std::string& pointer, OperationMix& mix) 
   fields.read("sets", mix.sets, weight);
   fields.read("g_sets", mix.g_sets, weight);
   fields.read("maps", mix.maps, weight);
+  fields.read("churn", mix.churn, weight);
   fields.read("reads_ppm", mix.reads_ppm, read_ppm);
   fields.finish();
 }
@@ -586,6 +598,11 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
          "expected workload.sessions to be true (or the causal level): only sessions carry the "
          "guarantees checked");
   }
+  if (scenario.cluster.tombstone_gc.enabled && (scenario.workload.sessions || causal)) {
+    fail(root + "/cluster/tombstone_gc/enabled",
+         "expected tombstone_gc off with sessions or the causal level: collection does not "
+         "keep the version dots sessions rely on yet");
+  }
   if (scenario.properties.causal_consistency && !causal) {
     fail(root + "/properties/causal_consistency",
          "expected cluster.consistency \"causal\": the eventual level does not promise it");
@@ -594,7 +611,7 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
                         (scenario.workload.clients > 0 && scenario.workload.ops_per_client > 0);
   const OperationMix& mix = scenario.workload.mix;
   const std::uint64_t weights = std::uint64_t{mix.registers} + mix.multi + mix.counters +
-                                mix.g_counters + mix.sets + mix.g_sets + mix.maps;
+                                mix.g_counters + mix.sets + mix.g_sets + mix.maps + mix.churn;
   if (has_work && scenario.workload.script.empty() && weights == 0) {
     fail(root + "/workload/mix", "expected at least one command family with a weight above 0");
   }
@@ -955,7 +972,9 @@ Json cluster_json(const ClusterSpec& cluster) {
                                 {"demote_threshold", cluster.hot_keys.demote_threshold},
                                 {"cool_ticks", cluster.hot_keys.cool_ticks},
                                 {"extra_replicas", cluster.hot_keys.extra_replicas},
-                                {"table_max", cluster.hot_keys.table_max}}}};
+                                {"table_max", cluster.hot_keys.table_max}}},
+              {"tombstone_gc", Json{{"enabled", cluster.tombstone_gc.enabled},
+                                    {"interval_us", cluster.tombstone_gc.interval_us}}}};
 }
 
 Json workload_json(const WorkloadSpec& workload) {
@@ -983,6 +1002,7 @@ Json workload_json(const WorkloadSpec& workload) {
                    {"sets", mix.sets},
                    {"g_sets", mix.g_sets},
                    {"maps", mix.maps},
+                   {"churn", mix.churn},
                    {"reads_ppm", mix.reads_ppm}}},
       {"think_us_min", workload.think_us_min},
       {"think_us_max", workload.think_us_max},

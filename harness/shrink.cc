@@ -596,8 +596,8 @@ bool Shrinker::shrink_random_workload() {
   with(workload.keys > 1, [](Scenario& s) { s.workload.keys /= 2; });
   for (std::uint32_t OperationMix::*weight :
        {&OperationMix::registers, &OperationMix::multi, &OperationMix::counters,
-        &OperationMix::g_counters, &OperationMix::sets, &OperationMix::g_sets,
-        &OperationMix::maps}) {
+        &OperationMix::g_counters, &OperationMix::sets, &OperationMix::g_sets, &OperationMix::maps,
+        &OperationMix::churn}) {
     with(workload.mix.*weight != 0, [weight](Scenario& s) { s.workload.mix.*weight = 0; });
   }
   with(current_.workload_deadline_us > 1, [](Scenario& s) { s.workload_deadline_us /= 2; });

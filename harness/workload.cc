@@ -93,8 +93,8 @@ std::uint64_t zipf_weight_q32(std::uint32_t rank, std::uint32_t exponent_milli) 
 Workload::Workload(const WorkloadSpec& spec) : spec_(&spec) {
   CRDTSIM_CHECK(spec.keys >= 1);
   const OperationMix& mix = spec.mix;
-  for (const std::uint32_t weight :
-       {mix.registers, mix.multi, mix.counters, mix.g_counters, mix.sets, mix.g_sets, mix.maps}) {
+  for (const std::uint32_t weight : {mix.registers, mix.multi, mix.counters, mix.g_counters,
+                                     mix.sets, mix.g_sets, mix.maps, mix.churn}) {
     family_total_ += weight;
     family_cumulative_.push_back(family_total_);
   }
@@ -109,8 +109,8 @@ Workload::Workload(const WorkloadSpec& spec) : spec_(&spec) {
 }
 
 std::string Workload::key_name(Family family, std::uint32_t index) {
-  static constexpr std::array<std::string_view, 7> kPrefixes = {
-      "register:", "register:", "counter:", "g_counter:", "set:", "g_set:", "map:"};
+  static constexpr std::array<std::string_view, 8> kPrefixes = {
+      "register:", "register:", "counter:", "g_counter:", "set:", "g_set:", "map:", "register:"};
   std::string name(kPrefixes[static_cast<std::size_t>(family)]);
   name += std::to_string(index);
   return name;
@@ -164,7 +164,17 @@ std::string Workload::draw_key(sim::Prng& random, Family family, std::uint32_t s
 
 core::Command Workload::draw_command(sim::Prng& random, std::uint32_t client,
                                      std::uint64_t sequence) const {
+  std::optional<core::Command> churn_undo;
+  return draw_command(random, client, sequence, churn_undo);
+}
+
+core::Command Workload::draw_command(sim::Prng& random, std::uint32_t client,
+                                     std::uint64_t sequence,
+                                     std::optional<core::Command>& churn_undo) const {
   const Family family = draw_family(random);
+  if (family == Family::churn) {
+    return draw_churn(random, client, sequence, churn_undo);
+  }
   const bool read = random.chance_ppm(std::min(spec_->mix.reads_ppm, sim::kPpmOne));
   if (family == Family::multi) {
     return draw_multi(random, read, client, sequence);
@@ -185,6 +195,7 @@ core::Command Workload::draw_read(sim::Prng& random, Family family, std::uint32_
   switch (family) {
     case Family::registers:
     case Family::multi:
+    case Family::churn:  // not drawn here (draw_churn)
     case Family::counters:
       command.kind = core::CommandKind::get;
       break;
@@ -227,6 +238,7 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::string
   switch (family) {
     case Family::registers:
     case Family::multi:
+    case Family::churn:  // not drawn here (draw_churn)
       command.kind = percent < 90 ? core::CommandKind::set : core::CommandKind::del;
       if (command.kind == core::CommandKind::set) {
         command.args.push_back(std::move(value));
@@ -264,6 +276,55 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::string
       }
       break;
   }
+  return command;
+}
+
+core::Command Workload::draw_churn(sim::Prng& random, std::uint32_t client, std::uint64_t sequence,
+                                   std::optional<core::Command>& churn_undo) const {
+  if (churn_undo) {
+    core::Command undo = std::move(*churn_undo);
+    churn_undo.reset();
+    return undo;
+  }
+  std::string item = text_of(client, 'x');
+  item += '-';
+  item += std::to_string(sequence);
+  std::string value = text_of(client, 'c');
+  value += '-';
+  value += std::to_string(sequence);
+  core::Command command;
+  core::Command undo;
+  switch (random.uniform(3)) {
+    case 0: {
+      std::string key = text_of(client, 'c');
+      key.insert(0, "register:");
+      key += '-';
+      key += std::to_string(sequence);
+      command.kind = core::CommandKind::set;
+      command.keys = {key};
+      command.args = {std::move(value)};
+      undo.kind = core::CommandKind::del;
+      undo.keys = {std::move(key)};
+      break;
+    }
+    case 1:
+      command.kind = core::CommandKind::sadd;
+      command.keys = {draw_key(random, Family::sets, 0)};
+      command.args = {item};
+      undo.kind = core::CommandKind::srem;
+      undo.keys = command.keys;
+      undo.args = {std::move(item)};
+      break;
+    default:
+      command.kind = core::CommandKind::hset;
+      command.keys = {draw_key(random, Family::maps, 0)};
+      command.args = {item, std::move(value)};
+      undo.kind = core::CommandKind::hdel;
+      undo.keys = command.keys;
+      undo.args = {std::move(item)};
+      break;
+  }
+  churn_undo = std::move(undo);
   return command;
 }
 

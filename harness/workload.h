@@ -14,6 +14,7 @@
 // zipf_weight_q32), draws use the project's unbiased bounded integers.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,16 @@
 
 namespace crdtsim::harness {
 
-enum class Family : std::uint8_t { registers, multi, counters, g_counters, sets, g_sets, maps };
+enum class Family : std::uint8_t {
+  registers,
+  multi,
+  counters,
+  g_counters,
+  sets,
+  g_sets,
+  maps,
+  churn
+};
 
 // 2^32 / rank^(exponent_milli / 1000), in fixed point, for rank >= 1: the
 // Zipfian weight of the rank-th most popular key (rank 1 weighs 2^32).
@@ -50,6 +60,10 @@ class Workload {
   // The next command of `client`; `sequence` numbers its operations (from 0)
   // and makes written values unique. Requires has_operations().
   core::Command draw_command(sim::Prng& random, std::uint32_t client, std::uint64_t sequence) const;
+  // The same, with the client's churn state: the command that deletes the
+  // item its last churn operation created, if that is still to come.
+  core::Command draw_command(sim::Prng& random, std::uint32_t client, std::uint64_t sequence,
+                             std::optional<core::Command>& churn_undo) const;
 
   const WorkloadSpec& spec() const { return *spec_; }
   static std::string key_name(Family family, std::uint32_t index);
@@ -61,6 +75,15 @@ class Workload {
   core::Command draw_read(sim::Prng& random, Family family, std::uint32_t shift) const;
   core::Command draw_write(sim::Prng& random, Family family, std::string value,
                            std::uint32_t shift) const;
+  // Churn (for tombstone GC): a client alternates between creating an item no
+  // operation named before and deleting the item it created last:
+  //   SET register:c<client>-<n> v   then  DEL register:c<client>-<n>
+  //   SADD set:<k> x<client>-<n>     then  SREM set:<k> x<client>-<n>
+  //   HSET map:<k> x<client>-<n> v   then  HDEL map:<k> x<client>-<n>
+  // so live data stays at about one item per client while the history (and
+  // whatever deletion leaves behind) grows with the number of operations.
+  core::Command draw_churn(sim::Prng& random, std::uint32_t client, std::uint64_t sequence,
+                           std::optional<core::Command>& churn_undo) const;
   core::Command draw_multi(sim::Prng& random, bool read, std::uint32_t client,
                            std::uint64_t sequence) const;
 

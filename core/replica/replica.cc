@@ -14,12 +14,6 @@ namespace {
 
 constexpr std::string_view kKeyRecordPrefix = "k/";
 
-std::string key_record(std::string_view key) {
-  std::string record(kKeyRecordPrefix);
-  record += key;
-  return record;
-}
-
 Bytes encode_u64(std::uint64_t value) {
   Bytes out;
   Encoder encoder(out);
@@ -61,6 +55,12 @@ bool multi_key(CommandKind kind) {
 
 }  // namespace
 
+std::string Replica::key_record(std::string_view key) {
+  std::string record(kKeyRecordPrefix);
+  record += key;
+  return record;
+}
+
 Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recovered)
     : config_(std::move(config)),
       ring_(config_.members, config_.virtual_nodes),
@@ -70,6 +70,8 @@ Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recov
       delta_log_(config_.delta_log, {}) {
   assert(config_.id < (1u << 16));
   assert(config_.replication_factor >= 1);
+  // Tombstone GC drops whole keys without their version dots (see docs).
+  assert(!(config_.tombstone_gc.enabled && config_.track_versions));
   assert(std::find(config_.members.begin(), config_.members.end(), config_.id) !=
          config_.members.end());
   for (const ReplicaId member : ring_.members()) {
@@ -99,6 +101,7 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   assert(incarnation_ < (1u << 16));
   writer_id_ =
       config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
+  gc_.start(incarnation_);
   if (!config_.durable) {
     return;
   }
@@ -137,6 +140,10 @@ Output Replica::start(std::uint64_t now_us, RandomSource& random) {
   if (config_.hot_keys.enabled) {
     out.timers.push_back(TimerRequest{ReplicaTimer::hot_keys,
                                       1 + random.next_u64() % config_.hot_keys.tick_us(), 0});
+  }
+  if (gc_enabled()) {
+    out.timers.push_back(TimerRequest{ReplicaTimer::tombstone_gc,
+                                      1 + random.next_u64() % config_.tombstone_gc.interval_us, 0});
   }
   if (stats_.recovered_keys > 0) {
     out.coverage.push_back("replica.recovered_from_disk");
@@ -178,6 +185,9 @@ void Replica::answer_client(ClientId client, std::uint64_t request_id, Reply rep
 
 void Replica::send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const {
   assert(to != config_.id);
+  if (gc_enabled()) {
+    frame = gc_wrap(to, std::move(frame));
+  }
   out.messages.push_back(OutgoingMessage{OutgoingMessage::Destination::peer, to,
                                          static_cast<std::uint8_t>(kind), std::move(frame)});
 }
@@ -576,6 +586,22 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
     return out;
   }
   delta_log_.on_heard_from(from, now_us);
+  // With tombstone GC on, every peer message comes in an envelope whose
+  // stamps fence off content older than a collection (tombstone_gc.h).
+  std::optional<Bytes> unwrapped;
+  if (gc_enabled()) {
+    if (frame.kind != static_cast<std::uint8_t>(PeerMessageKind::gc_envelope)) {
+      stats_.corrupt_messages += 1;
+      return out;
+    }
+    unwrapped = gc_unwrap(from, frame.payload);
+    if (!unwrapped) {
+      return out;
+    }
+    const bool parsed = parse_frame(*unwrapped, frame, error);
+    assert(parsed);
+    (void)parsed;
+  }
   bool decoded = false;
   switch (static_cast<PeerMessageKind>(frame.kind)) {
     case PeerMessageKind::delta_batch: {
@@ -649,6 +675,7 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
       break;
     }
     default:
+      on_gc_message(from, frame.kind, frame.payload, out, decoded);
       break;
   }
   if (!decoded) {
@@ -921,6 +948,11 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
     case ReplicaTimer::hot_keys:
       hot_keys_tick(out);
       out.timers.push_back(TimerRequest{ReplicaTimer::hot_keys, config_.hot_keys.tick_us(), 0});
+      break;
+    case ReplicaTimer::tombstone_gc:
+      gc_round(out);
+      out.timers.push_back(
+          TimerRequest{ReplicaTimer::tombstone_gc, config_.tombstone_gc.interval_us, 0});
       break;
   }
   return out;

@@ -207,6 +207,25 @@ void DeltaLog::forget_key(std::string_view key) {
   }
 }
 
+std::size_t DeltaLog::erase_key(std::string_view key) {
+  const std::size_t before = entries_.size();
+  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                [key](const Entry& entry) { return entry.key == key; }),
+                 entries_.end());
+  return before - entries_.size();
+}
+
+std::vector<std::string_view> DeltaLog::keys() const {
+  std::vector<std::string_view> result;
+  result.reserve(entries_.size());
+  for (const Entry& entry : entries_) {
+    result.push_back(entry.key);
+  }
+  std::sort(result.begin(), result.end());
+  result.erase(std::unique(result.begin(), result.end()), result.end());
+  return result;
+}
+
 void DeltaLog::trim() {
   std::uint64_t min_acked = head_seq();
   for (const auto& [id, peer] : peers_) {

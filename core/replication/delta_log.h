@@ -78,6 +78,12 @@ class DeltaLog {
   // Any message from `peer` proves it reachable: resumes buffering for it.
   void on_heard_from(ReplicaId peer, std::uint64_t now_us);
 
+  // Tombstone GC: drops every entry of `key` (each peer holds a state that
+  // contains them all). Returns how many were dropped.
+  std::size_t erase_key(std::string_view key);
+  // The keys with at least one entry, in key order.
+  std::vector<std::string_view> keys() const;
+
   std::uint64_t head_seq() const { return next_seq_ - 1; }
   std::size_t size() const { return entries_.size(); }
   bool buffering_for(ReplicaId peer) const;

@@ -93,6 +93,14 @@ std::string_view message_kind_name(std::uint8_t kind) {
       return "hot_key_handoff";
     case PeerMessageKind::hot_key_handoff_ack:
       return "hot_key_ack";
+    case PeerMessageKind::gc_envelope:
+      return "gc_envelope";
+    case PeerMessageKind::gc_prepare:
+      return "gc_prepare";
+    case PeerMessageKind::gc_prepared:
+      return "gc_prepared";
+    case PeerMessageKind::gc_commit:
+      return "gc_commit";
     case PeerMessageKind::client_request:
       return "client_request";
     case PeerMessageKind::client_reply:

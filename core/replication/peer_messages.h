@@ -31,6 +31,11 @@ enum class PeerMessageKind : std::uint8_t {
   hot_keys_table = 8,
   hot_key_handoff = 9,
   hot_key_handoff_ack = 10,
+  // Tombstone GC (core/replication/tombstone_gc.h); only while it is enabled.
+  gc_envelope = 11,
+  gc_prepare = 12,
+  gc_prepared = 13,
+  gc_commit = 14,
   // Client <-> replica frames share the numbering so one byte tells all.
   client_request = 16,
   client_reply = 17,

@@ -71,6 +71,23 @@ class RunBuilder {
     }
   }
 
+  // The state both replicas hold of `key` (they agree in these tests).
+  core::KeyState state(const std::string& key) const {
+    const core::KeyState* found = output_.replicas[0].keyspace.find(key);
+    return found == nullptr ? core::KeyState{} : *found;
+  }
+  // Both replicas hold `state` of `key` instead (nothing, if empty): what
+  // tombstone GC leaves, or a broken store's state.
+  void replace(const std::string& key, const core::KeyState& state) {
+    for (auto& replica : output_.replicas) {
+      replica.keyspace.erase(key);
+      replica.keyspace.apply(key, state);
+    }
+    if (state.empty()) {
+      output_.placement.erase(key);
+    }
+  }
+
   RunOutput& output() { return output_; }
 
  private:
@@ -216,6 +233,71 @@ TEST(NoLostWrites, GSetAndMapChecks) {
   maps.op(make(CommandKind::hset, {"h"}, {"f", "1"}), OpOutcome::ok, 0, 10);
   maps.only_at(0, make(CommandKind::hset, {"h"}, {"f", "forged"}));
   EXPECT_EQ(check_no_lost_writes(maps.output()).validity, Validity::invalid);
+}
+
+// ---- what tombstone GC may leave, and what it must not --------------------
+
+TEST(NoLostWrites, CollectedRegisterWhoseLastWriteWasADeleteIsValid) {
+  RunBuilder run;
+  run.op(make(CommandKind::set, {"r"}, {"one"}), OpOutcome::ok, 0, 10);
+  run.op(make(CommandKind::del, {"r"}), OpOutcome::ok, 20, 30);
+  run.replace("r", core::KeyState{});
+  EXPECT_EQ(check_no_lost_writes(run.output()).validity, Validity::valid);
+}
+
+TEST(NoLostWrites, CollectedRegisterWhoseLastWriteWasAValueIsInvalid) {
+  RunBuilder run;
+  run.op(make(CommandKind::set, {"r"}, {"one"}), OpOutcome::ok, 0, 10);
+  run.op(make(CommandKind::del, {"r"}), OpOutcome::ok, 20, 30);
+  run.op(make(CommandKind::set, {"r"}, {"two"}), OpOutcome::ok, 40, 50);
+  run.replace("r", core::KeyState{});
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("no replica holds the key"), std::string::npos)
+      << verdict.explanation;
+}
+
+TEST(NoLostWrites, RegisterValueComingBackAfterAnAcknowledgedDeleteIsInvalid) {
+  RunBuilder run;
+  run.op(make(CommandKind::set, {"r"}, {"one"}), OpOutcome::ok, 0, 10);
+  const core::KeyState before_delete = run.state("r");
+  run.op(make(CommandKind::del, {"r"}), OpOutcome::ok, 20, 30);
+  run.replace("r", before_delete);  // the tombstone collected, the old value back
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("op #1 DEL"), std::string::npos) << verdict.explanation;
+}
+
+TEST(NoLostWrites, SetElementComingBackAfterAnAcknowledgedRemoveIsInvalid) {
+  RunBuilder run;
+  run.op(make(CommandKind::sadd, {"s"}, {"a", "b"}), OpOutcome::ok, 0, 10);
+  const core::KeyState before_remove = run.state("s");
+  run.op(make(CommandKind::srem, {"s"}, {"a"}), OpOutcome::ok, 20, 30);
+  EXPECT_EQ(check_no_lost_writes(run.output()).validity, Validity::valid);
+  run.replace("s", before_remove);  // the remove's context forgotten
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("came back"), std::string::npos) << verdict.explanation;
+}
+
+TEST(NoLostWrites, CollectedMapFieldNeedsARemoval) {
+  RunBuilder run;
+  run.op(make(CommandKind::hset, {"h"}, {"f", "1", "g", "2"}), OpOutcome::ok, 0, 10);
+  run.op(make(CommandKind::hdel, {"h"}, {"f"}), OpOutcome::ok, 20, 30);
+  const core::KeyState with_tombstone = run.state("h");
+  core::LwwMap live;
+  live.merge(
+      live.set_field("g", "2", with_tombstone.value<core::LwwMap>()->entries().at("g").timestamp));
+  const core::LwwTimestamp claim = with_tombstone.slot(core::ValueType::lww_map)->claim;
+  run.replace("h", core::KeyState::of<core::LwwMap>(claim, live));
+  EXPECT_EQ(check_no_lost_writes(run.output()).validity, Validity::valid);
+
+  // The field that was never removed must not go missing.
+  run.replace("h", core::KeyState::of<core::LwwMap>(claim, core::LwwMap{}));
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("field 'g' lost a write"), std::string::npos)
+      << verdict.explanation;
 }
 
 }  // namespace

@@ -293,5 +293,20 @@ TEST(PlantedBugs, AcknowledgingBeforeWritingFailsNoLostWrites) {
   expect_bug_caught(scenario, core::PlantedBug::ack_before_write, "no_lost_writes", 3);
 }
 
+TEST(PlantedBugs, TombstoneGcCollectingBeforeStabilityFailsNoLostWrites) {
+  Scenario scenario = small_scenario();
+  scenario.random_faults.enabled = false;
+  scenario.network.drop_ppm = 0;
+  scenario.network.duplicate_ppm = 0;
+  scenario.network.latency_us_min = 5'000;
+  scenario.network.latency_us_max = 30'000;
+  scenario.cluster.tombstone_gc.enabled = true;
+  scenario.cluster.tombstone_gc.interval_us = 20'000;
+  scenario.workload.mix = OperationMix{1, 0, 0, 0, 0, 0, 1, 100'000, 4};
+  scenario.workload.keys = 2;
+  scenario.workload.ops_per_client = 40;
+  expect_bug_caught(scenario, core::PlantedBug::gc_before_stable, "no_lost_writes", 6);
+}
+
 }  // namespace
 }  // namespace crdtsim::harness

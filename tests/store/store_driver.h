@@ -55,6 +55,7 @@ struct DriverOptions {
   bool track_versions = false;
   bool causal = false;
   core::TimestampSource timestamp_source = core::TimestampSource::lamport;
+  bool tombstone_gc = false;
   std::uint64_t latency_us_max = 5'000;
   std::uint64_t drop_percent = 0;
   std::uint64_t duplicate_percent = 0;
@@ -93,6 +94,8 @@ class StoreDriver {
     config.anti_entropy_interval_us = options_.anti_entropy ? 50'000 : kNever;
     config.forward_timeout_us = 50'000;
     config.hot_keys = hot_keys_;
+    config.tombstone_gc.enabled = options_.tombstone_gc;
+    config.tombstone_gc.interval_us = 20'000;
     return config;
   }
 

@@ -125,6 +125,35 @@ TEST(ScenarioJson, ExtendsCycleIsAnError) {
   fs::remove_all(directory);
 }
 
+TEST(ScenarioJson, TombstoneGcIsOffByDefaultAndReadsStrictly) {
+  std::string error;
+  const auto defaults = scenario_from_json(json::parse_strict("{}"), "test", "", error);
+  ASSERT_TRUE(defaults) << error;
+  EXPECT_FALSE(defaults->cluster.tombstone_gc.enabled);
+  EXPECT_EQ(defaults->cluster.tombstone_gc.interval_us, 100'000U);
+  EXPECT_EQ(defaults->workload.mix.churn, 0U);
+
+  const auto on = scenario_from_json(
+      json::parse_strict(R"({"cluster": {"tombstone_gc": {"enabled": true, "interval_us": 7000}},
+                      "workload": {"mix": {"churn": 2}}})"),
+      "test", "", error);
+  ASSERT_TRUE(on) << error;
+  EXPECT_TRUE(on->cluster.tombstone_gc.enabled);
+  EXPECT_EQ(on->cluster.tombstone_gc.interval_us, 7000U);
+  EXPECT_EQ(on->workload.mix.churn, 2U);
+  const auto again = scenario_from_json(scenario_to_json(*on), "test", "", error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(*again, *on);
+
+  EXPECT_FALSE(scenario_from_json(json::parse_strict(R"({"cluster": {"tombstone_gc": true}})"),
+                                  "test", "", error));
+  EXPECT_NE(error.find("/cluster/tombstone_gc"), std::string::npos) << error;
+  EXPECT_FALSE(
+      scenario_from_json(json::parse_strict(R"({"cluster": {"tombstone_gc": {"enabled": "yes"}}})"),
+                         "test", "", error));
+  EXPECT_NE(error.find("/cluster/tombstone_gc/enabled"), std::string::npos) << error;
+}
+
 TEST(ScenarioJson, CommandsReadRedisStyle) {
   const auto command = [](const char* text) {
     return command_from_json(json::Json::parse(text), "/command");

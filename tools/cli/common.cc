@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/replication/peer_messages.h"
+#include "core/replication/tombstone_gc.h"
 #include "harness/artifact.h"
 #include "harness/scenario_json.h"
 #include "sim/trace.h"
@@ -148,6 +149,48 @@ void print_verdicts(std::ostream& out, const std::vector<harness::Verdict>& verd
   }
 }
 
+namespace {
+
+// What the replicas hold at the end: the largest replica's footprint, and
+// the total over replicas of tombstones and dead keys.
+struct MemoryFigures {
+  core::KeyspaceFootprint largest;  // by bytes
+  core::KeyspaceFootprint total;
+  core::TombstoneGc::Stats gc;  // summed over replicas
+};
+
+MemoryFigures memory_of(const harness::RunOutput& output) {
+  MemoryFigures figures;
+  for (const harness::ReplicaSnapshot& snapshot : output.replicas) {
+    if (!snapshot.up) {
+      continue;
+    }
+    const core::KeyspaceFootprint footprint = core::measure(snapshot.keyspace);
+    figures.total += footprint;
+    const core::TombstoneGc::Stats& gc = snapshot.stats.tombstone_gc;
+    figures.gc.keys_collected += gc.keys_collected;
+    figures.gc.fields_collected += gc.fields_collected;
+    figures.gc.messages_fenced += gc.messages_fenced;
+    figures.gc.messages_stale += gc.messages_stale;
+    if (footprint.bytes > figures.largest.bytes) {
+      figures.largest = footprint;
+    }
+  }
+  return figures;
+}
+
+Json footprint_json(const core::KeyspaceFootprint& footprint) {
+  return Json{{"keys", footprint.keys},
+              {"dead_keys", footprint.dead_keys},
+              {"register_tombstones", footprint.register_tombstones},
+              {"map_field_tombstones", footprint.map_field_tombstones},
+              {"context_entries", footprint.context_entries},
+              {"bytes", footprint.bytes},
+              {"live_bytes", footprint.live_bytes}};
+}
+
+}  // namespace
+
 void print_statistics(std::ostream& out, const harness::RunOutput& output) {
   const sim::RunStats& stats = output.sim.stats;
   out << "statistics:\n";
@@ -161,6 +204,19 @@ void print_statistics(std::ostream& out, const harness::RunOutput& output) {
   for (const auto& [kind, kind_stats] : stats.per_kind) {
     out << "    " << pad(std::string(core::message_kind_name(static_cast<std::uint8_t>(kind))), 18)
         << kind_stats.messages_sent << " (" << format_bytes(kind_stats.bytes_sent) << ")\n";
+  }
+  const MemoryFigures memory = memory_of(output);
+  out << "  memory           largest replica " << memory.largest.bytes << " bytes ("
+      << memory.largest.live_bytes << " live) in " << memory.largest.keys << " keys; all replicas "
+      << memory.total.dead_keys << " dead keys, "
+      << memory.total.register_tombstones + memory.total.map_field_tombstones << " tombstones\n";
+  if (memory.gc.keys_collected + memory.gc.fields_collected + memory.gc.messages_fenced +
+          memory.gc.messages_stale >
+      0) {
+    out << "  tombstone gc     " << memory.gc.keys_collected << " keys and "
+        << memory.gc.fields_collected << " map fields collected, "
+        << memory.gc.messages_fenced + memory.gc.messages_stale
+        << " old content messages refused (since each replica's last start)\n";
   }
   out << "  faults           " << stats.crashes << " crashes, " << stats.restarts << " restarts, "
       << stats.pauses << " pauses\n";
@@ -192,6 +248,7 @@ void print_statistics(std::ostream& out, const harness::RunOutput& output) {
 
 Json run_to_json(const harness::RunOutput& output, const std::string& scenario_file) {
   const sim::RunStats& stats = output.sim.stats;
+  const MemoryFigures memory = memory_of(output);
   Json verdicts = Json::array();
   for (const harness::Verdict& verdict : output.verdicts) {
     verdicts.push_back(Json{{"property", verdict.property},
@@ -226,6 +283,12 @@ Json run_to_json(const harness::RunOutput& output, const std::string& scenario_f
                     {"crashes", stats.crashes},
                     {"restarts", stats.restarts},
                     {"pauses", stats.pauses},
+                    {"memory", Json{{"largest_replica", footprint_json(memory.largest)},
+                                    {"all_replicas", footprint_json(memory.total)}}},
+                    {"tombstone_gc", Json{{"keys_collected", memory.gc.keys_collected},
+                                          {"fields_collected", memory.gc.fields_collected},
+                                          {"messages_fenced", memory.gc.messages_fenced},
+                                          {"messages_stale", memory.gc.messages_stale}}},
                     {"convergence_us", output.converged_us
                                            ? Json(*output.converged_us - output.settle_started_us)
                                            : Json(nullptr)}}},

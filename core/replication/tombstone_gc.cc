@@ -1,0 +1,337 @@
+#include "core/replication/tombstone_gc.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+#include <variant>
+
+#include "core/replication/peer_messages.h"
+#include "core/wire/frame.h"
+
+namespace crdtsim::core {
+
+namespace {
+
+bool lww_type(const KeyValue& value) {
+  return std::holds_alternative<LwwRegister>(value) || std::holds_alternative<LwwMap>(value);
+}
+
+bool has_map_tombstone(const KeyValue& value) {
+  const auto* map = std::get_if<LwwMap>(&value);
+  return map != nullptr && map->tombstone_count() > 0;
+}
+
+LwwMap live_fields_of(const LwwMap& map) {
+  LwwMap live;
+  for (const auto& [field, write] : map.entries()) {
+    if (!write.tombstone) {
+      live.merge(LwwMap().set_field(field, write.value, write.timestamp));
+    }
+  }
+  return live;
+}
+
+std::uint64_t context_size(const CausalContext& context) {
+  return context.version_vector().size() + context.dot_cloud().size();
+}
+
+template <class Body>
+Bytes gc_frame(PeerMessageKind kind, Body&& write_body) {
+  Bytes frame;
+  const std::size_t start = begin_frame(frame, static_cast<std::uint8_t>(kind));
+  Encoder encoder(frame);
+  write_body(encoder);
+  end_frame(frame, start);
+  return frame;
+}
+
+template <class Body>
+bool gc_decode(ByteView payload, std::string& error, Body&& read_body) {
+  Decoder decoder(payload);
+  read_body(decoder);
+  if (decoder.ok() && !decoder.at_end()) {
+    decoder.fail(std::to_string(decoder.remaining()) + " trailing bytes");
+  }
+  if (!decoder.ok()) {
+    error = decoder.error();
+    return false;
+  }
+  return true;
+}
+
+std::size_t gc_count(Decoder& decoder, std::size_t min_bytes_each, std::size_t limit,
+                     const char* what) {
+  const std::size_t count = decoder.count(min_bytes_each);
+  if (decoder.ok() && count > limit) {
+    decoder.fail(std::string(what) + " count " + std::to_string(count) + " exceeds " +
+                 std::to_string(limit));
+    return 0;
+  }
+  return count;
+}
+
+void encode_keys(Encoder& encoder, const std::vector<GcKeyDigest>& keys) {
+  assert(keys.size() <= kGcKeysMax);
+  encoder.varint(keys.size());
+  for (const GcKeyDigest& entry : keys) {
+    encoder.string(entry.key);
+    encoder.fixed64(entry.digest);
+  }
+}
+
+std::vector<GcKeyDigest> decode_keys(Decoder& decoder) {
+  std::vector<GcKeyDigest> keys(gc_count(decoder, 9, kGcKeysMax, "gc key"));
+  for (GcKeyDigest& entry : keys) {
+    entry.key = decoder.string();
+    entry.digest = decoder.fixed64();
+  }
+  return keys;
+}
+
+}  // namespace
+
+Collectible collectible(const KeyState& state) {
+  bool all_empty_lww = !state.empty();
+  bool any_map_tombstone = false;
+  for (const auto& [type, slot] : state.slots()) {
+    all_empty_lww = all_empty_lww && lww_type(slot.value) && value_empty(slot.value);
+    any_map_tombstone = any_map_tombstone || has_map_tombstone(slot.value);
+  }
+  if (all_empty_lww) {
+    return Collectible::key;
+  }
+  return any_map_tombstone ? Collectible::fields : Collectible::nothing;
+}
+
+KeyState compacted(const KeyState& state) {
+  // A copy with only the map slot's tombstones removed: whatever else the
+  // state holds (claims, other slots, any section added later) stays as is.
+  KeyState result = state;
+  if (const LwwMap* map = state.value<LwwMap>()) {
+    result.mutable_value<LwwMap>() = live_fields_of(*map);
+  }
+  assert(collectible(result) != Collectible::fields);
+  return result;
+}
+
+KeyspaceFootprint& KeyspaceFootprint::operator+=(const KeyspaceFootprint& other) {
+  keys += other.keys;
+  dead_keys += other.dead_keys;
+  register_tombstones += other.register_tombstones;
+  map_field_tombstones += other.map_field_tombstones;
+  context_entries += other.context_entries;
+  bytes += other.bytes;
+  live_bytes += other.live_bytes;
+  return *this;
+}
+
+KeyspaceFootprint measure(const Keyspace& keyspace) {
+  KeyspaceFootprint footprint;
+  for (const auto& [key, state] : keyspace) {
+    footprint.keys += 1;
+    const bool exists = state.exists();
+    footprint.dead_keys += exists ? 0U : 1U;
+    for (const auto& [type, slot] : state.slots()) {
+      if (const auto* reg = std::get_if<LwwRegister>(&slot.value)) {
+        footprint.register_tombstones += reg->cleared() ? 1U : 0U;
+      } else if (const auto* map = std::get_if<LwwMap>(&slot.value)) {
+        footprint.map_field_tombstones += map->tombstone_count();
+      } else if (const auto* set = std::get_if<ORSet>(&slot.value)) {
+        footprint.context_entries += context_size(set->context());
+      } else if (const auto* counter = std::get_if<CausalCounter>(&slot.value)) {
+        footprint.context_entries += context_size(counter->context());
+      }
+    }
+    footprint.bytes += key.size() + encode(state).size();
+    if (exists) {
+      footprint.live_bytes += key.size() + encode(compacted(state)).size();
+    }
+  }
+  return footprint;
+}
+
+// ---- wire messages ----------------------------------------------------------
+
+Bytes encode_frame(const GcEnvelope& message) {
+  return gc_frame(PeerMessageKind::gc_envelope, [&](Encoder& encoder) {
+    encoder.varint(message.sender_stamp);
+    encoder.varint(message.receiver_incarnation);
+    encoder.varint(message.inner_frame.size());
+    for (const std::uint8_t byte : message.inner_frame) {
+      encoder.u8(byte);
+    }
+  });
+}
+
+Bytes encode_frame(const GcPrepare& message) {
+  return gc_frame(PeerMessageKind::gc_prepare, [&](Encoder& encoder) {
+    encoder.varint(message.round);
+    encode_keys(encoder, message.keys);
+  });
+}
+
+Bytes encode_frame(const GcPrepared& message) {
+  return gc_frame(PeerMessageKind::gc_prepared, [&](Encoder& encoder) {
+    assert(message.keys.size() <= kGcKeysMax);
+    encoder.varint(message.round);
+    encoder.varint(message.stamp);
+    encoder.varint(message.keys.size());
+    for (const std::string& key : message.keys) {
+      encoder.string(key);
+    }
+  });
+}
+
+Bytes encode_frame(const GcCommit& message) {
+  return gc_frame(PeerMessageKind::gc_commit, [&](Encoder& encoder) {
+    assert(message.fences.size() <= kGcFencesMax);
+    encoder.varint(message.fences.size());
+    for (const GcFence& fence : message.fences) {
+      encoder.varint(fence.replica);
+      encoder.varint(fence.stamp);
+    }
+    encode_keys(encoder, message.keys);
+  });
+}
+
+bool decode_payload(ByteView payload, GcEnvelope& message, std::string& error) {
+  return gc_decode(payload, error, [&](Decoder& decoder) {
+    message.sender_stamp = decoder.varint();
+    message.receiver_incarnation = decoder.varint();
+    const std::size_t size = decoder.count(1);
+    if (decoder.ok() && size > kPayloadBytesMax + kFrameOverheadBytes) {
+      decoder.fail("envelope frame too long");
+      return;
+    }
+    message.inner_frame.resize(size);
+    for (std::uint8_t& byte : message.inner_frame) {
+      byte = decoder.u8();
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, GcPrepare& message, std::string& error) {
+  return gc_decode(payload, error, [&](Decoder& decoder) {
+    message.round = decoder.varint();
+    message.keys = decode_keys(decoder);
+  });
+}
+
+bool decode_payload(ByteView payload, GcPrepared& message, std::string& error) {
+  return gc_decode(payload, error, [&](Decoder& decoder) {
+    message.round = decoder.varint();
+    message.stamp = decoder.varint();
+    message.keys.resize(gc_count(decoder, 1, kGcKeysMax, "gc key"));
+    for (std::string& key : message.keys) {
+      key = decoder.string();
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, GcCommit& message, std::string& error) {
+  return gc_decode(payload, error, [&](Decoder& decoder) {
+    message.fences.resize(gc_count(decoder, 2, kGcFencesMax, "gc fence"));
+    for (GcFence& fence : message.fences) {
+      fence.replica = decoder.varint32();
+      fence.stamp = decoder.varint();
+    }
+    message.keys = decode_keys(decoder);
+  });
+}
+
+// ---- per-replica protocol state -------------------------------------------
+
+void TombstoneGc::start(std::uint64_t incarnation) {
+  assert(incarnation < (std::uint64_t{1} << (64 - kEpochBits)));
+  incarnation_ = incarnation;
+  epoch_ = 0;
+}
+
+std::uint64_t TombstoneGc::advance_epoch() {
+  epoch_ += 1;
+  assert(epoch_ < (std::uint64_t{1} << kEpochBits));
+  return stamp();
+}
+
+void TombstoneGc::heard(ReplicaId peer, std::uint64_t sender_stamp) {
+  std::uint64_t& known = known_incarnations_[peer];
+  known = std::max(known, sender_stamp >> kEpochBits);
+}
+
+std::uint64_t TombstoneGc::known_incarnation(ReplicaId peer) const {
+  const auto found = known_incarnations_.find(peer);
+  return found == known_incarnations_.end() ? 0 : found->second;
+}
+
+bool TombstoneGc::admit_content(ReplicaId peer, const GcEnvelope& envelope) {
+  if (envelope.receiver_incarnation != incarnation_) {
+    stats_.messages_stale += 1;
+    return false;
+  }
+  if (envelope.sender_stamp < fence(peer)) {
+    stats_.messages_fenced += 1;
+    return false;
+  }
+  return true;
+}
+
+void TombstoneGc::raise_fence(ReplicaId peer, std::uint64_t stamp) {
+  std::uint64_t& current = fences_[peer];
+  current = std::max(current, stamp);
+}
+
+std::uint64_t TombstoneGc::fence(ReplicaId peer) const {
+  const auto found = fences_.find(peer);
+  return found == fences_.end() ? 0 : found->second;
+}
+
+bool TombstoneGc::round_pending() {
+  round_ticks_ += 1;
+  return !round_keys_.empty() && round_ticks_ <= kRoundTicksMax;
+}
+
+std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_t> keys) {
+  round_ += 1;
+  round_ticks_ = 0;
+  round_keys_ = std::move(keys);
+  acks_.clear();
+  stats_.rounds += 1;
+  return round_;
+}
+
+bool TombstoneGc::on_prepared(ReplicaId replica, const GcPrepared& message) {
+  if (message.round != round_) {
+    return false;
+  }
+  Ack& ack = acks_[replica];
+  ack.stamp = std::max(ack.stamp, message.stamp);
+  for (const std::string& key : message.keys) {
+    if (round_keys_.contains(key)) {
+      ack.keys.insert(key);
+    }
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> TombstoneGc::round_digest(const std::string& key) const {
+  const auto found = round_keys_.find(key);
+  if (found == round_keys_.end()) {
+    return std::nullopt;
+  }
+  return found->second;
+}
+
+std::optional<std::uint64_t> TombstoneGc::prepared_stamp(ReplicaId replica,
+                                                         const std::string& key) const {
+  const auto found = acks_.find(replica);
+  if (found == acks_.end() || !found->second.keys.contains(key)) {
+    return std::nullopt;
+  }
+  return found->second.stamp;
+}
+
+void TombstoneGc::finish_key(const std::string& key) {
+  round_keys_.erase(key);
+}
+
+}  // namespace crdtsim::core

@@ -1,0 +1,217 @@
+#pragma once
+// Tombstone garbage collection: what deletion leaves behind is collected once
+// every replica of the key holds it, and never earlier (docs/tombstone-gc.md
+// has the long form and the safety argument per fault kind).
+//
+// What is collected. A key state S is collectible when compacted(S) differs
+// from S:
+//   - a dead key whose every slot is an LWW register or LWW map holding
+//     nothing visible (register tombstones, all-tombstone maps) goes whole;
+//   - in any other key, each LWW map slot loses its field tombstones.
+// Keys holding an OR-Set, PN-counter, G-counter or G-set slot are never
+// dropped whole: their causal context (or grow-only content) is what keeps
+// dots unique and observed-removes effective, and dropping it would let a
+// recreated key reuse dots (see docs/tombstone-gc.md, "left out").
+//
+// When. Stability is established per key by a three-step protocol run by the
+// key's first replica (the coordinator), in rounds every interval_us:
+//   1. prepare(key, digest(S)) to every replica of the key. A replica whose
+//      own state has the same digest removes the key's entries from its delta
+//      log (they are all contained in S, which every replica holds), advances
+//      its GC epoch and answers prepared(stamp) once S is durable.
+//   2. When every replica of the key answered, commit(key, digest, stamps).
+//   3. A replica receiving commit raises its fence for each replica Q to Q's
+//      stamp, and if it still holds exactly S, lets its clock observe S and
+//      replaces S by compacted(S).
+//
+// Why never early. After commit, old content of the key (anything <= S that
+// is not S itself: an old delta, an old state) can only come from (a) a delta
+// log, (b) a message already in flight, or (c) a state loaded from disk.
+// (a): every replica purged its log entries for the key at prepare, and
+// anything appended later is new content (it changed S). (b): every peer
+// message travels in an envelope carrying the sender's stamp (incarnation,
+// epoch) and the receiver's incarnation as the sender knows it; content
+// messages (delta batches, anti-entropy states) sent before Q's prepare carry
+// a stamp below Q's fence and are dropped, and those sent before a receiver
+// restarted carry a stale receiver incarnation and are dropped too (so fences
+// need not be durable). (c): prepared is sent only after S is synced, so a
+// durable replica restarts with S (harmless: S is not a sub-state of S) or
+// with nothing. The clock observation makes every later write at the key
+// beat the tombstones that were collected.
+
+#include <absl/container/btree_map.h>
+#include <absl/container/btree_set.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/codec/bytes.h"
+#include "core/store/key_state.h"
+#include "core/store/keyspace.h"
+#include "core/types.h"
+
+namespace crdtsim::core {
+
+struct TombstoneGcConfig {
+  bool enabled = false;
+  std::uint64_t interval_us = 100'000;  // between coordinator rounds
+};
+
+// What collection would do to a key state.
+enum class Collectible : std::uint8_t { nothing = 0, fields = 1, key = 2 };
+// Requires nothing; looks at the slots only, so a per-key section added to
+// KeyState later (e.g. a version context of update dots) must be weighed
+// here before a key holding one is dropped whole.
+Collectible collectible(const KeyState& state);
+// The state that collection leaves (meaningful for Collectible::fields; for
+// Collectible::key the key goes entirely).
+KeyState compacted(const KeyState& state);
+
+// How much a keyspace holds, for the memory-bounded-under-churn claim.
+struct KeyspaceFootprint {
+  std::uint64_t keys = 0;                  // keys with a state
+  std::uint64_t dead_keys = 0;             // keys held that do not exist
+  std::uint64_t register_tombstones = 0;   // register slots holding a deletion
+  std::uint64_t map_field_tombstones = 0;  // removed map fields still held
+  std::uint64_t context_entries = 0;       // OR-Set and PN-counter version vector + cloud
+  std::uint64_t bytes = 0;                 // key bytes + canonical state bytes
+  std::uint64_t live_bytes = 0;            // the same for existing keys, compacted
+
+  KeyspaceFootprint& operator+=(const KeyspaceFootprint& other);
+  friend bool operator==(const KeyspaceFootprint&, const KeyspaceFootprint&) = default;
+};
+KeyspaceFootprint measure(const Keyspace& keyspace);
+
+// ---- wire messages ----------------------------------------------------------
+
+// Bounds on one message.
+inline constexpr std::size_t kGcKeysMax = 256;
+inline constexpr std::size_t kGcFencesMax = 64;
+
+// Wraps every peer message while GC is enabled.
+struct GcEnvelope {
+  std::uint64_t sender_stamp = 0;          // (incarnation << 40) | epoch
+  std::uint64_t receiver_incarnation = 0;  // as the sender knows it
+  Bytes inner_frame;                       // a complete frame
+};
+
+struct GcKeyDigest {
+  std::string key;
+  std::uint64_t digest = 0;
+
+  friend bool operator==(const GcKeyDigest&, const GcKeyDigest&) = default;
+};
+
+struct GcPrepare {
+  std::uint64_t round = 0;
+  std::vector<GcKeyDigest> keys;
+};
+
+struct GcPrepared {
+  std::uint64_t round = 0;
+  std::uint64_t stamp = 0;        // the sender's stamp after preparing
+  std::vector<std::string> keys;  // the prepared ones (digest matched)
+};
+
+struct GcFence {
+  ReplicaId replica = 0;
+  std::uint64_t stamp = 0;
+
+  friend bool operator==(const GcFence&, const GcFence&) = default;
+};
+
+struct GcCommit {
+  std::vector<GcFence> fences;
+  std::vector<GcKeyDigest> keys;
+};
+
+Bytes encode_frame(const GcEnvelope& message);
+Bytes encode_frame(const GcPrepare& message);
+Bytes encode_frame(const GcPrepared& message);
+Bytes encode_frame(const GcCommit& message);
+bool decode_payload(ByteView payload, GcEnvelope& message, std::string& error);
+bool decode_payload(ByteView payload, GcPrepare& message, std::string& error);
+bool decode_payload(ByteView payload, GcPrepared& message, std::string& error);
+bool decode_payload(ByteView payload, GcCommit& message, std::string& error);
+
+// ---- per-replica protocol state -------------------------------------------
+
+// The stamps, fences and coordinator round of one replica. Pure bookkeeping:
+// the replica (replica_gc.cc) applies the decisions to its keyspace, log and
+// storage.
+class TombstoneGc {
+ public:
+  static constexpr std::uint64_t kEpochBits = 40;
+  // A round waits this many GC ticks for its answers before a new round
+  // replaces it (a round trip may take longer than one interval).
+  static constexpr std::uint32_t kRoundTicksMax = 8;
+
+  struct Stats {
+    std::uint64_t rounds = 0;
+    std::uint64_t keys_prepared = 0;
+    std::uint64_t keys_collected = 0;    // dropped whole
+    std::uint64_t keys_compacted = 0;    // map field tombstones dropped
+    std::uint64_t fields_collected = 0;  // map field tombstones dropped
+    std::uint64_t messages_fenced = 0;   // content messages dropped by a fence
+    std::uint64_t messages_stale = 0;    // content messages for an earlier incarnation
+  };
+
+  // Stamps continue from `incarnation` (a restart starts a new incarnation,
+  // so stamps grow across restarts without being persisted).
+  void start(std::uint64_t incarnation);
+  std::uint64_t incarnation() const { return incarnation_; }
+  std::uint64_t stamp() const { return (incarnation_ << kEpochBits) | epoch_; }
+  // A new epoch: every message sent from now on carries a greater stamp.
+  std::uint64_t advance_epoch();
+
+  // Learns the peer's incarnation from any envelope it sent.
+  void heard(ReplicaId peer, std::uint64_t sender_stamp);
+  std::uint64_t known_incarnation(ReplicaId peer) const;
+
+  // Whether a content message (delta batch, anti-entropy states) in
+  // `envelope` from `peer` may be applied; counts the ones that may not.
+  bool admit_content(ReplicaId peer, const GcEnvelope& envelope);
+  void raise_fence(ReplicaId peer, std::uint64_t stamp);
+  std::uint64_t fence(ReplicaId peer) const;
+
+  // Coordinator, on each GC tick: whether the current round still has keys
+  // waiting for answers and is younger than kRoundTicksMax ticks (then no
+  // new round starts). Counts the tick.
+  bool round_pending();
+  // Coordinator: a new round over `keys` (replaces any unfinished one).
+  std::uint64_t begin_round(absl::btree_map<std::string, std::uint64_t> keys);
+  // Records that `replica` prepared `keys` with `stamp` in `round`. Returns
+  // false for an ack of another round.
+  bool on_prepared(ReplicaId replica, const GcPrepared& message);
+  // The digest of `key` in the current round, if it is in it.
+  std::optional<std::uint64_t> round_digest(const std::string& key) const;
+  // Whether `replica` prepared `key` in the current round; its stamp.
+  std::optional<std::uint64_t> prepared_stamp(ReplicaId replica, const std::string& key) const;
+  // Removes `key` from the current round (committed, or given up).
+  void finish_key(const std::string& key);
+
+  Stats& stats() { return stats_; }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Ack {
+    std::uint64_t stamp = 0;
+    absl::btree_set<std::string> keys;
+  };
+
+  std::uint64_t incarnation_ = 0;
+  std::uint64_t epoch_ = 0;
+  absl::btree_map<ReplicaId, std::uint64_t> known_incarnations_;
+  absl::btree_map<ReplicaId, std::uint64_t> fences_;
+  std::uint64_t round_ = 0;
+  std::uint32_t round_ticks_ = 0;
+  absl::btree_map<std::string, std::uint64_t> round_keys_;  // key -> digest
+  absl::btree_map<ReplicaId, Ack> acks_;
+  Stats stats_;
+};
+
+}  // namespace crdtsim::core

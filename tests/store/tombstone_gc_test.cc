@@ -1,0 +1,249 @@
+// Tombstone GC: what is collectible, the footprint measure, the protocol's
+// messages and fences, and the replica collecting only once every replica of
+// the key holds the deletion (with the planted early collection caught).
+#include "core/replication/tombstone_gc.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/wire/frame.h"
+#include "tests/store/store_driver.h"
+
+namespace crdtsim::testing {
+namespace {
+
+using core::Collectible;
+using core::CommandKind;
+using core::KeyState;
+using core::LwwMap;
+using core::LwwRegister;
+using core::LwwTimestamp;
+using core::LwwWrite;
+using core::ORSet;
+using core::PlantedBug;
+using core::ReplyStatus;
+
+LwwTimestamp at(std::uint64_t time, ReplicaId replica = 0) {
+  return LwwTimestamp{time, 0, replica};
+}
+
+KeyState register_state(const LwwTimestamp& timestamp, bool tombstone, std::string value = {}) {
+  return KeyState::of<LwwRegister>(timestamp,
+                                   LwwRegister::holding(LwwWrite{timestamp, tombstone, value}));
+}
+
+TEST(TombstoneGcState, CollectibleNamesWhatDeletionLeavesBehind) {
+  EXPECT_EQ(core::collectible(register_state(at(5), true)), Collectible::key);
+  EXPECT_EQ(core::collectible(register_state(at(5), false, "v")), Collectible::nothing);
+
+  LwwMap map;
+  map.merge(map.set_field("live", "v", at(3)));
+  map.merge(map.remove_field("gone", at(4)));
+  const KeyState live_map = KeyState::of<LwwMap>(at(1), map);
+  EXPECT_EQ(core::collectible(live_map), Collectible::fields);
+  const KeyState compacted = core::compacted(live_map);
+  EXPECT_EQ(compacted.value<LwwMap>()->entries().size(), 1u);
+  EXPECT_EQ(compacted.value<LwwMap>()->get("live"), "v");
+  EXPECT_EQ(compacted.slot(core::ValueType::lww_map)->claim, at(1));
+  EXPECT_EQ(core::collectible(compacted), Collectible::nothing);
+
+  LwwMap dead_map;
+  dead_map.merge(dead_map.remove_field("gone", at(4)));
+  EXPECT_EQ(core::collectible(KeyState::of<LwwMap>(at(1), dead_map)), Collectible::key);
+
+  // A dead OR-Set keeps its causal context: dropping it could let a
+  // recreated set reuse a dot that a stale replica considers removed.
+  ORSet set;
+  set.merge(set.add(1, "a"));
+  set.merge(set.remove("a"));
+  EXPECT_EQ(core::collectible(KeyState::of<ORSet>(at(1), set)), Collectible::nothing);
+
+  // A deleted register next to a hidden OR-Set slot is not dropped whole.
+  KeyState mixed = register_state(at(6), true);
+  mixed.merge(KeyState::of<ORSet>(at(2), set));
+  EXPECT_EQ(core::collectible(mixed), Collectible::nothing);
+}
+
+TEST(TombstoneGcState, FootprintCountsDeadKeysTombstonesAndBytes) {
+  core::Keyspace keyspace;
+  keyspace.apply("dead", register_state(at(5), true));
+  keyspace.apply("live", register_state(at(6), false, "value"));
+  LwwMap map;
+  map.merge(map.set_field("f", "v", at(3)));
+  map.merge(map.remove_field("g", at(4)));
+  keyspace.apply("map", KeyState::of<LwwMap>(at(1), map));
+  const core::KeyspaceFootprint footprint = core::measure(keyspace);
+  EXPECT_EQ(footprint.keys, 3u);
+  EXPECT_EQ(footprint.dead_keys, 1u);
+  EXPECT_EQ(footprint.register_tombstones, 1u);
+  EXPECT_EQ(footprint.map_field_tombstones, 1u);
+  EXPECT_GT(footprint.bytes, footprint.live_bytes);
+  EXPECT_GT(footprint.live_bytes, 0u);
+}
+
+template <class Message>
+Message round_trip(const Message& message) {
+  const Bytes frame = core::encode_frame(message);
+  core::FrameView view;
+  std::string error;
+  EXPECT_TRUE(core::parse_frame(frame, view, error)) << error;
+  Message decoded;
+  EXPECT_TRUE(core::decode_payload(view.payload, decoded, error)) << error;
+  return decoded;
+}
+
+TEST(TombstoneGcState, MessagesRoundTripAndMalformedOnesAreRejected) {
+  const core::GcPrepare prepare{7, {{"a", 11}, {"b", 12}}};
+  const core::GcPrepare prepare_back = round_trip(prepare);
+  EXPECT_EQ(prepare_back.round, 7u);
+  EXPECT_EQ(prepare_back.keys, prepare.keys);
+  const core::GcPrepared prepared_back = round_trip(core::GcPrepared{7, 99, {"a"}});
+  EXPECT_EQ(prepared_back.stamp, 99u);
+  EXPECT_EQ(prepared_back.keys, std::vector<std::string>{"a"});
+  const core::GcCommit commit{{{1, 5}, {2, 6}}, {{"a", 11}}};
+  const core::GcCommit commit_back = round_trip(commit);
+  EXPECT_EQ(commit_back.fences, commit.fences);
+  EXPECT_EQ(commit_back.keys, commit.keys);
+  const core::GcEnvelope envelope{3, 4, core::encode_frame(prepare)};
+  EXPECT_EQ(round_trip(envelope).inner_frame, envelope.inner_frame);
+
+  core::GcPrepare decoded;
+  std::string error;
+  const std::vector<std::uint8_t> truncated = {7, 1, 1};
+  EXPECT_FALSE(core::decode_payload(truncated, decoded, error));
+  const std::vector<std::uint8_t> too_many = {7, 0xff, 0xff, 0x03};
+  EXPECT_FALSE(core::decode_payload(too_many, decoded, error));
+}
+
+TEST(TombstoneGcState, FencesRefuseContentSentBeforeAPrepareOrToAnEarlierIncarnation) {
+  core::TombstoneGc gc;
+  gc.start(2);
+  const std::uint64_t early = (std::uint64_t{1} << core::TombstoneGc::kEpochBits) | 4;
+  const std::uint64_t prepared = (std::uint64_t{1} << core::TombstoneGc::kEpochBits) | 5;
+  EXPECT_TRUE(gc.admit_content(1, core::GcEnvelope{early, 2, {}}));
+  gc.raise_fence(1, prepared);
+  EXPECT_FALSE(gc.admit_content(1, core::GcEnvelope{early, 2, {}}));
+  EXPECT_TRUE(gc.admit_content(1, core::GcEnvelope{prepared, 2, {}}));
+  // A later incarnation of the sender is past any fence of an earlier one.
+  EXPECT_TRUE(gc.admit_content(1, core::GcEnvelope{std::uint64_t{2} << 40, 2, {}}));
+  // Sent to this replica's previous incarnation: it may predate anything.
+  EXPECT_FALSE(gc.admit_content(2, core::GcEnvelope{prepared, 1, {}}));
+  EXPECT_EQ(gc.stats().messages_fenced, 1u);
+  EXPECT_EQ(gc.stats().messages_stale, 1u);
+  gc.heard(3, std::uint64_t{6} << 40);
+  gc.heard(3, std::uint64_t{5} << 40);
+  EXPECT_EQ(gc.known_incarnation(3), 6u);
+}
+
+// ---- the replica -------------------------------------------------------------
+
+constexpr ReplicaId kReplicas = 3;
+
+// SET then DEL of `key` at replica 0; returns the SET's timestamp.
+LwwTimestamp set_then_delete(StoreDriver& driver, const std::string& key) {
+  const auto set = driver.execute(0, command(CommandKind::set, {key}, {"old"}));
+  EXPECT_TRUE(set && set->status == ReplyStatus::ok);
+  driver.run_for(200'000);
+  const auto del = driver.execute(0, command(CommandKind::del, {key}));
+  EXPECT_TRUE(del && del->value.integer == 1);
+  return set->metadata.timestamps.at(0).second;
+}
+
+// The frame a replica of `key` gossiped when the SET was new: the value the
+// DEL removed, in an envelope stamped before any GC round.
+Bytes old_set_delta(const std::string& key, const LwwTimestamp& timestamp, ReplicaId from,
+                    std::uint64_t receiver_incarnation) {
+  core::DeltaBatch batch;
+  batch.first_seq = 1;
+  batch.last_seq = 1;
+  batch.entries.push_back({key, from, register_state(timestamp, false, "old")});
+  return core::encode_frame(core::GcEnvelope{0, receiver_incarnation, core::encode_frame(batch)});
+}
+
+bool held_anywhere(const StoreDriver& driver, const std::string& key) {
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    if (driver.replica(id) != nullptr && driver.replica(id)->keyspace().find(key) != nullptr) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(TombstoneGcReplica, DeletionIsCollectedEverywhereAndAnOldDeltaCannotBringItBack) {
+  StoreDriver driver({.replicas = kReplicas, .tombstone_gc = true}, 21);
+  const LwwTimestamp written = set_then_delete(driver, "k");
+  driver.run_for(2'000'000);
+  EXPECT_FALSE(held_anywhere(driver, "k")) << "the deletion was never collected";
+  EXPECT_EQ(driver.divergence(), "");
+  EXPECT_GE(driver.replica(0)->tombstone_gc().stats().keys_collected, 1u);
+
+  // A delayed copy of the SET's delta arrives after the collection.
+  driver.inject(0, 1, old_set_delta("k", written, 0, 0));
+  driver.run_for(2'000'000);
+  EXPECT_FALSE(held_anywhere(driver, "k")) << "a collected deletion came back";
+  EXPECT_GE(driver.replica(1)->stats().tombstone_gc.messages_fenced, 1u);
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    const auto get = driver.execute(id, command(CommandKind::get, {"k"}));
+    ASSERT_TRUE(get);
+    EXPECT_EQ(get->value.kind, core::ReplyValue::Kind::nil) << "replica " << id;
+  }
+}
+
+TEST(TombstoneGcReplica, PlantedCollectionBeforeStabilityLetsTheOldValueBackAndIsCaught) {
+  StoreDriver driver(
+      {.replicas = kReplicas, .planted_bug = PlantedBug::gc_before_stable, .tombstone_gc = true},
+      21);
+  const LwwTimestamp written = set_then_delete(driver, "k");
+  driver.run_for(2'000'000);
+  ASSERT_FALSE(held_anywhere(driver, "k"));
+  driver.inject(0, 1, old_set_delta("k", written, 0, 0));
+  driver.run_for(2'000'000);
+  const auto get = driver.execute(1, command(CommandKind::get, {"k"}));
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->value.text, "old") << "the planted bug went unnoticed";
+}
+
+TEST(TombstoneGcReplica, RestartedVolatileReplicaRefusesContentSentToItsPreviousIncarnation) {
+  StoreDriver driver({.replicas = kReplicas, .durable = false, .tombstone_gc = true}, 22);
+  const LwwTimestamp written = set_then_delete(driver, "k");
+  driver.run_for(2'000'000);
+  ASSERT_FALSE(held_anywhere(driver, "k"));
+  driver.crash(1);
+  driver.restart(1);
+  ASSERT_EQ(driver.replica(1)->incarnation(), 1u);
+  // Its fences died with it; the stale receiver incarnation still tells.
+  driver.inject(0, 1, old_set_delta("k", written, 0, 0));
+  driver.run_for(2'000'000);
+  EXPECT_FALSE(held_anywhere(driver, "k")) << "a collected deletion came back";
+  EXPECT_GE(driver.replica(1)->stats().tombstone_gc.messages_stale, 1u);
+}
+
+TEST(TombstoneGcReplica, ConvergesAndCollectsUnderLossDuplicationAndACrash) {
+  StoreDriver driver(
+      {.replicas = kReplicas, .tombstone_gc = true, .drop_percent = 10, .duplicate_percent = 10},
+      23);
+  for (int index = 0; index < 20; ++index) {
+    const std::string key = "k" + std::to_string(index);
+    driver.execute(static_cast<ReplicaId>(index % 3), command(CommandKind::set, {key}, {"v"}));
+    driver.execute(static_cast<ReplicaId>((index + 1) % 3), command(CommandKind::del, {key}));
+    driver.execute(0, command(CommandKind::hset, {"map"}, {key, "v"}));
+    driver.execute(1, command(CommandKind::hdel, {"map"}, {key}));
+    if (index == 10) {
+      driver.crash(2);
+      driver.run_for(100'000);
+      driver.restart(2);
+    }
+  }
+  driver.heal_network();
+  driver.run_for(10'000'000);
+  EXPECT_EQ(driver.divergence(), "");
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    const core::KeyspaceFootprint footprint = driver.replica(id)->footprint();
+    EXPECT_EQ(footprint.register_tombstones, 0u) << "replica " << id;
+    EXPECT_EQ(footprint.map_field_tombstones, 0u) << "replica " << id;
+  }
+}
+
+}  // namespace
+}  // namespace crdtsim::testing
