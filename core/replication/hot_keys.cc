@@ -4,10 +4,15 @@
 #include <cassert>
 #include <utility>
 
+#include "core/replication/message_codec.h"
 #include "core/replication/peer_messages.h"
 #include "core/wire/frame.h"
 
 namespace crdtsim::core {
+
+using message_codec::bounded_count;
+using message_codec::decode_with;
+using message_codec::frame_of;
 
 // ---- the decision lattice ----------------------------------------------------------
 
@@ -143,40 +148,6 @@ HotKeyEntry decode_entry(Decoder& decoder) {
   return entry;
 }
 
-template <class Body>
-Bytes frame_of(PeerMessageKind kind, Body&& write_body) {
-  Bytes frame;
-  const std::size_t start = begin_frame(frame, static_cast<std::uint8_t>(kind));
-  Encoder encoder(frame);
-  write_body(encoder);
-  end_frame(frame, start);
-  return frame;
-}
-
-template <class Body>
-bool decode_with(ByteView payload, std::string& error, Body&& read_body) {
-  Decoder decoder(payload);
-  read_body(decoder);
-  if (decoder.ok() && !decoder.at_end()) {
-    decoder.fail(std::to_string(decoder.remaining()) + " trailing bytes");
-  }
-  if (!decoder.ok()) {
-    error = decoder.error();
-    return false;
-  }
-  return true;
-}
-
-std::size_t bounded(Decoder& decoder, std::size_t limit, const char* what) {
-  const std::size_t count = decoder.count(1);
-  if (decoder.ok() && count > limit) {
-    decoder.fail(std::string(what) + " count " + std::to_string(count) + " exceeds " +
-                 std::to_string(limit));
-    return 0;
-  }
-  return count;
-}
-
 }  // namespace
 
 Bytes encode_frame(const HotKeysTableMessage& message) {
@@ -218,7 +189,7 @@ Bytes encode_frame(const HotKeyHandoffAck& message) {
 
 bool decode_payload(ByteView payload, HotKeysTableMessage& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
-    const std::size_t count = bounded(decoder, HotKeyTable::kEntriesMax, "hot key entry");
+    const std::size_t count = bounded_count(decoder, 1, HotKeyTable::kEntriesMax, "hot key entry");
     for (std::size_t index = 0; decoder.ok() && index < count; ++index) {
       std::string key = decoder.string();
       HotKeyEntry entry = decode_entry(decoder);
@@ -229,7 +200,7 @@ bool decode_payload(ByteView payload, HotKeysTableMessage& message, std::string&
 
 bool decode_payload(ByteView payload, HotKeyHandoff& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
-    const std::size_t count = bounded(decoder, kHandoffStatesMax, "hand-off state");
+    const std::size_t count = bounded_count(decoder, 1, kHandoffStatesMax, "hand-off state");
     for (std::size_t index = 0; decoder.ok() && index < count; ++index) {
       HotKeyHandoff::Item item;
       item.key = decoder.string();
@@ -249,7 +220,7 @@ bool decode_payload(ByteView payload, HotKeyHandoff& message, std::string& error
 
 bool decode_payload(ByteView payload, HotKeyHandoffAck& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
-    const std::size_t count = bounded(decoder, kHandoffStatesMax, "hand-off ack");
+    const std::size_t count = bounded_count(decoder, 1, kHandoffStatesMax, "hand-off ack");
     for (std::size_t index = 0; decoder.ok() && index < count; ++index) {
       HotKeyHandoffAck::Item item;
       item.key = decoder.string();

@@ -5,10 +5,15 @@
 #include <utility>
 #include <variant>
 
+#include "core/replication/message_codec.h"
 #include "core/replication/peer_messages.h"
 #include "core/wire/frame.h"
 
 namespace crdtsim::core {
+
+using message_codec::bounded_count;
+using message_codec::decode_with;
+using message_codec::frame_of;
 
 namespace {
 
@@ -35,41 +40,6 @@ std::uint64_t context_size(const CausalContext& context) {
   return context.version_vector().size() + context.dot_cloud().size();
 }
 
-template <class Body>
-Bytes gc_frame(PeerMessageKind kind, Body&& write_body) {
-  Bytes frame;
-  const std::size_t start = begin_frame(frame, static_cast<std::uint8_t>(kind));
-  Encoder encoder(frame);
-  write_body(encoder);
-  end_frame(frame, start);
-  return frame;
-}
-
-template <class Body>
-bool gc_decode(ByteView payload, std::string& error, Body&& read_body) {
-  Decoder decoder(payload);
-  read_body(decoder);
-  if (decoder.ok() && !decoder.at_end()) {
-    decoder.fail(std::to_string(decoder.remaining()) + " trailing bytes");
-  }
-  if (!decoder.ok()) {
-    error = decoder.error();
-    return false;
-  }
-  return true;
-}
-
-std::size_t gc_count(Decoder& decoder, std::size_t min_bytes_each, std::size_t limit,
-                     const char* what) {
-  const std::size_t count = decoder.count(min_bytes_each);
-  if (decoder.ok() && count > limit) {
-    decoder.fail(std::string(what) + " count " + std::to_string(count) + " exceeds " +
-                 std::to_string(limit));
-    return 0;
-  }
-  return count;
-}
-
 void encode_keys(Encoder& encoder, const std::vector<GcKeyDigest>& keys) {
   assert(keys.size() <= kGcKeysMax);
   encoder.varint(keys.size());
@@ -80,7 +50,7 @@ void encode_keys(Encoder& encoder, const std::vector<GcKeyDigest>& keys) {
 }
 
 std::vector<GcKeyDigest> decode_keys(Decoder& decoder) {
-  std::vector<GcKeyDigest> keys(gc_count(decoder, 9, kGcKeysMax, "gc key"));
+  std::vector<GcKeyDigest> keys(bounded_count(decoder, 9, kGcKeysMax, "gc key"));
   for (GcKeyDigest& entry : keys) {
     entry.key = decoder.string();
     entry.digest = decoder.fixed64();
@@ -153,7 +123,7 @@ KeyspaceFootprint measure(const Keyspace& keyspace) {
 // ---- wire messages ----------------------------------------------------------
 
 Bytes encode_frame(const GcEnvelope& message) {
-  return gc_frame(PeerMessageKind::gc_envelope, [&](Encoder& encoder) {
+  return frame_of(PeerMessageKind::gc_envelope, [&](Encoder& encoder) {
     encoder.varint(message.sender_stamp);
     encoder.varint(message.receiver_incarnation);
     encoder.varint(message.inner_frame.size());
@@ -164,14 +134,14 @@ Bytes encode_frame(const GcEnvelope& message) {
 }
 
 Bytes encode_frame(const GcPrepare& message) {
-  return gc_frame(PeerMessageKind::gc_prepare, [&](Encoder& encoder) {
+  return frame_of(PeerMessageKind::gc_prepare, [&](Encoder& encoder) {
     encoder.varint(message.round);
     encode_keys(encoder, message.keys);
   });
 }
 
 Bytes encode_frame(const GcPrepared& message) {
-  return gc_frame(PeerMessageKind::gc_prepared, [&](Encoder& encoder) {
+  return frame_of(PeerMessageKind::gc_prepared, [&](Encoder& encoder) {
     assert(message.keys.size() <= kGcKeysMax);
     encoder.varint(message.round);
     encoder.varint(message.stamp);
@@ -183,7 +153,7 @@ Bytes encode_frame(const GcPrepared& message) {
 }
 
 Bytes encode_frame(const GcCommit& message) {
-  return gc_frame(PeerMessageKind::gc_commit, [&](Encoder& encoder) {
+  return frame_of(PeerMessageKind::gc_commit, [&](Encoder& encoder) {
     assert(message.fences.size() <= kGcFencesMax);
     encoder.varint(message.fences.size());
     for (const GcFence& fence : message.fences) {
@@ -195,7 +165,7 @@ Bytes encode_frame(const GcCommit& message) {
 }
 
 bool decode_payload(ByteView payload, GcEnvelope& message, std::string& error) {
-  return gc_decode(payload, error, [&](Decoder& decoder) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
     message.sender_stamp = decoder.varint();
     message.receiver_incarnation = decoder.varint();
     const std::size_t size = decoder.count(1);
@@ -211,17 +181,17 @@ bool decode_payload(ByteView payload, GcEnvelope& message, std::string& error) {
 }
 
 bool decode_payload(ByteView payload, GcPrepare& message, std::string& error) {
-  return gc_decode(payload, error, [&](Decoder& decoder) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
     message.round = decoder.varint();
     message.keys = decode_keys(decoder);
   });
 }
 
 bool decode_payload(ByteView payload, GcPrepared& message, std::string& error) {
-  return gc_decode(payload, error, [&](Decoder& decoder) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
     message.round = decoder.varint();
     message.stamp = decoder.varint();
-    message.keys.resize(gc_count(decoder, 1, kGcKeysMax, "gc key"));
+    message.keys.resize(bounded_count(decoder, 1, kGcKeysMax, "gc key"));
     for (std::string& key : message.keys) {
       key = decoder.string();
     }
@@ -229,8 +199,8 @@ bool decode_payload(ByteView payload, GcPrepared& message, std::string& error) {
 }
 
 bool decode_payload(ByteView payload, GcCommit& message, std::string& error) {
-  return gc_decode(payload, error, [&](Decoder& decoder) {
-    message.fences.resize(gc_count(decoder, 2, kGcFencesMax, "gc fence"));
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.fences.resize(bounded_count(decoder, 2, kGcFencesMax, "gc fence"));
     for (GcFence& fence : message.fences) {
       fence.replica = decoder.varint32();
       fence.stamp = decoder.varint();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/crdt/causal_context.h"
+#include "harness/checkers/describe.h"
 
 namespace crdtsim::harness {
 
@@ -34,22 +35,6 @@ struct SessionPast {
   // For evidence: the operation that last added to each key's updates.
   std::map<std::string, std::uint64_t> brought_by;
 };
-
-std::string seconds(std::uint64_t us) {
-  std::string fraction = std::to_string(us % 1'000'000);
-  fraction.insert(0, 6 - fraction.size(), '0');
-  return std::to_string(us / 1'000'000) + "." + fraction + " s";
-}
-
-std::string describe_op(const Operation& op) {
-  std::string text = "op " + std::to_string(op.id) + " (session " + std::to_string(op.session) +
-                     ", " + std::string(core::command_name(op.command.kind)) + " sent to r" +
-                     std::to_string(op.replica);
-  if (op.reply.has_value() && op.reply->metadata.executed_by != op.replica) {
-    text += ", executed by r" + std::to_string(op.reply->metadata.executed_by);
-  }
-  return text + ", invoked " + seconds(op.invoke_us) + ")";
-}
 
 // Calls `visit(dot)` for every dot of `context` that `skip` lacks.
 template <class Visit>
@@ -146,22 +131,17 @@ class CausalChecker {
       if (violations_ > 1) {
         continue;
       }
-      core::Dot missing;
-      for_each_new_dot(*wanted, &have, [&](const core::Dot& dot) {
-        if (missing.counter == 0) {
-          missing = dot;
-        }
-      });
-      first_ = describe_op(op) + " returned a state of key '" + key + "' missing update r" +
+      const core::Dot missing = first_missing_dot(*wanted, have);
+      first_ = describe(op) + " returned a state of key '" + key + "' missing update r" +
                std::to_string(missing.replica) + ":" + std::to_string(missing.counter);
       const auto writer = writer_of_.find(DotKey{key, missing.replica, missing.counter});
       if (writer != writer_of_.end()) {
-        first_ += " (made by " + describe_op(history_.operations[writer->second]) + ")";
+        first_ += " (made by " + describe(history_.operations[writer->second]) + ")";
       }
       const auto brought = past.brought_by.find(key);
       if (brought != past.brought_by.end()) {
         first_ += ", which is in the causal past of what the session observed by " +
-                  describe_op(history_.operations[brought->second]);
+                  describe(history_.operations[brought->second]);
       }
     }
   }
@@ -219,20 +199,15 @@ class CausalChecker {
     if (violations_ > 1) {
       return;
     }
-    core::Dot missing;
-    for_each_new_dot(*wanted, &have, [&missing](const core::Dot& candidate) {
-      if (missing.counter == 0) {
-        missing = candidate;
-      }
-    });
-    first_ = describe_op(op) + " returned update r" + std::to_string(dot.replica) + ":" +
+    const core::Dot missing = first_missing_dot(*wanted, have);
+    first_ = describe(op) + " returned update r" + std::to_string(dot.replica) + ":" +
              std::to_string(dot.counter) + " of key '" + key + "' (made by " +
-             describe_op(history_.operations[writer]) + ") without update r" +
+             describe(history_.operations[writer]) + ") without update r" +
              std::to_string(missing.replica) + ":" + std::to_string(missing.counter) +
              " of that key in its causal past";
     const auto maker = writer_of_.find(DotKey{key, missing.replica, missing.counter});
     if (maker != writer_of_.end()) {
-      first_ += " (made by " + describe_op(history_.operations[maker->second]) + ")";
+      first_ += " (made by " + describe(history_.operations[maker->second]) + ")";
     }
   }
 

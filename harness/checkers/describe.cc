@@ -95,4 +95,32 @@ std::string describe(const core::KeyState* state) {
   return result;
 }
 
+std::string describe(const Operation& op) {
+  std::string fraction = std::to_string(op.invoke_us % 1'000'000);
+  fraction.insert(0, 6 - fraction.size(), '0');
+  std::string text = "op " + std::to_string(op.id) + " (session " + std::to_string(op.session) +
+                     ": " + std::string(core::command_name(op.command.kind)) + " sent to r" +
+                     std::to_string(op.replica);
+  if (op.reply.has_value() && op.reply->metadata.executed_by != op.replica) {
+    text += ", executed by r" + std::to_string(op.reply->metadata.executed_by);
+  }
+  return text + ", invoked " + std::to_string(op.invoke_us / 1'000'000) + "." + fraction + " s)";
+}
+
+core::Dot first_missing_dot(const core::CausalContext& wanted, const core::CausalContext& held) {
+  for (const auto& [replica, counter] : wanted.version_vector()) {
+    for (std::uint64_t index = counter; index >= 1; --index) {
+      if (!held.contains(core::Dot{replica, index})) {
+        return core::Dot{replica, index};
+      }
+    }
+  }
+  for (const core::Dot& dot : wanted.dot_cloud()) {
+    if (!held.contains(dot)) {
+      return dot;
+    }
+  }
+  return core::Dot{};
+}
+
 }  // namespace crdtsim::harness

@@ -55,39 +55,6 @@ bool lww_register_command(core::CommandKind kind) {
   }
 }
 
-std::string seconds(std::uint64_t us) {
-  std::string fraction = std::to_string(us % 1'000'000);
-  fraction.insert(0, 6 - fraction.size(), '0');
-  return std::to_string(us / 1'000'000) + "." + fraction + " s";
-}
-
-std::string describe_op(const Operation& op) {
-  std::string text = "op " + std::to_string(op.id) + " (" +
-                     std::string(core::command_name(op.command.kind)) + " sent to r" +
-                     std::to_string(op.replica);
-  if (op.reply.has_value() && op.reply->metadata.executed_by != op.replica) {
-    text += ", executed by r" + std::to_string(op.reply->metadata.executed_by);
-  }
-  return text + ", invoked " + seconds(op.invoke_us) + ")";
-}
-
-// A dot of `wanted` missing from `held` (wanted must not be included).
-core::Dot missing_dot(const core::CausalContext& wanted, const core::CausalContext& held) {
-  for (const auto& [replica, counter] : wanted.version_vector()) {
-    for (std::uint64_t index = counter; index >= 1; --index) {
-      if (!held.contains(core::Dot{replica, index})) {
-        return core::Dot{replica, index};
-      }
-    }
-  }
-  for (const core::Dot& dot : wanted.dot_cloud()) {
-    if (!held.contains(dot)) {
-      return dot;
-    }
-  }
-  return core::Dot{};
-}
-
 class SessionChecker {
  public:
   explicit SessionChecker(const History& history) : history_(history) {}
@@ -148,12 +115,11 @@ class SessionChecker {
     if (held.includes(earlier.versions)) {
       return;
     }
-    const core::Dot dot = missing_dot(earlier.versions, held);
-    report(guarantee, "session " + std::to_string(op.session) + ": " + describe_op(op) +
-                          " on key '" + key + "' saw a state missing update r" +
+    const core::Dot dot = first_missing_dot(earlier.versions, held);
+    report(guarantee, describe(op) + " on key '" + key + "' saw a state missing update r" +
                           std::to_string(dot.replica) + ":" + std::to_string(dot.counter) +
                           " that the session " + verb + " by " +
-                          describe_op(history_.operations[earlier.op]));
+                          describe(history_.operations[earlier.op]));
   }
 
   void check_lww_order(const Operation& op, std::map<std::string, KeyObserved>& keys) {
@@ -182,11 +148,10 @@ class SessionChecker {
     if (ordered) {
       return;
     }
-    report(guarantee, "session " + std::to_string(op.session) + ": " + describe_op(op) +
-                          " on key '" + key + "' " +
+    report(guarantee, describe(op) + " on key '" + key + "' " +
                           (write ? "wrote at " : "returned the write of ") + describe(timestamp) +
                           ", before " + describe(*earlier.timestamp) + " that the session " + verb +
-                          " by " + describe_op(history_.operations[earlier.timestamp_op]) +
+                          " by " + describe(history_.operations[earlier.timestamp_op]) +
                           (write ? ": the later write loses to the earlier one" : ""));
   }
 
