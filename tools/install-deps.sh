@@ -24,6 +24,8 @@ packages=(
   libbenchmark-dev
   libabsl-dev
   libxxhash-dev
+  # The allocator of the simulation executables (CMakeLists.txt says why).
+  libmimalloc-dev
   # The scenario-schema test checks docs/scenario.schema.json with an
   # independent, well-kept validator (draft 2020-12).
   python3
