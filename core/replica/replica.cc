@@ -72,6 +72,9 @@ Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recov
   assert(config_.replication_factor >= 1);
   // Tombstone GC drops whole keys without their version dots (see docs).
   assert(!(config_.tombstone_gc.enabled && config_.track_versions));
+  // Nor can it run beside hot keys: a demoted replica's stray copy is handed
+  // off outside the GC fences (docs/tombstone-gc.md).
+  assert(!(config_.tombstone_gc.enabled && config_.hot_keys.enabled));
   assert(std::find(config_.members.begin(), config_.members.end(), config_.id) !=
          config_.members.end());
   for (const ReplicaId member : ring_.members()) {
