@@ -603,11 +603,6 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
          "expected tombstone_gc off with sessions or the causal level: collection does not "
          "keep the version dots sessions rely on yet");
   }
-  if (scenario.cluster.tombstone_gc.enabled && scenario.cluster.hot_keys.enabled) {
-    fail(root + "/cluster/tombstone_gc/enabled",
-         "expected tombstone_gc off with hot_keys: a demoted replica's copy of a key (handed "
-         "off later, unfenced) could bring back what a collection removed");
-  }
   if (scenario.properties.causal_consistency && !causal) {
     fail(root + "/properties/causal_consistency",
          "expected cluster.consistency \"causal\": the eventual level does not promise it");

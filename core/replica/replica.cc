@@ -72,9 +72,6 @@ Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recov
   assert(config_.replication_factor >= 1);
   // Tombstone GC drops whole keys without their version dots (see docs).
   assert(!(config_.tombstone_gc.enabled && config_.track_versions));
-  // Nor can it run beside hot keys: a demoted replica's stray copy is handed
-  // off outside the GC fences (docs/tombstone-gc.md).
-  assert(!(config_.tombstone_gc.enabled && config_.hot_keys.enabled));
   assert(std::find(config_.members.begin(), config_.members.end(), config_.id) !=
          config_.members.end());
   for (const ReplicaId member : ring_.members()) {
@@ -100,6 +97,18 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   if (const auto found = recovered.find(std::string(kClockRecord)); found != recovered.end()) {
     clock_ceiling_ = decode_u64(found->second).value_or(0);
     clock_ = WriteClock(config_.timestamp_source, LamportClock(clock_ceiling_));
+  }
+  if (const auto found = recovered.find(std::string(kGcTimeFloorRecord));
+      found != recovered.end()) {
+    Decoder decoder(found->second);
+    const std::uint64_t time = decoder.varint();
+    const std::uint32_t logical = decoder.varint32();
+    if (decoder.ok() && decoder.at_end()) {
+      gc_time_floor_ = LwwTimestamp{time, logical, 0};
+      clock_.observe(time, logical);
+    } else {
+      stats_.recovered_corrupt += 1;
+    }
   }
   assert(incarnation_ < (1u << 16));
   writer_id_ =

@@ -168,6 +168,9 @@ class Replica {
   // Storage keys of the replica's own records (key states use "k/<key>").
   static constexpr std::string_view kIncarnationRecord = "meta/incarnation";
   static constexpr std::string_view kClockRecord = "meta/clock_ceiling";
+  // The greatest timestamp of a key state collected or prepared for
+  // collection (tombstone GC): observed again on restart.
+  static constexpr std::string_view kGcTimeFloorRecord = "meta/gc_time_floor";
   // The clock's durable ceiling moves in steps of this much.
   static constexpr std::uint64_t kClockLeaseStep = 1 << 12;
   // The storage key of `key`'s state record.
@@ -290,7 +293,9 @@ class Replica {
   bool merge_decision(const std::string& key, const HotKeyEntry& entry);
   void push_handoffs(Output& out);
   void push_promotion_states(std::map<ReplicaId, HotKeyHandoff>& batches) const;
-  void push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches);
+  void push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Output& out);
+  // Removes `key`'s state from the keyspace and from durable storage.
+  void drop_key(const std::string& key, Output& out);
   void on_hot_keys_table(const HotKeysTableMessage& message);
   void on_hot_key_handoff(ReplicaId from, const HotKeyHandoff& message, Output& out);
   void on_hot_key_handoff_ack(ReplicaId from, const HotKeyHandoffAck& message);
@@ -313,6 +318,9 @@ class Replica {
   void on_gc_commit(const GcCommit& message, Output& out);
   // Replaces `key`'s state by what collection leaves of it.
   void gc_collect(const std::string& key, Output& out);
+  // Lets the write clock pass (time, logical), a timestamp a collection
+  // removes or may remove, durably: every later write beats it.
+  void observe_collected(std::uint64_t time, std::uint32_t logical, Output& out);
   std::uint64_t gc_digest(const std::string& key) const;
   AeStates states_of(const std::vector<std::string>& keys) const;
   void send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const;
@@ -365,6 +373,7 @@ class Replica {
   std::map<std::string, std::map<ReplicaId, std::uint64_t>, std::less<>> strays_;
   ReplicaStats stats_;
   TombstoneGc gc_;
+  LwwTimestamp gc_time_floor_;  // see kGcTimeFloorRecord
 };
 
 }  // namespace crdtsim::core

@@ -14,11 +14,13 @@ namespace crdtsim::core {
 
 namespace {
 
-// Delta batches and anti-entropy states carry key content; only they are
-// fenced (everything else is idempotent metadata or a command).
+// Delta batches, anti-entropy states and hot-key hand-offs carry key
+// content; only they are fenced (everything else is idempotent metadata or a
+// command).
 bool content_kind(std::uint8_t kind) {
   return kind == static_cast<std::uint8_t>(PeerMessageKind::delta_batch) ||
-         kind == static_cast<std::uint8_t>(PeerMessageKind::ae_states);
+         kind == static_cast<std::uint8_t>(PeerMessageKind::ae_states) ||
+         kind == static_cast<std::uint8_t>(PeerMessageKind::hot_key_handoff);
 }
 
 }  // namespace
@@ -116,14 +118,16 @@ void Replica::gc_round(Output& out) {
     return;
   }
   const std::uint64_t round = gc_.begin_round(keys);
-  absl::btree_map<ReplicaId, GcPrepare> prepares;
+  // Every member takes part, not only the key's replicas: one that is not a
+  // replica may still hold a copy (a demoted hot key's stray, not yet handed
+  // off) or unsent deltas of it, and must have none before the key goes.
+  GcPrepare prepare;
+  prepare.round = round;
   for (const auto& [key, digest] : keys) {
-    for (const ReplicaId replica : placement_.replicas_of(key)) {
-      prepares[replica].keys.push_back(GcKeyDigest{key, digest});
-    }
+    const LwwTimestamp newest = keyspace_.find(key)->max_timestamp();
+    prepare.keys.push_back(GcKeyDigest{key, digest, newest.time, newest.logical});
   }
-  for (auto& [replica, prepare] : prepares) {
-    prepare.round = round;
+  for (const ReplicaId replica : ring_.members()) {
     if (replica == config_.id) {
       on_gc_prepare(replica, prepare, out);
     } else {
@@ -136,15 +140,32 @@ void Replica::gc_round(Output& out) {
 void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& out) {
   GcPrepared answer;
   answer.round = message.round;
+  std::vector<std::string_view> logged;  // computed once, for non-replicas
+  bool logged_known = false;
   for (const GcKeyDigest& entry : message.keys) {
     const KeyState* state = keyspace_.find(entry.key);
-    if (state == nullptr || !replicates(config_.id, entry.key) ||
-        collectible(*state) == Collectible::nothing || gc_digest(entry.key) != entry.digest) {
+    if (!replicates(config_.id, entry.key)) {
+      // Not a replica: it prepares by holding nothing of the key (no copy, no
+      // deltas to send), so its fence covers every copy it sent before.
+      if (!logged_known) {
+        logged = delta_log_.keys();
+        logged_known = true;
+      }
+      if (state == nullptr &&
+          !std::binary_search(logged.begin(), logged.end(), std::string_view(entry.key))) {
+        observe_collected(entry.max_time, entry.max_logical, out);
+        answer.keys.push_back(entry.key);
+      }
+      continue;
+    }
+    if (state == nullptr || collectible(*state) == Collectible::nothing ||
+        gc_digest(entry.key) != entry.digest) {
       continue;
     }
     // Every replica of the key holds S, which contains each of these
     // entries: none is needed, and none may be sent after the commit.
     delta_log_.erase_key(entry.key);
+    observe_collected(entry.max_time, entry.max_logical, out);
     answer.keys.push_back(entry.key);
   }
   if (answer.keys.empty()) {
@@ -175,14 +196,14 @@ void Replica::on_gc_prepared(ReplicaId from, const GcPrepared& message, Output& 
     if (!digest) {
       continue;
     }
-    const ReplicaList replicas = placement_.replicas_of(key);
-    const bool all = std::all_of(replicas.begin(), replicas.end(), [&](ReplicaId replica) {
+    const std::vector<ReplicaId>& members = ring_.members();
+    const bool all = std::all_of(members.begin(), members.end(), [&](ReplicaId replica) {
       return gc_.prepared_stamp(replica, key).has_value();
     });
     if (!all) {
       continue;
     }
-    for (const ReplicaId replica : replicas) {
+    for (const ReplicaId replica : members) {
       std::uint64_t& fence = fences[replica];
       fence = std::max(fence, *gc_.prepared_stamp(replica, key));
     }
@@ -192,16 +213,15 @@ void Replica::on_gc_prepared(ReplicaId from, const GcPrepared& message, Output& 
   if (ready.empty()) {
     return;
   }
-  absl::btree_map<ReplicaId, GcCommit> commits;
-  for (const GcKeyDigest& entry : ready) {
-    for (const ReplicaId replica : placement_.replicas_of(entry.key)) {
-      commits[replica].keys.push_back(entry);
-    }
+  // Every member raises the fences, not only the key's replicas: a member
+  // that becomes a replica later (a promoted hot key) must refuse old
+  // content as well. A non-replica holds nothing to collect.
+  GcCommit commit;
+  commit.keys = std::move(ready);
+  for (const auto& [fenced, stamp] : fences) {
+    commit.fences.push_back(GcFence{fenced, stamp});
   }
-  for (auto& [replica, commit] : commits) {
-    for (const auto& [fenced, stamp] : fences) {
-      commit.fences.push_back(GcFence{fenced, stamp});
-    }
+  for (const ReplicaId replica : ring_.members()) {
     if (replica == config_.id) {
       on_gc_commit(commit, out);
     } else {
@@ -248,15 +268,12 @@ void Replica::gc_collect(const std::string& key, Output& out) {
   const Collectible what = collectible(*state);
   assert(what != Collectible::nothing);
   // Every later write at this key must beat the collected tombstones.
-  clock_.observe(state->max_time());
+  const LwwTimestamp newest = state->max_timestamp();
+  observe_collected(newest.time, newest.logical, out);
   TombstoneGc::Stats& stats = gc_.stats();
   if (what == Collectible::key) {
     stats.keys_collected += 1;
-    keyspace_.erase(key);
-    mark_dirty(key);
-    if (config_.durable) {
-      out.storage.push_back(StorageWrite{key_record(key), {}, true});
-    }
+    drop_key(key, out);
   } else {
     KeyState rest = compacted(*state);
     for (const auto& [type, slot] : state->slots()) {
@@ -273,6 +290,34 @@ void Replica::gc_collect(const std::string& key, Output& out) {
   persist_clock(out);
   out.sync = out.sync || config_.durable;
   out.coverage.push_back(what == Collectible::key ? "gc.key_collected" : "gc.fields_collected");
+}
+
+void Replica::drop_key(const std::string& key, Output& out) {
+  keyspace_.erase(key);
+  mark_dirty(key);
+  if (config_.durable) {
+    out.storage.push_back(StorageWrite{key_record(key), {}, true});
+  }
+}
+
+void Replica::observe_collected(std::uint64_t time, std::uint32_t logical, Output& out) {
+  // The Lamport clock is covered by its durable ceiling; an HLC restarts
+  // from the physical clock and the states it reloads, which no longer hold
+  // a collected key, so the floor is kept durable on its own.
+  clock_.observe(time, logical);
+  persist_clock(out);
+  if (std::pair(time, logical) <= std::pair(gc_time_floor_.time, gc_time_floor_.logical)) {
+    return;
+  }
+  gc_time_floor_ = LwwTimestamp{time, logical, 0};
+  if (config_.durable) {
+    Bytes record;
+    Encoder encoder(record);
+    encoder.varint(time);
+    encoder.varint(logical);
+    out.storage.push_back(StorageWrite{std::string(kGcTimeFloorRecord), std::move(record)});
+    out.sync = true;
+  }
 }
 
 }  // namespace crdtsim::core

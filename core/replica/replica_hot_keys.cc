@@ -188,7 +188,7 @@ bool Replica::merge_decision(const std::string& key, const HotKeyEntry& entry) {
 void Replica::push_handoffs(Output& out) {
   std::map<ReplicaId, HotKeyHandoff> batches;
   push_promotion_states(batches);
-  push_stray_states(batches);
+  push_stray_states(batches, out);
   for (const auto& [peer, batch] : batches) {
     send_peer(peer, PeerMessageKind::hot_key_handoff, encode_frame(batch), out);
   }
@@ -214,9 +214,13 @@ void Replica::push_promotion_states(std::map<ReplicaId, HotKeyHandoff>& batches)
   }
 }
 
-void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches) {
+void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Output& out) {
   // A replica holding a key it does not replicate pushes its state to each
   // of the key's replicas until each has acknowledged exactly that state.
+  // With tombstone GC on it then drops its copy: the replicas hold all of
+  // it, and a copy kept outside the key's replicas would block collection
+  // of the key forever (every member must hold nothing of a key, or exactly
+  // what its replicas hold, before it is collected).
   for (auto it = strays_.begin(); it != strays_.end();) {
     const std::string& key = it->first;
     const KeyState* state = keyspace_.find(key);
@@ -242,6 +246,9 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches) {
     }
     if (handed_off) {
       stats_.hot_key_strays_handed_off += 1;
+      if (gc_enabled()) {
+        drop_key(key, out);
+      }
       it = strays_.erase(it);
     } else {
       ++it;

@@ -46,14 +46,18 @@ void encode_keys(Encoder& encoder, const std::vector<GcKeyDigest>& keys) {
   for (const GcKeyDigest& entry : keys) {
     encoder.string(entry.key);
     encoder.fixed64(entry.digest);
+    encoder.varint(entry.max_time);
+    encoder.varint(entry.max_logical);
   }
 }
 
 std::vector<GcKeyDigest> decode_keys(Decoder& decoder) {
-  std::vector<GcKeyDigest> keys(bounded_count(decoder, 9, kGcKeysMax, "gc key"));
+  std::vector<GcKeyDigest> keys(bounded_count(decoder, 11, kGcKeysMax, "gc key"));
   for (GcKeyDigest& entry : keys) {
     entry.key = decoder.string();
     entry.digest = decoder.fixed64();
+    entry.max_time = decoder.varint();
+    entry.max_logical = decoder.varint32();
   }
   return keys;
 }

@@ -15,11 +15,15 @@
 //
 // When. Stability is established per key by a three-step protocol run by the
 // key's first replica (the coordinator), in rounds every interval_us:
-//   1. prepare(key, digest(S)) to every replica of the key. A replica whose
-//      own state has the same digest removes the key's entries from its delta
-//      log (they are all contained in S, which every replica holds), advances
-//      its GC epoch and answers prepared(stamp) once S is durable.
-//   2. When every replica of the key answered, commit(key, digest, stamps).
+//   1. prepare(key, digest(S), newest timestamp of S) to every member (not
+//      only the key's replicas). A replica whose own state has the same
+//      digest removes the key's entries from its delta log (they are all
+//      contained in S, which every replica holds); a member that does not
+//      replicate the key must hold nothing of it (no stray copy, no log
+//      entry). Either observes S's newest timestamp (durably), advances its
+//      GC epoch and answers prepared(stamp) once that is durable.
+//   2. When every member answered, commit(key, digest, stamps) to every
+//      member.
 //   3. A replica receiving commit raises its fence for each replica Q to Q's
 //      stamp, and if it still holds exactly S, lets its clock observe S and
 //      replaces S by compacted(S).
@@ -102,6 +106,12 @@ struct GcEnvelope {
 struct GcKeyDigest {
   std::string key;
   std::uint64_t digest = 0;
+  // The greatest (time, logical) of an LWW timestamp S holds: every member
+  // observes it when it prepares, so that a later write of the key anywhere
+  // (a replica that never held S, such as a hot key's new extra replica)
+  // beats what collection removed.
+  std::uint64_t max_time = 0;
+  std::uint32_t max_logical = 0;
 
   friend bool operator==(const GcKeyDigest&, const GcKeyDigest&) = default;
 };

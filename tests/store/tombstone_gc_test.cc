@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/wire/frame.h"
@@ -94,7 +95,7 @@ Message round_trip(const Message& message) {
 }
 
 TEST(TombstoneGcState, MessagesRoundTripAndMalformedOnesAreRejected) {
-  const core::GcPrepare prepare{7, {{"a", 11}, {"b", 12}}};
+  const core::GcPrepare prepare{7, {{"a", 11, 1234, 5}, {"b", 12}}};
   const core::GcPrepare prepare_back = round_trip(prepare);
   EXPECT_EQ(prepare_back.round, 7u);
   EXPECT_EQ(prepare_back.keys, prepare.keys);
@@ -217,6 +218,43 @@ TEST(TombstoneGcReplica, RestartedVolatileReplicaRefusesContentSentToItsPrevious
   driver.run_for(2'000'000);
   EXPECT_FALSE(held_anywhere(driver, "k")) << "a collected deletion came back";
   EXPECT_GE(driver.replica(1)->stats().tombstone_gc.messages_stale, 1u);
+}
+
+// Every member takes part in a key's collection, not only the key's
+// replicas: a member outside them prepares only while it holds nothing of the
+// key, and first passes the collected state's newest timestamp, so that if it
+// becomes a replica of the key later (a promoted hot key) its writes beat
+// what was collected (gc-hot-keys-swarm seed 718 lost such a write).
+TEST(TombstoneGcReplica, MembersOutsideTheKeysReplicasPassItsCollectedTimestamps) {
+  StoreDriver driver({.replicas = 4, .tombstone_gc = true}, 23);  // factor 3 of 4
+  std::string key;
+  ReplicaId owner = 0;
+  ReplicaId outsider = 0;
+  for (int index = 0; index < 64 && key.empty(); ++index) {
+    const std::string candidate = "k" + std::to_string(index);
+    const std::vector<ReplicaId> replicas = driver.replica(0)->replicas_of(candidate);
+    ASSERT_EQ(replicas.size(), 3u);
+    for (ReplicaId id = 0; id < 4; ++id) {
+      if (std::find(replicas.begin(), replicas.end(), id) == replicas.end()) {
+        key = candidate;
+        owner = replicas.front();
+        outsider = id;
+      }
+    }
+  }
+  ASSERT_FALSE(key.empty());
+  // Many writes first, so the owner's clock runs far ahead of the outsider's.
+  for (int index = 0; index < 50; ++index) {
+    ASSERT_TRUE(driver.execute(owner, command(CommandKind::set, {key}, {std::to_string(index)})));
+  }
+  ASSERT_TRUE(driver.execute(owner, command(CommandKind::del, {key})));
+  const std::uint64_t deleted_at = driver.replica(owner)->keyspace().find(key)->max_time();
+  ASSERT_LT(driver.replica(outsider)->lamport(), deleted_at);
+  driver.run_for(2'000'000);
+  ASSERT_FALSE(held_anywhere(driver, key)) << "the deletion was never collected";
+  ASSERT_EQ(driver.replica(3)->keyspace().find(key), nullptr);
+  EXPECT_GE(driver.replica(outsider)->lamport(), deleted_at)
+      << "a member outside the key's replicas could later write below what was collected";
 }
 
 TEST(TombstoneGcReplica, ConvergesAndCollectsUnderLossDuplicationAndACrash) {
