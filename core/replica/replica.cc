@@ -495,12 +495,18 @@ Reply Replica::aggregate(Pending& pending) {
   result.metadata.written.erase(
       std::unique(result.metadata.written.begin(), result.metadata.written.end()),
       result.metadata.written.end());
-  if (result.status == ReplyStatus::session_behind && is_write(kind) &&
-      !result.metadata.written.empty()) {
-    // Some parts wrote: the command is not "nothing changed", so it must not
-    // read as a definite failure.
+  const bool any_indeterminate =
+      std::any_of(pending.parts.begin(), pending.parts.end(),
+                  [](const Part& part) { return part.reply.status == ReplyStatus::unavailable; });
+  if (result.status != ReplyStatus::ok && is_write(kind) &&
+      (any_indeterminate || !result.metadata.written.empty())) {
+    // Some parts wrote, or may have (a part that timed out): the command is
+    // not "nothing changed", so it must not read as a definite failure,
+    // whichever part's refusal came first.
+    if (result.status != ReplyStatus::unavailable) {
+      result.error = "partly applied: " + result.error;
+    }
     result.status = ReplyStatus::unavailable;
-    result.error = "partly applied: " + result.error;
   }
   if (result.status != ReplyStatus::ok) {
     return result;
