@@ -46,10 +46,14 @@ inline constexpr std::string_view kSessionReplicaBehind = "session.replica_behin
 // Marked by the store at the causal level: a delta held back until its causal
 // past arrived was applied.
 inline constexpr std::string_view kCausalBufferedDeltaApplied = "causal.buffered_delta_applied";
+// Marked by the store at the causal level: a read (GET, MGET) returned a
+// register's concurrent writes as two or more distinct sibling values.
+inline constexpr std::string_view kCausalSiblingsReturned = "causal.siblings_returned";
 // Declared only by runs whose workload has sessions.
 inline constexpr std::array<std::string_view, 1> kDeclaredWithSessions = {kSessionReplicaBehind};
 // Declared only by runs at the causal level.
-inline constexpr std::array<std::string_view, 1> kDeclaredCausal = {kCausalBufferedDeltaApplied};
+inline constexpr std::array<std::string_view, 2> kDeclaredCausal = {kCausalBufferedDeltaApplied,
+                                                                    kCausalSiblingsReturned};
 // Every point a run declares (with 0 hits until reached).
 inline constexpr std::array<std::string_view, 9> kDeclared = {
     kRecoveredFromDisk,      kForwardTimeout,           kAntiEntropyRoundAgreed,

@@ -116,6 +116,9 @@ Json metadata_json(const core::ReplyMetadata& metadata) {
   if (!metadata.dependencies.empty()) {
     result["dependencies"] = ranges(metadata.dependencies);
   }
+  if (!metadata.siblings.empty()) {
+    result["siblings"] = ranges(metadata.siblings);
+  }
   return result;
 }
 
@@ -133,6 +136,16 @@ Json value_json(const core::ReplyValue& value) {
       Json result = Json::array();
       for (const std::optional<std::string>& item : value.maybe_list) {
         result.push_back(item ? Json(*item) : Json(nullptr));
+      }
+      return result;
+    }
+    case core::ReplyValue::Kind::sibling_lists: {
+      // Per key: null (missing), a string (one value) or an array (siblings).
+      Json result = Json::array();
+      for (const std::vector<std::string>& values : value.sibling_lists) {
+        result.push_back(values.empty()       ? Json(nullptr)
+                         : values.size() == 1 ? Json(values.front())
+                                              : Json(values));
       }
       return result;
     }
@@ -304,12 +317,16 @@ core::ReplyMetadata read_metadata(const Json& value, const std::string& pointer)
   if (const Json* dependencies = fields.optional("dependencies")) {
     metadata.dependencies = read_versions(*dependencies, fields.at("dependencies"));
   }
+  if (const Json* siblings = fields.optional("siblings")) {
+    metadata.siblings = read_versions(*siblings, fields.at("siblings"));
+  }
   fields.finish();
   return metadata;
 }
 
 // The JSON shape gives the kind, except that an array is a maybe_list for
-// MGET (one optional string per key) and a list for every other command.
+// MGET (one optional string per key; sibling_lists when some item is itself
+// an array of siblings) and a list for every other command.
 core::ReplyValue read_value(const Json& value, const std::string& pointer, core::CommandKind kind) {
   if (value.is_null()) {
     return core::ReplyValue::nil();
@@ -326,17 +343,22 @@ core::ReplyValue read_value(const Json& value, const std::string& pointer, core:
   if (kind != core::CommandKind::mget) {
     return core::ReplyValue::of_list(read_strings(value, pointer));
   }
-  std::vector<std::optional<std::string>> items;
+  std::vector<std::vector<std::string>> items;
   std::size_t index = 0;
   for (const Json& item : value) {
     if (item.is_null()) {
-      items.emplace_back(std::nullopt);
+      items.emplace_back();
+    } else if (item.is_array()) {
+      items.push_back(read_strings(item, child(pointer, index)));
+      if (items.back().size() < 2) {
+        fail(child(pointer, index), "expected an array of at least two sibling values");
+      }
     } else {
-      items.emplace_back(read_string(item, child(pointer, index)));
+      items.push_back({read_string(item, child(pointer, index))});
     }
     ++index;
   }
-  return core::ReplyValue::of_maybe_list(std::move(items));
+  return core::ReplyValue::of_mget(std::move(items));
 }
 
 core::Reply read_reply(Fields& fields, const Json& status, core::CommandKind kind) {

@@ -47,7 +47,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "causal_forget_dependencies",
                                                         "causal_apply_out_of_order",
                                                         "hot_key_demotion_drops_state",
-                                                        "gc_before_stable"};
+                                                        "gc_before_stable",
+                                                        "mv_register_drop_siblings"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",

@@ -15,11 +15,19 @@ CausalContext MvRegister::observed_dots() const {
 }
 
 MvRegister MvRegister::write(ReplicaId replica, std::string value) {
+  const Dot dot = context_.next_dot(replica);
+  return write(dot, std::move(value), CausalContext());
+}
+
+MvRegister MvRegister::write(const Dot& dot, std::string value, const CausalContext& observed) {
+  assert(dot.counter > 0);
+  assert(!observed.contains(dot));
   MvRegister delta;
   delta.context_ = observed_dots();
-  const Dot dot = context_.next_dot(replica);
+  delta.context_.merge(observed);
   assert(!delta.context_.contains(dot));
   delta.context_.add(dot);
+  context_.merge(delta.context_);
   delta.entries_.emplace(dot, value);
   entries_.clear();
   entries_.emplace(dot, std::move(value));
@@ -27,9 +35,24 @@ MvRegister MvRegister::write(ReplicaId replica, std::string value) {
   return delta;
 }
 
+MvRegister MvRegister::remove(const Dot& dot) {
+  MvRegister delta;
+  if (entries_.erase(dot) > 0) {
+    delta.context_.add(dot);
+  }
+  assert(!entries_.contains(dot));
+  return delta;
+}
+
 MvRegister MvRegister::clear() {
+  return clear(CausalContext());
+}
+
+MvRegister MvRegister::clear(const CausalContext& observed) {
   MvRegister delta;
   delta.context_ = observed_dots();
+  delta.context_.merge(observed);
+  context_.merge(observed);
   entries_.clear();
   return delta;
 }

@@ -12,6 +12,10 @@
 //
 // Clearing (DEL in causal mode) removes every observed sibling and adds no
 // value; writes concurrent with the clear survive it.
+//
+// The store (core/store/keyspace.h) writes with the key's update dot and
+// passes the key's versions as `observed`, so a write supersedes exactly
+// the writes its replica had received, and its reply tells which.
 
 #include <boost/container/flat_map.hpp>
 #include <cstdint>
@@ -37,10 +41,26 @@ class MvRegister {
   // this value; returns the delta (the new entry, and a context of its dot
   // plus the dots of the siblings it supersedes).
   MvRegister write(ReplicaId replica, std::string value);
+  // The same with a dot chosen by the caller, superseding also every write
+  // whose dot `observed` holds (the store passes the key's update dots, the
+  // versions its replica holds, and uses the key's new update dot as `dot`:
+  // a sibling names the write that made it, and a write supersedes exactly
+  // the writes its replica had received). Requires: `dot` is fresh (its
+  // writer issued it just now) and not in `observed`. Returns the delta: the
+  // new entry, and a context of `dot`, `observed` and the siblings held.
+  MvRegister write(const Dot& dot, std::string value, const CausalContext& observed);
 
   // Removes every sibling (DEL). Returns the delta: no entries, a context of
   // the removed dots.
   MvRegister clear();
+  // The same, superseding also every write whose dot `observed` holds.
+  MvRegister clear(const CausalContext& observed);
+
+  // Removes the one sibling with `dot`, if held (an observed remove of one
+  // write). Returns the delta: no entries, a context of that dot (empty if
+  // not held). The store never removes one sibling alone; only the planted
+  // bug PlantedBug::mv_register_drop_siblings does.
+  MvRegister remove(const Dot& dot);
 
   // Join of the causal dot stores (see the header comment).
   void merge(const MvRegister& other);

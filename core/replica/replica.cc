@@ -288,8 +288,14 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
   Execution execution =
       keyspace_.execute(command, writer_id_, clock_,
                         ExecuteOptions{.track_versions = config_.track_versions,
-                                       .dependencies = record_past ? &command.session : nullptr});
+                                       .dependencies = record_past ? &command.session : nullptr,
+                                       .multi_value_registers = config_.causal});
   stats_.commands_executed += 1;
+  const ReplyValue& value = execution.reply.value;
+  if ((value.kind == ReplyValue::Kind::list && command.kind == CommandKind::get) ||
+      value.kind == ReplyValue::Kind::sibling_lists) {
+    out.coverage.push_back("causal.siblings_returned");  // harness/coverage_points.h
+  }
   if (config_.hot_keys.enabled) {
     note_served(command);
   }
@@ -474,7 +480,7 @@ Reply Replica::aggregate(Pending& pending) {
   Reply result;
   const CommandKind kind = pending.command.kind;
   std::int64_t sum = 0;
-  std::vector<std::optional<std::string>> values(pending.command.keys.size());
+  std::vector<std::vector<std::string>> values(pending.command.keys.size());
   for (const Part& part : pending.parts) {
     const Reply& reply = part.reply;
     if (reply.status != ReplyStatus::ok && result.status == ReplyStatus::ok) {
@@ -493,13 +499,15 @@ Reply Replica::aggregate(Pending& pending) {
     merge_key_versions(meta.versions, reply.metadata.versions);
     merge_key_versions(meta.updates, reply.metadata.updates);
     merge_key_versions(meta.dependencies, reply.metadata.dependencies);
+    merge_key_versions(meta.siblings, reply.metadata.siblings);
     if (reply.status != ReplyStatus::ok) {
       continue;
     }
     sum += reply.value.integer;
+    std::vector<std::vector<std::string>> part_values = reply.value.mget_values();
     for (std::size_t index = 0; index < part.key_indices.size(); ++index) {
-      if (index < reply.value.maybe_list.size()) {
-        values[part.key_indices[index]] = reply.value.maybe_list[index];
+      if (index < part_values.size()) {
+        values[part.key_indices[index]] = std::move(part_values[index]);
       }
     }
   }
@@ -524,7 +532,7 @@ Reply Replica::aggregate(Pending& pending) {
     return result;
   }
   if (kind == CommandKind::mget) {
-    result.value = ReplyValue::of_maybe_list(std::move(values));
+    result.value = ReplyValue::of_mget(std::move(values));
   } else if (kind == CommandKind::del || kind == CommandKind::exists) {
     result.value = ReplyValue::of_integer(sum);
   } else {
@@ -728,6 +736,9 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch
                           Output& out) {
   const std::vector<std::string> removed = removal_targets(entry);
   const bool changed = keyspace_.apply(entry.key, entry.delta);
+  if (changed && config_.planted_bug == PlantedBug::mv_register_drop_siblings) {
+    planted_drop_siblings(entry.key);
+  }
   if (config_.planted_bug != PlantedBug::none) {
     planted_delta_bug(now_us, entry, changed, removed, out);
   }
@@ -824,6 +835,26 @@ std::vector<std::string> Replica::removal_targets(const DeltaBatch::Entry& entry
     }
   }
   return covered;
+}
+
+void Replica::planted_drop_siblings(const std::string& key) {
+  const KeyState* state = keyspace_.find(key);
+  const MvRegister* reg = state == nullptr ? nullptr : state->value<MvRegister>();
+  if (reg == nullptr || reg->entries().size() < 2) {
+    return;
+  }
+  // Like an LWW register: the greatest dot wins, the other siblings vanish
+  // (their dots stay in the context, so merges elsewhere drop them too).
+  const Dot kept = reg->entries().rbegin()->first;
+  MvRegister scratch = *reg;
+  MvRegister dropped;
+  for (const auto& sibling : reg->entries()) {
+    if (!(sibling.first == kept)) {
+      dropped.merge(scratch.remove(sibling.first));
+    }
+  }
+  const LwwTimestamp claim = state->slot(ValueType::mv_register)->claim;
+  keyspace_.apply(key, KeyState::of<MvRegister>(claim, std::move(dropped)));
 }
 
 void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& entry, bool changed,

@@ -72,6 +72,7 @@ enum class PlantedBug : std::uint8_t {
   causal_apply_out_of_order = 8,     // causal level: deltas applied before their past
   hot_key_demotion_drops_state = 9,  // a demoted replica drops the key's unsent deltas, no hand-off
   gc_before_stable = 10,             // tombstone GC collects what this replica alone holds
+  mv_register_drop_siblings = 11,    // causal level: a merge keeps one sibling (LWW-like)
 };
 
 struct ReplicaConfig {
@@ -271,6 +272,9 @@ class Replica {
   void drain_causal_buffer(std::uint64_t now_us, Output& out);
   // PlantedBug::counter_double_apply and or_set_remove_unobserved.
   std::vector<std::string> removal_targets(const DeltaBatch::Entry& entry) const;
+  // PlantedBug::mv_register_drop_siblings: after a merge, keeps only the
+  // greatest sibling of `key`'s multi-value register, silently.
+  void planted_drop_siblings(const std::string& key);
   void planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& entry, bool changed,
                          const std::vector<std::string>& removed, Output& out);
   void on_ae_compare(ReplicaId from, const AeCompare& message, Output& out);

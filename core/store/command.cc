@@ -237,6 +237,9 @@ std::vector<std::pair<std::string, Value>> decode_keyed(Decoder& decoder) {
 // Top bit of a command's kind byte or a reply's status byte: KeyVersions
 // follow (a session token, or version metadata).
 constexpr std::uint8_t kWithVersions = 0x80;
+// Next bit of a reply's status byte: after the version metadata, the
+// siblings of multi-value registers read (ReplyMetadata::siblings).
+constexpr std::uint8_t kWithSiblings = 0x40;
 
 }  // namespace
 
@@ -279,7 +282,27 @@ void encode_value(Encoder& encoder, const ReplyValue& value) {
         }
       }
       break;
+    case ReplyValue::Kind::sibling_lists:
+      encoder.varint(value.sibling_lists.size());
+      for (const std::vector<std::string>& values : value.sibling_lists) {
+        encode_strings(encoder, values);
+      }
+      break;
   }
+}
+
+std::vector<std::vector<std::string>> decode_sibling_lists(Decoder& decoder) {
+  std::vector<std::vector<std::string>> lists;
+  const std::size_t count = decoder.count(1);
+  if (count > kKeysPerCommandMax) {
+    decoder.fail("sibling lists exceed the bound on keys per command");
+    return lists;
+  }
+  lists.reserve(count);
+  for (std::size_t index = 0; index < count && decoder.ok(); ++index) {
+    lists.push_back(decode_strings(decoder, kReplyEntriesMax));
+  }
+  return lists;
 }
 
 std::vector<std::optional<std::string>> decode_maybe_list(Decoder& decoder) {
@@ -320,6 +343,10 @@ ReplyValue decode_value(Decoder& decoder) {
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::maybe_list):
       value = ReplyValue::of_maybe_list(decode_maybe_list(decoder));
+      break;
+    case static_cast<std::uint8_t>(ReplyValue::Kind::sibling_lists):
+      value.kind = ReplyValue::Kind::sibling_lists;
+      value.sibling_lists = decode_sibling_lists(decoder);
       break;
     default:
       decoder.fail("unknown reply value kind " + std::to_string(kind));
@@ -412,6 +439,8 @@ std::string_view value_type_name(ValueType type) {
       return "g_set";
     case ValueType::lww_map:
       return "lww_map";
+    case ValueType::mv_register:
+      return "mv_register";
   }
   return "unknown";
 }
@@ -559,6 +588,37 @@ ReplyValue ReplyValue::of_maybe_list(std::vector<std::optional<std::string>> val
   return result;
 }
 
+ReplyValue ReplyValue::of_mget(std::vector<std::vector<std::string>> values) {
+  const bool siblings = std::any_of(values.begin(), values.end(),
+                                    [](const auto& key_values) { return key_values.size() > 1; });
+  if (siblings) {
+    ReplyValue result;
+    result.kind = Kind::sibling_lists;
+    result.sibling_lists = std::move(values);
+    return result;
+  }
+  std::vector<std::optional<std::string>> items;
+  items.reserve(values.size());
+  for (std::vector<std::string>& key_values : values) {
+    items.push_back(key_values.empty() ? std::nullopt
+                                       : std::optional<std::string>(std::move(key_values[0])));
+  }
+  return of_maybe_list(std::move(items));
+}
+
+std::vector<std::vector<std::string>> ReplyValue::mget_values() const {
+  if (kind == Kind::sibling_lists) {
+    return sibling_lists;
+  }
+  std::vector<std::vector<std::string>> result;
+  result.reserve(maybe_list.size());
+  for (const std::optional<std::string>& item : maybe_list) {
+    result.push_back(item.has_value() ? std::vector<std::string>{*item}
+                                      : std::vector<std::string>{});
+  }
+  return result;
+}
+
 Reply Reply::failure(ReplyStatus status, std::string error) {
   assert(status != ReplyStatus::ok);
   Reply reply;
@@ -609,9 +669,12 @@ Command Command::decode_body(Decoder& decoder) {
 void Reply::encode_body(Encoder& encoder) const {
   // The status byte's top bit says version metadata follows the rest.
   const auto raw_status = static_cast<std::uint8_t>(status);
-  const bool with_versions =
-      !metadata.versions.empty() || !metadata.updates.empty() || !metadata.dependencies.empty();
-  encoder.u8(with_versions ? static_cast<std::uint8_t>(raw_status | kWithVersions) : raw_status);
+  const bool with_siblings = !metadata.siblings.empty();
+  const bool with_versions = with_siblings || !metadata.versions.empty() ||
+                             !metadata.updates.empty() || !metadata.dependencies.empty();
+  std::uint8_t flags = with_versions ? kWithVersions : 0;
+  flags = static_cast<std::uint8_t>(flags | (with_siblings ? kWithSiblings : 0));
+  encoder.u8(static_cast<std::uint8_t>(raw_status | flags));
   encoder.string(error);
   encode_value(encoder, value);
   encode_metadata(encoder, metadata);
@@ -619,6 +682,9 @@ void Reply::encode_body(Encoder& encoder) const {
     encode_keyed(encoder, metadata.versions);
     encode_keyed(encoder, metadata.updates);
     encode_keyed(encoder, metadata.dependencies);
+    if (with_siblings) {
+      encode_keyed(encoder, metadata.siblings);
+    }
   }
 }
 
@@ -626,9 +692,13 @@ Reply Reply::decode_body(Decoder& decoder) {
   Reply reply;
   const std::uint8_t raw_status = decoder.u8();
   const bool with_versions = (raw_status & kWithVersions) != 0;
-  const auto status = static_cast<std::uint8_t>(raw_status & ~kWithVersions);
+  const bool with_siblings = (raw_status & kWithSiblings) != 0;
+  const auto status = static_cast<std::uint8_t>(raw_status & ~(kWithVersions | kWithSiblings));
   if (decoder.ok() && status > static_cast<std::uint8_t>(ReplyStatus::session_behind)) {
     decoder.fail("unknown reply status " + std::to_string(status));
+  }
+  if (decoder.ok() && with_siblings && !with_versions) {
+    decoder.fail("reply sibling dots without version metadata");
   }
   reply.status = static_cast<ReplyStatus>(status);
   reply.error = decoder.string();
@@ -638,6 +708,9 @@ Reply Reply::decode_body(Decoder& decoder) {
     reply.metadata.versions = decode_key_versions(decoder);
     reply.metadata.updates = decode_key_versions(decoder);
     reply.metadata.dependencies = decode_key_versions(decoder);
+    if (with_siblings && decoder.ok()) {
+      reply.metadata.siblings = decode_key_versions(decoder);
+    }
   }
   if (!decoder.ok()) {
     return Reply{};

@@ -31,8 +31,9 @@ enum class ValueType : std::uint8_t {
   or_set = 4,        // SADD/SREM/...
   g_set = 5,         // GSADD/GSMEMBERS
   lww_map = 6,       // HSET/HGET/...
+  mv_register = 7,   // SET/GET at the causal level (a multi-value register)
 };
-inline constexpr std::uint8_t kValueTypeMax = 6;
+inline constexpr std::uint8_t kValueTypeMax = 7;
 std::string_view value_type_name(ValueType type);
 
 enum class CommandKind : std::uint8_t {
@@ -129,18 +130,29 @@ struct ReplyValue {
     text = 2,        // a bulk string (GET) or a status (TYPE)
     list = 3,        // SMEMBERS, GSMEMBERS (sorted), HGETALL (field, value, ...)
     maybe_list = 4,  // MGET: one optional string per key
+    // MGET at the causal level when some key holds several siblings: per
+    // key, its sibling values (sorted, distinct; empty for a missing key).
+    // With at most one value per key MGET answers maybe_list, as GET answers
+    // text for one sibling and a list for several.
+    sibling_lists = 5,
   };
   Kind kind = Kind::nil;
   std::int64_t integer = 0;
   std::string text;
   std::vector<std::string> list;
   std::vector<std::optional<std::string>> maybe_list;
+  std::vector<std::vector<std::string>> sibling_lists;
 
   static ReplyValue nil() { return {}; }
   static ReplyValue of_integer(std::int64_t value);
   static ReplyValue of_text(std::string value);
   static ReplyValue of_list(std::vector<std::string> values);
   static ReplyValue of_maybe_list(std::vector<std::optional<std::string>> values);
+  // An MGET answer from each key's values: maybe_list when every key has at
+  // most one, else sibling_lists.
+  static ReplyValue of_mget(std::vector<std::vector<std::string>> values);
+  // The values per key of an MGET answer of either kind (empty when nil).
+  std::vector<std::vector<std::string>> mget_values() const;
 
   friend bool operator==(const ReplyValue&, const ReplyValue&) = default;
 };
@@ -178,6 +190,11 @@ struct ReplyMetadata {
   // depends on (KeyState::dependencies): a session joins it into its token,
   // so it never later observes a state of another key missing that past.
   KeyVersions dependencies;
+  // Reads of multi-value registers (GET, MGET at the causal level): per key
+  // read, the update dots of the siblings returned (a sibling's dot is the
+  // update dot of the write that made it, see `updates`), so a checker can
+  // tell which writes a read returned even when two wrote the same value.
+  KeyVersions siblings;
 
   friend bool operator==(const ReplyMetadata&, const ReplyMetadata&) = default;
 };

@@ -72,6 +72,15 @@ bool join(LwwMap& mine, const LwwMap& theirs) {
   return changed;
 }
 
+bool join(MvRegister& mine, const MvRegister& theirs) {
+  // Merge adds entries whose dots the context lacks (the context grows) and
+  // removes entries whose dots the other context covers (the count shrinks).
+  const CausalContext context_before = mine.context();
+  const std::size_t entries_before = mine.entries().size();
+  mine.merge(theirs);
+  return !(context_before == mine.context()) || entries_before != mine.entries().size();
+}
+
 bool join_values(KeyValue& mine, const KeyValue& theirs) {
   assert(mine.index() == theirs.index());
   return std::visit(
@@ -132,6 +141,8 @@ KeyValue decode_value(ValueType type, Decoder& decoder) {
       return GSet::decode_body(decoder);
     case ValueType::lww_map:
       return LwwMap::decode_body(decoder);
+    case ValueType::mv_register:
+      return MvRegister::decode_body(decoder);
     case ValueType::none:
       break;
   }
@@ -155,6 +166,8 @@ KeyValue empty_value_of(ValueType type) {
       return GSet{};
     case ValueType::lww_map:
       return LwwMap{};
+    case ValueType::mv_register:
+      return MvRegister{};
     case ValueType::none:
       break;
   }

@@ -5,7 +5,8 @@
 //   (claim, CRDT state)
 // where the claim is the greatest LWW timestamp at which that type was
 // created at this key, and the CRDT is that type's lattice (LwwRegister,
-// CausalCounter, GCounter, ORSet, GSet or LwwMap).
+// CausalCounter, GCounter, ORSet, GSet, LwwMap, or MvRegister for registers
+// at the causal level).
 //
 // Meaning of merge (the whole semantics): slot-wise; a slot present on one
 // side only is copied; on both sides the claim is the maximum and the CRDTs
@@ -38,13 +39,15 @@
 #include "core/crdt/g_set.h"
 #include "core/crdt/lww_map.h"
 #include "core/crdt/lww_register.h"
+#include "core/crdt/mv_register.h"
 #include "core/crdt/or_set.h"
 #include "core/store/command.h"
 
 namespace crdtsim::core {
 
 // The CRDT of each value type: alternative index = type number - 1.
-using KeyValue = std::variant<LwwRegister, CausalCounter, GCounter, ORSet, GSet, LwwMap>;
+using KeyValue =
+    std::variant<LwwRegister, CausalCounter, GCounter, ORSet, GSet, LwwMap, MvRegister>;
 
 template <class T>
 inline constexpr ValueType kValueTypeOf = ValueType::none;
@@ -60,6 +63,8 @@ template <>
 inline constexpr ValueType kValueTypeOf<GSet> = ValueType::g_set;
 template <>
 inline constexpr ValueType kValueTypeOf<LwwMap> = ValueType::lww_map;
+template <>
+inline constexpr ValueType kValueTypeOf<MvRegister> = ValueType::mv_register;
 
 // The empty CRDT of `type`. Requires: type != none.
 KeyValue empty_value_of(ValueType type);

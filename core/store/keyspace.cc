@@ -64,6 +64,9 @@ LwwRegister remove_observed(LwwRegister&) {
   // A register write overwrites: nothing to remove before it.
   return LwwRegister{};
 }
+MvRegister remove_observed(MvRegister& reg) {
+  return reg.clear();
+}
 
 // The signed change of a counter command.
 std::int64_t counter_change(const Command& command) {
@@ -172,8 +175,13 @@ class CommandExecutor {
     if (state->visible_type() == ValueType::pn_counter) {
       return ok(ReplyValue::of_integer(state->value<CausalCounter>()->value()));
     }
-    if (state->visible_type() != ValueType::lww_register) {
+    if (state->visible_type() != register_type()) {
       return wrong_type(key, state->visible_type());
+    }
+    if (register_type() == ValueType::mv_register) {
+      std::vector<std::string> values = read_siblings(key, *state->value<MvRegister>());
+      return ok(values.size() == 1 ? ReplyValue::of_text(std::move(values[0]))
+                                   : ReplyValue::of_list(std::move(values)));
     }
     const LwwWrite& write = *state->value<LwwRegister>()->last_write();
     read_timestamps_.emplace_back(key, write.timestamp);
@@ -182,9 +190,12 @@ class CommandExecutor {
 
   Reply set(const Command& command) {
     for (const std::string& key : command.keys) {
-      if (!type_allows(key, ValueType::lww_register)) {
+      if (!type_allows(key, register_type())) {
         return wrong_type(key, existing(key)->visible_type());
       }
+    }
+    if (register_type() == ValueType::mv_register) {
+      return set_siblings(command);
     }
     for (std::size_t index = 0; index < command.keys.size(); ++index) {
       const std::string& key = command.keys[index];
@@ -200,29 +211,77 @@ class CommandExecutor {
     return ok(ReplyValue::of_text("OK"));
   }
 
+  // SET and MSET of multi-value registers (the causal level): each key's
+  // write gets the command's update dot of the key as its sibling's dot and
+  // supersedes every write whose update this replica holds (its versions of
+  // the key: the siblings held and everything they superseded), so what a
+  // write replaced can be read off its reply's versions. A key named twice is
+  // written once, with its last value, in order of first appearance.
+  Reply set_siblings(const Command& command) {
+    assert(options_.track_versions);
+    std::vector<std::size_t> last_of(command.keys.size());
+    for (std::size_t index = 0; index < command.keys.size(); ++index) {
+      last_of[index] = index;
+      for (std::size_t later = index + 1; later < command.keys.size(); ++later) {
+        if (command.keys[later] == command.keys[index]) {
+          last_of[index] = later;
+        }
+      }
+    }
+    for (std::size_t index = 0; index < command.keys.size(); ++index) {
+      const std::string& key = command.keys[index];
+      if (std::find(command.keys.begin(), command.keys.begin() + static_cast<std::ptrdiff_t>(index),
+                    key) != command.keys.begin() + static_cast<std::ptrdiff_t>(index)) {
+        continue;  // written at its first appearance
+      }
+      begin_write<MvRegister>(key);
+      KeyState& state = keys_[key];
+      const CausalContext observed = state.versions();  // before this write's own dot
+      const Dot dot = update_dot(key);
+      MvRegister delta =
+          state.mutable_value<MvRegister>().write(dot, command.args[last_of[index]], observed);
+      assert(state.value<MvRegister>()->entries().size() == 1);
+      record_delta<MvRegister>(key, std::move(delta));
+    }
+    return ok(ReplyValue::of_text("OK"));
+  }
+
+  // The sibling values of a multi-value register read, noting their dots.
+  std::vector<std::string> read_siblings(const std::string& key, const MvRegister& reg) {
+    CausalContext dots;
+    for (const auto& entry : reg.entries()) {
+      dots.add(entry.first);
+    }
+    merge_key_versions(siblings_, key, dots);
+    return reg.values();
+  }
+
   Reply mget(const Command& command) {
-    std::vector<std::optional<std::string>> values;
+    std::vector<std::vector<std::string>> values;
     values.reserve(command.keys.size());
     for (const std::string& key : command.keys) {
       values.push_back(mget_one(key));
     }
-    return ok(ReplyValue::of_maybe_list(std::move(values)));
+    return ok(ReplyValue::of_mget(std::move(values)));
   }
 
-  std::optional<std::string> mget_one(const std::string& key) {
+  std::vector<std::string> mget_one(const std::string& key) {
     const KeyState* state = existing(key);
     if (state == nullptr) {
-      return std::nullopt;
+      return {};
     }
     if (state->visible_type() == ValueType::pn_counter) {
-      return std::to_string(state->value<CausalCounter>()->value());
+      return {std::to_string(state->value<CausalCounter>()->value())};
     }
-    if (state->visible_type() != ValueType::lww_register) {
-      return std::nullopt;
+    if (state->visible_type() != register_type()) {
+      return {};
+    }
+    if (register_type() == ValueType::mv_register) {
+      return read_siblings(key, *state->value<MvRegister>());
     }
     const LwwWrite& write = *state->value<LwwRegister>()->last_write();
     read_timestamps_.emplace_back(key, write.timestamp);
-    return write.value;
+    return {write.value};
   }
 
   Reply exists(const Command& command) {
@@ -277,6 +336,10 @@ class CommandExecutor {
         break;
       case ValueType::lww_map:
         record_delta<LwwMap>(key, remove_observed(state.mutable_value<LwwMap>()));
+        break;
+      case ValueType::mv_register:
+        // Observed-remove: the writes held here go, concurrent writes stay.
+        record_delta<MvRegister>(key, state.mutable_value<MvRegister>().clear(state.versions()));
         break;
       default:
         assert(false && "DEL of a grow-only or missing key");
@@ -541,7 +604,7 @@ class CommandExecutor {
   void track_versions(const Command& command, ReplyMetadata& metadata) {
     for (auto& [key, delta] : result_.deltas) {
       KeyState& state = keys_.find(as_absl(key))->second;
-      const Dot dot = state.next_version(replica_);
+      const Dot dot = update_dot(key);
       delta.add_version(dot);
       CausalContext created;
       created.add(dot);
@@ -565,6 +628,25 @@ class CommandExecutor {
         merge_key_versions(metadata.dependencies, found->second.dependencies());
       }
     }
+  }
+
+  // The update dot of this command on `key` (KeyState::versions), issued once
+  // per key: a multi-value register write takes it as its sibling's dot
+  // before track_versions adds it to the key's delta.
+  Dot update_dot(const std::string& key) {
+    for (const auto& [issued_key, dot] : update_dots_) {
+      if (issued_key == key) {
+        return dot;
+      }
+    }
+    const Dot dot = keys_.find(as_absl(key))->second.next_version(replica_);
+    update_dots_.emplace_back(key, dot);
+    return dot;
+  }
+
+  // The type register commands (SET, GET, MSET, MGET) work on.
+  ValueType register_type() const {
+    return options_.multi_value_registers ? ValueType::mv_register : ValueType::lww_register;
   }
 
   // The state of `key` if the key exists (its visible slot is non-empty).
@@ -609,8 +691,12 @@ class CommandExecutor {
     const bool hidden_content = !value_empty(state.slot(kValueTypeOf<T>)->value);
     T cleared = hidden_content ? remove_observed(state.mutable_value<T>()) : T{};
     record_delta<T>(key, std::move(cleared));
-    if (kValueTypeOf<T> != ValueType::lww_register && kValueTypeOf<T> != ValueType::lww_map) {
-      timestamps_.emplace_back(key, timestamp);  // LWW writes list their own
+    // LWW writes list their own; multi-value registers are not ordered by
+    // timestamps, so their claims are not listed (checkers read LWW order
+    // from `timestamps` of register commands).
+    if (kValueTypeOf<T> != ValueType::lww_register && kValueTypeOf<T> != ValueType::lww_map &&
+        kValueTypeOf<T> != ValueType::mv_register) {
+      timestamps_.emplace_back(key, timestamp);
     }
     assert(state.visible_type() == kValueTypeOf<T>);
     return timestamp;
@@ -687,6 +773,7 @@ class CommandExecutor {
       reply.metadata.dots = std::move(dots_);
       reply.metadata.removed_dots = std::move(removed_dots_);
       reply.metadata.read_timestamps = std::move(read_timestamps_);
+      reply.metadata.siblings = std::move(siblings_);
     }
     result_.reply = std::move(reply);
     return std::move(result_);
@@ -701,6 +788,8 @@ class CommandExecutor {
   std::vector<std::pair<std::string, Dot>> dots_;
   std::vector<std::pair<std::string, Dot>> removed_dots_;
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
+  KeyVersions siblings_;
+  std::vector<std::pair<std::string, Dot>> update_dots_;
 };
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {

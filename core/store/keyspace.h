@@ -32,6 +32,19 @@
 //   MGET k ...     -> one optional text per key: a register's value, a
 //                     pn_counter's value in decimal, nil for a missing key or
 //                     any other type (never WRONGTYPE).
+// Registers at the causal level (ExecuteOptions::multi_value_registers;
+// mv_register, an MvRegister whose sibling dots are the writes' update dots):
+//   SET k v        -> "OK". Supersedes every sibling this replica holds (with
+//                     the session token check, everything the session saw);
+//                     writes that did not see each other stay as siblings.
+//   GET k          -> nil if missing; the value (text) when the siblings hold
+//                     one distinct value; else the sorted, distinct values
+//                     (list). siblings: the dots of the siblings returned.
+//   MSET k v ...   -> "OK". One SET per distinct key (the last value wins).
+//   MGET k ...     -> maybe_list as above when no key holds two distinct
+//                     values, else sibling_lists (per key its values).
+//   DEL            -> observed-remove of the siblings held here (a concurrent
+//                     SET survives). No timestamps are listed for these keys.
 // Any type:
 //   EXISTS k ...   -> integer: how many of the keys exist (repeats count).
 //   TYPE k         -> text: value_type_name() of the visible type, or "none".
@@ -105,6 +118,10 @@ struct ExecuteOptions {
   // state's and its delta's dependencies, and the
   // reply lists the dependencies of every key named.
   const KeyVersions* dependencies = nullptr;
+  // The causal level (requires track_versions): register commands work on
+  // multi-value registers (mv_register) instead of LWW registers: concurrent
+  // writes become siblings (see the header comment).
+  bool multi_value_registers = false;
 };
 
 struct Execution {

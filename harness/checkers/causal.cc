@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -67,6 +69,7 @@ class CausalChecker {
 
   Verdict run() {
     index_writes();
+    index_maybe_values();
     std::vector<Event> events;
     for (const Operation& op : history_.operations) {
       if (op.outcome != OpOutcome::ok || !op.reply.has_value()) {
@@ -87,6 +90,7 @@ class CausalChecker {
       }
       ++checked;
       check(op);
+      check_siblings(op);
       observe(op);
     }
     if (violations_ == 0) {
@@ -111,6 +115,162 @@ class CausalChecker {
           writer_of_[DotKey{key, dot.replica, dot.counter}] = op.id;
         });
       }
+    }
+  }
+
+  // The values an indeterminate SET or MSET may have written, per key.
+  void index_maybe_values() {
+    for (const Operation& op : history_.operations) {
+      if (op.outcome != OpOutcome::indeterminate) {
+        continue;
+      }
+      for (const std::string& key : op.command.keys) {
+        if (std::optional<std::string> value = written_value(op, key)) {
+          maybe_values_[key].insert(std::move(*value));
+        }
+      }
+    }
+  }
+
+  // The value a SET or MSET wrote to `key` (an MSET naming a key twice
+  // writes its last value), or nullopt for other commands.
+  static std::optional<std::string> written_value(const Operation& op, const std::string& key) {
+    const core::Command& command = op.command;
+    if (command.kind != core::CommandKind::set && command.kind != core::CommandKind::mset) {
+      return std::nullopt;
+    }
+    std::optional<std::string> value;
+    for (std::size_t index = 0; index < command.keys.size() && index < command.args.size();
+         ++index) {
+      if (command.keys[index] == key) {
+        value = command.args[index];
+      }
+    }
+    return value;
+  }
+
+  // The values `op` (a GET or MGET) returned for `key`.
+  static std::set<std::string> read_values(const Operation& op, const std::string& key) {
+    const core::ReplyValue& value = op.reply->value;
+    if (op.command.kind == core::CommandKind::get) {
+      if (value.kind == core::ReplyValue::Kind::text) {
+        return {value.text};
+      }
+      return {value.list.begin(), value.list.end()};
+    }
+    std::set<std::string> result;
+    const std::vector<std::vector<std::string>> per_key = value.mget_values();
+    for (std::size_t index = 0; index < op.command.keys.size() && index < per_key.size(); ++index) {
+      if (op.command.keys[index] == key) {
+        result.insert(per_key[index].begin(), per_key[index].end());
+      }
+    }
+    return result;
+  }
+
+  // Reads of multi-value registers (ReplyMetadata::siblings): a read returns
+  // exactly the writes in its state (its versions) that no other write in
+  // that state had observed (a write's reply versions name what it
+  // observed: its replica replaced all of it). Each sibling is read from:
+  // its update is in the state returned, so observe() folds in its past.
+  void check_siblings(const Operation& op) {
+    for (const auto& [key, siblings] : op.reply->metadata.siblings) {
+      const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, key);
+      const core::CausalContext none;
+      const core::CausalContext& state = held == nullptr ? none : *held;
+      // The writes in the state that the history knows, and whether the
+      // state holds an update nobody acknowledged (an indeterminate write,
+      // which may have superseded anything its replica held).
+      std::vector<std::pair<core::Dot, const Operation*>> known;
+      bool unknown = false;
+      const std::string& key_name = key;  // (clang 14 cannot capture bindings)
+      for_each_new_dot(state, nullptr, [&](const core::Dot& dot) {
+        const auto writer = writer_of_.find(DotKey{key_name, dot.replica, dot.counter});
+        if (writer == writer_of_.end()) {
+          unknown = true;
+        } else {
+          known.emplace_back(dot, &history_.operations[writer->second]);
+        }
+      });
+      auto superseder = [&](const core::Dot& dot, const Operation* writer) -> const Operation* {
+        for (const auto& entry : known) {
+          const Operation* other = entry.second;
+          const core::CausalContext* seen =
+              core::find_key_versions(other->reply->metadata.versions, key_name);
+          if (other != writer && seen != nullptr && seen->contains(dot)) {
+            return other;
+          }
+        }
+        return nullptr;
+      };
+      std::set<std::string> sibling_values;
+      bool unknown_sibling = false;
+      for_each_new_dot(siblings, nullptr, [&](const core::Dot& dot) {
+        const auto writer = writer_of_.find(DotKey{key_name, dot.replica, dot.counter});
+        const Operation* made_by =
+            writer == writer_of_.end() ? nullptr : &history_.operations[writer->second];
+        if (made_by == nullptr) {
+          unknown_sibling = true;
+        } else if (std::optional<std::string> value = written_value(*made_by, key_name)) {
+          sibling_values.insert(*value);
+        }
+        if (!state.contains(dot)) {
+          report(describe(op) + " returned sibling " + dot_label(dot) + " of key '" + key_name +
+                 "' that the state it returned does not hold");
+        } else if (const Operation* later = superseder(dot, made_by)) {
+          report(describe(op) + " returned sibling " + dot_label(dot) + " of key '" + key_name +
+                 "'" + made_by_label(made_by) + ", which " + describe(*later) +
+                 " in the same state had observed and replaced");
+        }
+      });
+      for (const auto& [dot, writer] : known) {
+        if (siblings.contains(dot) || !written_value(*writer, key_name) || unknown ||
+            superseder(dot, writer) != nullptr) {
+          continue;
+        }
+        report(describe(op) + " dropped sibling " + dot_label(dot) + " of key '" + key_name +
+               "' (made by " + describe(*writer) +
+               "): its state holds that write and no write in it observed it");
+      }
+      check_sibling_values(op, key_name, sibling_values, unknown_sibling);
+    }
+  }
+
+  void check_sibling_values(const Operation& op, const std::string& key,
+                            const std::set<std::string>& written, bool unknown_sibling) {
+    const std::set<std::string> returned = read_values(op, key);
+    const auto maybe = maybe_values_.find(key);
+    for (const std::string& value : returned) {
+      const bool maybe_written =
+          unknown_sibling && maybe != maybe_values_.end() && maybe->second.contains(value);
+      if (!written.contains(value) && !maybe_written) {
+        report(describe(op) + " returned '" + value + "' for key '" + key +
+               "', which none of the writes of its siblings wrote");
+        return;
+      }
+    }
+    for (const std::string& value : written) {
+      if (!returned.contains(value)) {
+        report(describe(op) + " omitted '" + value + "' of key '" + key +
+               "', written by one of the siblings it names");
+        return;
+      }
+    }
+  }
+
+  static std::string dot_label(const core::Dot& dot) {
+    return "r" + std::to_string(dot.replica) + ":" + std::to_string(dot.counter);
+  }
+
+  std::string made_by_label(const Operation* writer) const {
+    return writer == nullptr ? std::string(" (an unacknowledged write)")
+                             : " (made by " + describe(*writer) + ")";
+  }
+
+  void report(std::string evidence) {
+    ++violations_;
+    if (violations_ == 1) {
+      first_ = std::move(evidence);
     }
   }
 
@@ -225,6 +385,7 @@ class CausalChecker {
   std::map<DotKey, std::uint64_t> writer_of_;
   std::map<std::uint64_t, core::KeyVersions> write_pasts_;
   std::map<std::uint64_t, SessionPast> sessions_;
+  std::map<std::string, std::set<std::string>> maybe_values_;
   std::uint64_t violations_ = 0;
   std::string first_;
 };

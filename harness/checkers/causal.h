@@ -18,6 +18,17 @@
 // violation names the session, the operation, the key, the missing update,
 // the write that made it and the observation that brought it into the past.
 //
+// Multi-value registers (reads whose reply lists ReplyMetadata::siblings):
+// a read returns exactly the writes of its state (its versions) that no
+// other write of that state had observed, where what an acknowledged write
+// observed is its reply's versions (its replica replaced all of it). So a
+// returned sibling must be in the state and not replaced by a write in it;
+// a write in the state that no write in it replaced must be returned
+// (unless the state holds an update nobody acknowledged, which may have
+// replaced it); and the values returned must be those the siblings' writes
+// wrote. Every sibling is read from: its update is in the state returned,
+// so rule 1 below and the exposure check cover its causal past.
+//
 // Sound with indeterminate writes: a write whose reply never came has no
 // known dots, so it contributes no causal past (never a false violation).
 // Events run in time order, invocations before completions at equal times: a

@@ -288,6 +288,119 @@ Finding check_register(const std::string& key, const core::LwwRegister& reg,
   return {};
 }
 
+// The update dot an acknowledged operation created on `key`, if it reports one.
+std::optional<core::Dot> update_dot_of(const Operation& op, const std::string& key) {
+  const core::CausalContext* updates = core::find_key_versions(op.reply->metadata.updates, key);
+  if (updates == nullptr) {
+    return std::nullopt;
+  }
+  // One dot per command and key: the first of the context.
+  if (!updates->version_vector().empty()) {
+    const auto& [replica, counter] = *updates->version_vector().begin();
+    return core::Dot{replica, counter};
+  }
+  if (!updates->dot_cloud().empty()) {
+    return *updates->dot_cloud().begin();
+  }
+  return std::nullopt;
+}
+
+std::string dot_label(const core::Dot& dot) {
+  return "r" + std::to_string(dot.replica) + ":" + std::to_string(dot.counter);
+}
+
+// What the history says about one multi-value register (the causal level).
+// A sibling's dot is the update dot of the write that made it. An
+// acknowledged SET, MSET or DEL superseded every write whose update dot its
+// reply's versions hold (the executing replica held that write, and a write
+// or DEL replaces every sibling held). Indeterminate writes made dots the
+// history does not know and superseded what their replica held.
+struct MvHistory {
+  struct Write {
+    const Operation* op = nullptr;
+    std::string value;
+  };
+  std::map<core::Dot, Write> created;            // by acknowledged SET/MSET
+  std::vector<const Operation*> superseders;     // acknowledged SET/MSET/DEL
+  std::set<std::string> maybe_written;           // by an indeterminate SET/MSET
+  const Operation* maybe_superseding = nullptr;  // an indeterminate SET/MSET/DEL
+};
+
+MvHistory mv_history(const std::string& key, const std::vector<KeyOp>& ops) {
+  MvHistory history;
+  for (const KeyOp& key_op : ops) {
+    const auto written = register_write(key_op);
+    if (!written) {
+      continue;
+    }
+    const Operation& op = *key_op.op;
+    if (op.outcome != OpOutcome::ok || !op.reply) {
+      if (written->has_value()) {
+        history.maybe_written.insert(**written);
+      }
+      history.maybe_superseding = &op;
+      continue;
+    }
+    history.superseders.push_back(&op);
+    const std::optional<core::Dot> dot = update_dot_of(op, key);
+    if (written->has_value() && dot) {
+      history.created[*dot] = MvHistory::Write{&op, **written};
+    }
+  }
+  return history;
+}
+
+// An acknowledged operation other than `writer` whose reply shows it held
+// update `dot` of `key` (so it superseded that write), or nullptr.
+const Operation* superseder_of(const MvHistory& history, const std::string& key,
+                               const core::Dot& dot, const Operation* writer) {
+  for (const Operation* op : history.superseders) {
+    const core::CausalContext* held = core::find_key_versions(op->reply->metadata.versions, key);
+    if (op != writer && held != nullptr && held->contains(dot)) {
+      return op;
+    }
+  }
+  return nullptr;
+}
+
+// The converged siblings must be exactly the writes that may have taken
+// effect and that no write observed: every sibling was written (with that
+// value, by the write that made its dot) and not superseded by an
+// acknowledged operation; every acknowledged write is a sibling or was
+// superseded by one that may have taken effect.
+Finding check_mv_register(const std::string& key, const core::MvRegister& reg,
+                          const std::vector<KeyOp>& ops) {
+  const MvHistory history = mv_history(key, ops);
+  for (const auto& [dot, value] : reg.entries()) {
+    const auto made = history.created.find(dot);
+    const Operation* writer = made == history.created.end() ? nullptr : made->second.op;
+    if (writer != nullptr && made->second.value != value) {
+      return violation("register '" + key + "' holds sibling '" + value + "' with dot " +
+                       dot_label(dot) + ", but " + op_label(*writer) + " made that dot writing '" +
+                       made->second.value + "'");
+    }
+    if (writer == nullptr && !history.maybe_written.contains(value)) {
+      return violation("register '" + key + "' holds sibling '" + value + "' with dot " +
+                       dot_label(dot) + ", which no write in the history made");
+    }
+    if (const Operation* later = superseder_of(history, key, dot, writer)) {
+      return violation("register '" + key + "' holds sibling '" + value + "' with dot " +
+                       dot_label(dot) + ", which " + op_label(*later) +
+                       " had observed and so superseded: it came back");
+    }
+  }
+  for (const auto& [dot, write] : history.created) {
+    if (reg.entries().contains(dot) || history.maybe_superseding != nullptr ||
+        superseder_of(history, key, dot, write.op) != nullptr) {
+      continue;
+    }
+    return violation("register '" + key + "' lost a write: " + op_label(*write.op) + " wrote '" +
+                     write.value + "' with dot " + dot_label(dot) +
+                     ", no operation observed it, and the converged siblings lack it");
+  }
+  return {};
+}
+
 // Whether some operation that may have taken effect removes `field` of the
 // map `key` (HDEL naming it, or DEL of the key).
 bool may_remove_field(const std::vector<KeyOp>& ops, const std::string& field) {
@@ -349,6 +462,17 @@ Finding check_collected(const std::string& key, const std::vector<KeyOp>& ops) {
   }
   if (map_key) {
     return check_missing_fields(key, nullptr, ops);
+  }
+  // A multi-value register write (an update dot, no LWW timestamp): tombstone
+  // GC never collects those keys, so an acknowledged one must be held.
+  for (const KeyOp& key_op : ops) {
+    const Operation& op = *key_op.op;
+    const auto written = register_write(key_op);
+    if (written && written->has_value() && op.outcome == OpOutcome::ok && op.reply &&
+        !written_timestamp(op, key) && update_dot_of(op, key)) {
+      return violation("register '" + key + "' lost a write: " + op_label(op) +
+                       " wrote it as a multi-value register, but no replica holds the key");
+    }
   }
   if (greatest_ok != nullptr && greatest_is_value && !maybe_deleted) {
     return violation("register '" + key + "' lost a write: " + op_label(*greatest_ok) +
@@ -437,6 +561,9 @@ Finding check_key(const std::string& key, const core::KeyState& state,
   }
   if (const auto* map = std::get_if<core::LwwMap>(&slot->value)) {
     return check_map(key, *map, ops);
+  }
+  if (const auto* reg = std::get_if<core::MvRegister>(&slot->value)) {
+    return check_mv_register(key, *reg, ops);
   }
   return {};
 }

@@ -20,7 +20,10 @@
 //    timestamp must be greater than every timestamp the session wrote or read
 //    on the key (else the later write loses to an earlier one: the loss that
 //    physical timestamps under clock skew cause), and a read must return a
-//    timestamp at least as great as those.
+//    timestamp at least as great as those. Multi-value registers (the causal
+//    level) are not ordered by timestamps and their replies list none, so
+//    only the version evidence applies to them (and causal.h checks their
+//    siblings).
 //
 // Failed and indeterminate operations observe nothing and are not checked.
 // Operations of one session are taken in invoke order (a client has at most

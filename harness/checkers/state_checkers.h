@@ -9,7 +9,10 @@
 //   (Maelstrom's pn-counter range check for counters; add-wins evidence for
 //   OR-Sets; G-Sets and G-Counters likewise; for LWW registers and map fields,
 //   the write with the greatest timestamp among those that could have taken
-//   effect), and holds nothing that was never written.
+//   effect; for multi-value registers, the causal level, the siblings are
+//   exactly the writes that no write which may have taken effect observed,
+//   where an acknowledged write observed the updates its reply's versions
+//   name), and holds nothing that was never written.
 
 #include "harness/runner.h"
 #include "harness/verdict.h"

@@ -109,6 +109,24 @@ History full_history() {
   overflow.reply = core::Reply::failure(core::ReplyStatus::overflow, "overflow");
   overflow.reply->value = ReplyValue::of_text("status text");
   ops.push_back(overflow);
+
+  // The causal level's multi-value registers: siblings and their dots.
+  core::CausalContext both;
+  both.add(core::Dot{0, 1});
+  both.add(core::Dot{1, 1});
+  Operation siblings = make_op(13, CommandKind::get, {"r:4"}, {}, OpOutcome::ok);
+  siblings.reply = reply_with(ReplyValue::of_list({"a", "b"}));
+  siblings.reply->metadata.versions = {{"r:4", both}};
+  siblings.reply->metadata.siblings = {{"r:4", both}};
+  ops.push_back(siblings);
+
+  Operation mget_siblings =
+      make_op(14, CommandKind::mget, {"r:4", "r:5", "r:6"}, {}, OpOutcome::ok);
+  mget_siblings.reply = reply_with(ReplyValue::of_mget({{"a", "b"}, {"x"}, {}}));
+  EXPECT_EQ(mget_siblings.reply->value.kind, ReplyValue::Kind::sibling_lists);
+  mget_siblings.reply->metadata.versions = {{"r:4", both}};
+  mget_siblings.reply->metadata.siblings = {{"r:4", both}};
+  ops.push_back(mget_siblings);
   return history;
 }
 
@@ -126,7 +144,7 @@ std::optional<History> from_jsonl(const std::string& text, std::string& error) {
 TEST(HistoryIo, RoundTripIsExact) {
   const History history = full_history();
   const std::string text = to_jsonl(history);
-  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 12);
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 14);
   std::string error;
   const std::optional<History> back = from_jsonl(text, error);
   ASSERT_TRUE(back) << error;

@@ -215,6 +215,26 @@ TEST(PlantedBugs, DeltasAppliedOutOfCausalOrderFailCausalConsistency) {
                     30);
 }
 
+TEST(PlantedBugs, MergeKeepingOneSiblingFailsCausalConsistency) {
+  // Registers only, one key, every replica holds it; a partition lets both
+  // sides write it, so siblings meet at the heal.
+  Scenario scenario = causal_scenario();
+  scenario.random_faults.enabled = false;
+  scenario.cluster.replication_factor = 3;
+  scenario.workload.mix = OperationMix{3, 1, 0, 0, 0, 0, 0, 400'000};
+  scenario.workload.keys = 1;
+  FaultEvent split;
+  split.at_us = 50'000;
+  split.kind = FaultKind::partition;
+  split.groups = {{0}, {1, 2}};
+  FaultEvent heal;
+  heal.at_us = 400'000;
+  heal.kind = FaultKind::heal;
+  scenario.timeline = {split, heal};
+  expect_bug_caught(scenario, core::PlantedBug::mv_register_drop_siblings, "causal_consistency",
+                    10);
+}
+
 TEST(SessionTimestamps, PhysicalTimestampsUnderSkewFailMonotonicWritesHlcDoesNot) {
   Scenario scenario = roaming_sessions_scenario();
   scenario.random_faults.enabled = false;

@@ -2,8 +2,11 @@
 // law of every command (the pre-state joined with the command's deltas is the
 // post-state, and a fresh or lagging replica applying an execution's deltas
 // in any order reaches the same states); and convergence of 2 to 3
-// keyspaces running random command scripts with random delta exchange. Then
-// deliberately broken variants rejected by the same checks.
+// keyspaces running random command scripts with random delta exchange. Each
+// script runs at the eventual level or, at random, at the causal level
+// (version dots and multi-value registers), so the generated states cover
+// every value type. Then deliberately broken variants rejected by the same
+// checks.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "core/clock/lamport_clock.h"
+#include "core/clock/write_clock.h"
 #include "core/codec/bytes.h"
 #include "core/store/command.h"
 #include "core/store/key_state.h"
@@ -107,7 +111,21 @@ struct Node {
   Keyspace keyspace;
   LamportClock clock;
   std::vector<Delta> inbox;
+  bool causal = false;  // version dots and multi-value registers
 };
+
+// Executes `command` at `node`, at the node's consistency level.
+Execution execute(Node& node, const Command& command, ReplicaId replica) {
+  if (!node.causal) {
+    return node.keyspace.execute(command, replica, node.clock);
+  }
+  core::WriteClock clock(core::TimestampSource::lamport, node.clock);
+  Execution execution = node.keyspace.execute(
+      command, replica, clock,
+      core::ExecuteOptions{.track_versions = true, .multi_value_registers = true});
+  node.clock = clock.lamport();
+  return execution;
+}
 
 core::Bytes state_bytes(const Keyspace& keyspace, const std::string& key) {
   const KeyState* state = keyspace.find(key);
@@ -151,8 +169,7 @@ void execute_at(std::vector<Node>& nodes, std::size_t target, const Tamper& tamp
   for (const std::string& key : command.keys) {
     before.push_back(state_or_empty(node.keyspace, key));
   }
-  const Execution execution =
-      node.keyspace.execute(command, static_cast<ReplicaId>(target), node.clock);
+  const Execution execution = execute(node, command, static_cast<ReplicaId>(target));
   check_delta_law(command, before, node.keyspace, execution);
   const std::vector<Delta> sent = tamper(command, execution.deltas);
   for (std::size_t other = 0; other < nodes.size(); ++other) {
@@ -166,6 +183,10 @@ void execute_at(std::vector<Node>& nodes, std::size_t target, const Tamper& tamp
 // deltas in random order (sometimes delivering a copy, a duplicate later).
 std::vector<Node> run_cluster(const Tamper& tamper, int steps_max) {
   std::vector<Node> nodes(*rc::gen::inRange<std::size_t>(2, 4));
+  const bool causal = *rc::gen::arbitrary<bool>();
+  for (Node& node : nodes) {
+    node.causal = causal;
+  }
   const int steps = *rc::gen::inRange(0, steps_max + 1);
   for (int step = 0; step < steps; ++step) {
     const std::size_t target = *rc::gen::inRange<std::size_t>(0, nodes.size());
@@ -241,6 +262,7 @@ bool full_states_converge(const std::string& name) {
 bool fresh_and_lagging_replicas_catch_up(const std::string& name) {
   return rc::check(name + ": a fresh or lagging replica applying the deltas catches up", [] {
     std::vector<Node> nodes(1);
+    nodes[0].causal = *rc::gen::arbitrary<bool>();
     std::vector<Delta> produced;
     const int steps = *rc::gen::inRange(0, 30);
     const int lag_at = *rc::gen::inRange(0, steps + 1);
@@ -251,7 +273,7 @@ bool fresh_and_lagging_replicas_catch_up(const std::string& name) {
       for (const std::string& key : command.keys) {
         before.push_back(state_or_empty(nodes[0].keyspace, key));
       }
-      const Execution execution = nodes[0].keyspace.execute(command, 0, nodes[0].clock);
+      const Execution execution = execute(nodes[0], command, 0);
       check_delta_law(command, before, nodes[0].keyspace, execution);
       produced.insert(produced.end(), execution.deltas.begin(), execution.deltas.end());
       if (step + 1 == lag_at) {
