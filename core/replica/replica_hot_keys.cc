@@ -98,7 +98,7 @@ void Replica::hot_keys_tick(Output& out) {
     return;
   }
   const Bytes frame = encode_frame(message);
-  for (const ReplicaId peer : peers_) {
+  for (const ReplicaId peer : others()) {
     send_peer(peer, PeerMessageKind::hot_keys_table, frame, out);
   }
 }
@@ -188,7 +188,7 @@ bool Replica::merge_decision(const std::string& key, const HotKeyEntry& entry) {
 void Replica::push_handoffs(Output& out) {
   std::map<ReplicaId, HotKeyHandoff> batches;
   push_promotion_states(batches);
-  push_stray_states(batches);
+  push_stray_states(batches, out);
   for (const auto& [peer, batch] : batches) {
     send_peer(peer, PeerMessageKind::hot_key_handoff, encode_frame(batch), out);
   }
@@ -214,7 +214,7 @@ void Replica::push_promotion_states(std::map<ReplicaId, HotKeyHandoff>& batches)
   }
 }
 
-void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches) {
+void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Output& out) {
   // A replica holding a key it does not replicate pushes its state to each
   // of the key's replicas until each has acknowledged exactly that state.
   for (auto it = strays_.begin(); it != strays_.end();) {
@@ -227,8 +227,10 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches) {
     }
     const std::uint64_t digest = state_digest(key, *state);
     const HotKeyEntry* entry = placement_.table().find(key);
-    bool handed_off = true;
-    for (const ReplicaId replica : placement_.replicas_of(key)) {
+    const ReplicaList replicas = placement_.replicas_of(key);
+    // A view without members has nobody to hand the key to: keep trying.
+    bool handed_off = !replicas.empty();
+    for (const ReplicaId replica : replicas) {
       const auto acked = it->second.find(replica);
       if (acked != it->second.end() && acked->second == digest) {
         continue;
@@ -242,6 +244,10 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches) {
     }
     if (handed_off) {
       stats_.hot_key_strays_handed_off += 1;
+      if (config_.membership.enabled) {
+        stats_.membership_keys_handed_off += 1;
+        out.coverage.push_back("membership.key_handed_off");
+      }
       it = strays_.erase(it);
     } else {
       ++it;
