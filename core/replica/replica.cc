@@ -241,9 +241,13 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   std::vector<std::string> behind;
   for (const std::string& key : command.keys) {
     const CausalContext* seen = find_key_versions(command.session, key);
-    if (seen == nullptr || !replicates(config_.id, key) ||
+    // A forwarded command for a key not held here executes as is (a stray),
+    // except with membership on: then the coordinator may route by a view
+    // this replica no longer shares, and its copy may miss the token.
+    const bool checked = replicates(config_.id, key) || config_.membership.enabled;
+    if (seen == nullptr || !checked ||
         std::find(behind.begin(), behind.end(), key) != behind.end()) {
-      continue;  // nothing seen, or not held here (a forwarded stray executes as is)
+      continue;  // nothing seen, or a stray
     }
     const KeyState* state = keyspace_.find(key);
     if (state == nullptr || !state->versions().includes(*seen)) {
@@ -752,6 +756,18 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch
 }
 
 bool Replica::causally_ready(const std::string& key, const KeyState& delta) const {
+  if (config_.membership.enabled) {
+    // A writer's updates of one key are numbered in order, each in the
+    // past of the next. With a fixed ring they arrive in order; a ring
+    // change can route a later one to a replica the earlier ones never
+    // reached: hold it until they are here (a gap in the merged versions).
+    const KeyState* state = keyspace_.find(key);
+    CausalContext have = state == nullptr ? CausalContext() : state->versions();
+    have.merge(delta.versions());
+    if (!have.dot_cloud().empty()) {
+      return false;
+    }
+  }
   for (const auto& [other, past] : delta.dependencies()) {
     if (!replicates(config_.id, other)) {
       continue;  // kept elsewhere: sessions' tokens guard reads of it
