@@ -642,8 +642,8 @@ bool Shrinker::shrink_random_faults() {
   }
   bool progress = false;
   bool RandomFaults::*kinds[] = {&RandomFaults::partitions, &RandomFaults::crashes,
-                                 &RandomFaults::pauses, &RandomFaults::clock_faults,
-                                 &RandomFaults::loss};
+                                 &RandomFaults::pauses,     &RandomFaults::clock_faults,
+                                 &RandomFaults::loss,       &RandomFaults::membership};
   for (bool RandomFaults::*kind : kinds) {
     if (current_.random_faults.*kind && !exhausted_) {
       Scenario candidate = current_;
