@@ -10,6 +10,14 @@
 // replica link (every link with clients_too), the rest of the link behaviour
 // staying the scenario's.
 //
+// Membership (docs/membership.md): join and leave give the change to the
+// replica itself (sim::Simulation::invoke); the nemesis keeps the intended
+// members (members()), skips a change of a replica that is down, a no-op, or
+// a leave that would leave fewer than replication_factor members, and
+// records only the changes the replica took. The random kind `membership`
+// (only with RandomFaults::membership) picks one such change among the up
+// replicas. Membership changes are never undone, not even by settle().
+//
 // Random schedule (RandomFaults::enabled), from the seed's "nemesis" stream:
 // every range(interval_us_min, interval_us_max) until the workload deadline,
 // one fault among the enabled kinds that applies right now: a partition of a

@@ -338,5 +338,26 @@ TEST(Nemesis, RandomMembershipChangesStayWithinTheFactor) {
   EXPECT_GT(changes, 12U);
 }
 
+TEST(Nemesis, RecordedMembershipChangesReplayAsAnExplicitTimeline) {
+  Scenario scenario = random_scenario();
+  scenario.cluster.replicas = 6;
+  scenario.cluster.initial_members = {0, 1, 2, 3};
+  scenario.random_faults.membership = true;
+  scenario.random_faults.swarm = false;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    Cluster random(scenario, seed);
+    random.simulation().run_until(3'000'000);
+    Scenario replay = scenario;
+    replay.random_faults.enabled = false;
+    replay.timeline = random.nemesis().actions();
+    Cluster explicit_form(replay, seed);
+    explicit_form.simulation().run_until(3'000'000);
+    EXPECT_GT(random.nemesis().stats().joins + random.nemesis().stats().leaves, 0U);
+    EXPECT_EQ(explicit_form.nemesis().members(), random.nemesis().members()) << "seed " << seed;
+    EXPECT_EQ(explicit_form.nemesis().stats().joins, random.nemesis().stats().joins);
+    EXPECT_EQ(explicit_form.nemesis().stats().leaves, random.nemesis().stats().leaves);
+  }
+}
+
 }  // namespace
 }  // namespace crdtsim::harness
