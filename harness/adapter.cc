@@ -33,7 +33,10 @@ void ReplicaProcess::on_message(sim::Context& ctx, const sim::Message& message) 
   CRDTSIM_CHECK(replica_ != nullptr);
   PrngSource random(ctx.random());
   const std::uint64_t now_us = local_now(ctx);
-  if (message.from < config_.members.size()) {
+  // Replica processes are 0 .. R-1 (with membership on, members or not).
+  const std::size_t replicas =
+      config_.membership.enabled ? config_.membership.processes.size() : config_.members.size();
+  if (message.from < replicas) {
     apply(ctx, replica_->on_peer_message(now_us, message.from, message.bytes, random));
   } else {
     apply(ctx, replica_->on_client_request(now_us, message.from, message.bytes, random));
@@ -52,6 +55,14 @@ void ReplicaProcess::on_timer(sim::Context& ctx, sim::TimerId id, std::uint32_t 
   free_timer_slots_.push_back(tag);
   PrngSource random(ctx.random());
   apply(ctx, replica_->on_timer(local_now(ctx), timer, replica_tag, random));
+}
+
+bool ReplicaProcess::change_membership(sim::Context& ctx, core::MembershipChange change) {
+  CRDTSIM_CHECK(replica_ != nullptr);
+  const std::uint64_t before = replica_->stats().membership_changes;
+  PrngSource random(ctx.random());
+  apply(ctx, replica_->on_membership_change(local_now(ctx), change, random));
+  return replica_->stats().membership_changes > before;
 }
 
 std::uint32_t ReplicaProcess::allocate_timer_slot(core::ReplicaTimer timer, std::uint64_t tag) {

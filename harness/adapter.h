@@ -44,6 +44,12 @@ class ReplicaProcess final : public sim::Process {
   // The wrapped replica; nullptr before start().
   const core::Replica* replica() const { return replica_.get(); }
 
+  // A membership change of this replica (an operator's command, given
+  // through sim::Simulation::invoke): applies the replica's Output. Returns
+  // whether the replica took it (false: refused, see Replica::
+  // on_membership_change).
+  bool change_membership(sim::Context& ctx, core::MembershipChange change);
+
  private:
   // A replica timer behind one 32-bit sim tag (the replica's tag is 64-bit).
   struct TimerSlot {

@@ -22,6 +22,17 @@ inline constexpr std::string_view kHotKeyDemoted = "hot_key.demoted";
 inline constexpr std::string_view kGcKeyCollected = "gc.key_collected";
 inline constexpr std::string_view kGcFieldsCollected = "gc.fields_collected";
 
+// Membership (docs/membership.md). Marked by the store: a replica joined the
+// ring / decommissioned itself / dropped a key it no longer replicates once
+// every replica of the key acknowledged it. Marked by the nemesis: a
+// membership change, or a cut while hand-offs are pending, with some
+// replica-to-replica link cut.
+inline constexpr std::string_view kMembershipJoined = "membership.joined";
+inline constexpr std::string_view kMembershipLeft = "membership.left";
+inline constexpr std::string_view kMembershipKeyHandedOff = "membership.key_handed_off";
+inline constexpr std::string_view kMembershipHandoffDuringPartition =
+    "membership.handoff_during_partition";
+
 // Marked by the harness.
 // The adapter: a replica that had crashed and restarted repaired a key
 // through anti-entropy.
@@ -65,6 +76,14 @@ inline constexpr std::array<std::string_view, 9> kDeclared = {
 inline constexpr std::array<std::string_view, 2> kDeclaredHotKeys = {
     kHotKeyPromoted,
     kHotKeyDemoted,
+};
+// Declared only by runs that use membership (harness/scenario.h,
+// membership_in_use).
+inline constexpr std::array<std::string_view, 4> kDeclaredMembership = {
+    kMembershipJoined,
+    kMembershipLeft,
+    kMembershipKeyHandedOff,
+    kMembershipHandoffDuringPartition,
 };
 
 }  // namespace crdtsim::harness::coverage

@@ -35,6 +35,13 @@ Nemesis::Nemesis(sim::Simulation& simulation, const Scenario& scenario, std::uin
       random_(simulation.fork_stream("nemesis")) {
   CRDTSIM_CHECK(replicas_ >= 1);
   CRDTSIM_CHECK(replicas_ + clients_ <= simulation.process_count());
+  members_ = scenario.cluster.initial_members;
+  if (members_.empty()) {
+    for (core::ReplicaId id = 0; id < replicas_; ++id) {
+      members_.push_back(id);
+    }
+  }
+  std::sort(members_.begin(), members_.end());
 }
 
 void Nemesis::schedule() {
@@ -83,8 +90,9 @@ void Nemesis::apply(const FaultEvent& event) {
   for (const core::ReplicaId id : ids) {
     CRDTSIM_CHECK(id < replicas_);
   }
-  if (event.kind != FaultKind::flap) {
-    record(event);
+  const bool membership = event.kind == FaultKind::join || event.kind == FaultKind::leave;
+  if (event.kind != FaultKind::flap && !membership) {
+    record(event);  // (a membership change is recorded if taken)
   }
   switch (event.kind) {
     case FaultKind::partition:
@@ -139,6 +147,11 @@ void Nemesis::apply(const FaultEvent& event) {
     case FaultKind::set_loss:
       set_loss(event.drop_ppm, event.duplicate_ppm, event.clients_too);
       break;
+    case FaultKind::join:
+    case FaultKind::leave:
+      CRDTSIM_CHECK(!ids.empty());
+      change_membership(ids[0], event.kind);
+      break;
   }
 }
 
@@ -176,6 +189,7 @@ void Nemesis::choose_swarm_kinds() {
   allowed |= spec.pauses && spec.max_down >= 1 ? bit_of(RandomFaultKind::pause) : 0;
   allowed |= spec.clock_faults ? bit_of(RandomFaultKind::clock) : 0;
   allowed |= spec.loss && replicas_ >= 2 ? bit_of(RandomFaultKind::loss) : 0;
+  allowed |= spec.membership && replicas_ >= 2 ? bit_of(RandomFaultKind::membership) : 0;
   stats_.drop_ppm = spec.max_drop_ppm;
   stats_.duplicate_ppm = spec.max_duplicate_ppm;
   if (!spec.swarm || allowed == 0) {
@@ -250,6 +264,9 @@ void Nemesis::apply_random(RandomFaultKind kind) {
       break;
     case RandomFaultKind::loss:
       random_loss();
+      break;
+    case RandomFaultKind::membership:
+      random_membership();
       break;
   }
 }
@@ -436,6 +453,80 @@ void Nemesis::random_loss() {
   });
 }
 
+// --- membership --------------------------------------------------------------
+
+// One change among those that apply right now: a join of an up non-member,
+// or a leave of an up member while more than replication_factor remain.
+void Nemesis::random_membership() {
+  const std::uint32_t factor = scenario_->cluster.replication_factor;
+  std::vector<std::pair<core::ReplicaId, FaultKind>> candidates;
+  for (core::ReplicaId id = 0; id < replicas_; ++id) {
+    if (simulation_->state(id) != sim::ProcessState::up) {
+      continue;
+    }
+    const bool member = std::binary_search(members_.begin(), members_.end(), id);
+    if (!member && members_.size() < core::HashRing::kMembersMax) {
+      candidates.emplace_back(id, FaultKind::join);
+    } else if (member && members_.size() > factor) {
+      candidates.emplace_back(id, FaultKind::leave);
+    }
+  }
+  if (candidates.empty()) {
+    return;
+  }
+  const auto [replica, kind] = candidates[random_.uniform(candidates.size())];
+  change_membership(replica, kind);
+}
+
+bool Nemesis::change_membership(core::ReplicaId replica, FaultKind kind) {
+  CRDTSIM_CHECK(replica < replicas_);
+  CRDTSIM_CHECK(kind == FaultKind::join || kind == FaultKind::leave);
+  const bool join = kind == FaultKind::join;
+  const auto found = std::lower_bound(members_.begin(), members_.end(), replica);
+  const bool member = found != members_.end() && *found == replica;
+  // Never below the replication factor, whatever the replicas' views say.
+  if (join == member || (!join && members_.size() <= scenario_->cluster.replication_factor)) {
+    ++stats_.membership_refused;
+    return false;
+  }
+  bool taken = false;
+  const core::MembershipChange change =
+      join ? core::MembershipChange::join : core::MembershipChange::leave;
+  simulation_->invoke(replica, [&taken, change](sim::Process& process, sim::Context& ctx) {
+    taken = static_cast<ReplicaProcess&>(process).change_membership(ctx, change);
+  });
+  if (!taken) {
+    ++stats_.membership_refused;  // down, or its own view refuses it
+    return false;
+  }
+  if (join) {
+    members_.insert(found, replica);
+    ++stats_.joins;
+  } else {
+    members_.erase(found);
+    ++stats_.leaves;
+  }
+  FaultEvent event;
+  event.kind = kind;
+  event.replicas = {replica};
+  record(std::move(event));
+  if (any_replica_link_cut()) {
+    simulation_->cover(coverage::kMembershipHandoffDuringPartition);
+  }
+  return true;
+}
+
+bool Nemesis::any_replica_link_cut() const {
+  for (sim::ProcessId from = 0; from < replicas_; ++from) {
+    for (sim::ProcessId to = 0; to < replicas_; ++to) {
+      if (from != to && simulation_->is_cut(from, to)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 // --- recording ---------------------------------------------------------------
 
 std::size_t Nemesis::record(FaultEvent event) {
@@ -489,7 +580,20 @@ void Nemesis::trim_recorded_flaps() {
 void Nemesis::cut(const sim::LinkSet& links) {
   if (simulation_->cut(links) > 0) {
     ++stats_.partitions;
+    if (stats_.joins + stats_.leaves > 0 && hand_off_pending()) {
+      simulation_->cover(coverage::kMembershipHandoffDuringPartition);
+    }
   }
+}
+
+bool Nemesis::hand_off_pending() const {
+  for (core::ReplicaId id = 0; id < replicas_; ++id) {
+    const core::Replica* replica = replica_at(*simulation_, id);
+    if (replica != nullptr && replica->strays_pending() > 0) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void Nemesis::heal(const sim::LinkSet& links) {

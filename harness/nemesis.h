@@ -10,6 +10,14 @@
 // replica link (every link with clients_too), the rest of the link behaviour
 // staying the scenario's.
 //
+// Membership (docs/membership.md): join and leave give the change to the
+// replica itself (sim::Simulation::invoke); the nemesis keeps the intended
+// members (members()), skips a change of a replica that is down, a no-op, or
+// a leave that would leave fewer than replication_factor members, and
+// records only the changes the replica took. The random kind `membership`
+// (only with RandomFaults::membership) picks one such change among the up
+// replicas. Membership changes are never undone, not even by settle().
+//
 // Random schedule (RandomFaults::enabled), from the seed's "nemesis" stream:
 // every range(interval_us_min, interval_us_max) until the workload deadline,
 // one fault among the enabled kinds that applies right now: a partition of a
@@ -60,9 +68,10 @@ enum class RandomFaultKind : std::uint8_t {
   crash = 1,
   pause = 2,
   clock = 3,
-  loss = 4
+  loss = 4,
+  membership = 5,
 };
-inline constexpr std::uint32_t kRandomFaultKinds = 5;
+inline constexpr std::uint32_t kRandomFaultKinds = 6;
 
 struct NemesisStats {
   std::uint32_t random_kinds = 0;  // bit i: RandomFaultKind i is enabled
@@ -78,6 +87,9 @@ struct NemesisStats {
   std::uint64_t clock_drifts = 0;
   std::uint64_t loss_changes = 0;
   std::uint32_t max_down_seen = 0;  // most replicas down or paused at once (random faults)
+  std::uint64_t joins = 0;          // membership changes the replicas took
+  std::uint64_t leaves = 0;
+  std::uint64_t membership_refused = 0;  // asked, not taken (down, below the factor, no-op)
 };
 
 class Nemesis {
@@ -102,6 +114,9 @@ class Nemesis {
   // The fault actions taken so far, as explicit events (see "Recording").
   const std::vector<FaultEvent>& actions() const { return actions_; }
   bool actions_exact() const { return actions_exact_; }
+  // The members after every membership change taken so far (sorted): the
+  // final membership once the run is over.
+  const std::vector<core::ReplicaId>& members() const { return members_; }
 
  private:
   void apply(const FaultEvent& event);
@@ -113,6 +128,12 @@ class Nemesis {
   void random_crash_or_pause(bool crash);
   void random_clock();
   void random_loss();
+  void random_membership();
+  // A join or leave of `replica`, given to the replica itself. Returns
+  // whether it was taken (the replica is up and the change is allowed).
+  bool change_membership(core::ReplicaId replica, FaultKind kind);
+  bool any_replica_link_cut() const;
+  bool hand_off_pending() const;  // some up replica holds strays not yet handed off
   void choose_swarm_kinds();
 
   void cut(const sim::LinkSet& links);
@@ -146,6 +167,7 @@ class Nemesis {
   bool loss_changed_ = false;
   std::vector<FaultEvent> actions_;
   bool actions_exact_ = true;
+  std::vector<core::ReplicaId> members_;  // sorted
 };
 
 }  // namespace crdtsim::harness

@@ -74,6 +74,14 @@ core::ReplicaConfig replica_config(const Scenario& scenario, core::ReplicaId id)
   config.hot_keys = cluster.hot_keys;
   config.tombstone_gc.enabled = cluster.tombstone_gc.enabled;
   config.tombstone_gc.interval_us = cluster.tombstone_gc.interval_us;
+  if (membership_in_use(scenario)) {
+    config.membership.enabled = true;
+    config.membership.processes = config.members;
+    if (!cluster.initial_members.empty()) {
+      config.members = cluster.initial_members;
+      std::sort(config.members.begin(), config.members.end());
+    }
+  }
   return config;
 }
 
@@ -119,17 +127,40 @@ bool tables_agree(const std::vector<const core::Replica*>& nodes) {
   return true;
 }
 
+// Whether every up replica has the same view of the membership.
+bool views_agree(const std::vector<const core::Replica*>& nodes) {
+  const core::Replica* first = nullptr;
+  for (const core::Replica* node : nodes) {
+    if (node == nullptr) {
+      continue;
+    }
+    if (first == nullptr) {
+      first = node;
+    } else if (!(first->membership() == node->membership())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Whether every replica of every key some up replica holds holds the same
 // state (white-box; all replicas are up during the settle phase). With hot
 // keys: the tables agree too, and a copy left at a replica that no longer
-// replicates its key is subsumed by the key's replicas' states.
-bool replicas_agree(const sim::Simulation& simulation, std::uint32_t replicas) {
+// replicates its key is subsumed by the key's replicas' states. With
+// membership: the views agree too, and every key a replica holds without
+// replicating it was handed off and acknowledged (its copy is subsumed).
+bool replicas_agree(const sim::Simulation& simulation, std::uint32_t replicas, bool membership) {
   std::vector<const core::Replica*> nodes(replicas, nullptr);
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     nodes[id] = replica_at(simulation, id);
   }
-  if (!tables_agree(nodes)) {
+  if (!tables_agree(nodes) || (membership && !views_agree(nodes))) {
     return false;
+  }
+  for (const core::Replica* node : nodes) {
+    if (membership && node != nullptr && node->strays_pending() > 0) {
+      return false;
+    }
   }
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     if (nodes[id] == nullptr) {
@@ -295,8 +326,10 @@ std::optional<std::uint64_t> run_settle(sim::Simulation& simulation, const Scena
   const sim::TimeUs end_us = simulation.now_us() + static_cast<sim::TimeUs>(scenario.settle_us);
   std::optional<std::uint64_t> agreed_since;
   const bool gc = scenario.cluster.tombstone_gc.enabled;
+  const bool membership = membership_in_use(scenario);
   while (true) {
-    if (replicas_agree(simulation, replicas) && !(gc && tombstones_pending(simulation, replicas))) {
+    if (replicas_agree(simulation, replicas, membership) &&
+        !(gc && tombstones_pending(simulation, replicas))) {
       if (!agreed_since) {
         agreed_since = static_cast<std::uint64_t>(simulation.now_us());
       }
@@ -338,6 +371,7 @@ void snapshot(const sim::Simulation& simulation, std::uint32_t replicas, RunOutp
     any = replica;
     snapshot.keyspace = replica->keyspace();
     snapshot.stats = replica->stats();
+    snapshot.members = replica->membership().members();
     sum_hot_key_stats(snapshot.stats, output.hot_keys);
   }
   if (any == nullptr) {
@@ -410,6 +444,11 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
       simulation.declare_coverage(name);
     }
   }
+  if (membership_in_use(scenario)) {
+    for (const std::string_view name : coverage::kDeclaredMembership) {
+      simulation.declare_coverage(name);
+    }
+  }
   add_processes(simulation, scenario, state, clients);
   Nemesis nemesis(simulation, scenario, replicas, clients, link_of(scenario.network));
   nemesis.schedule();
@@ -427,6 +466,10 @@ RunOutput run(const Scenario& scenario, std::uint64_t seed, const RunOptions& op
   output.history = state.recorder.take(static_cast<std::uint64_t>(simulation.now_us()));
   output.fault_actions = nemesis.actions();
   output.fault_actions_exact = nemesis.actions_exact();
+  output.membership = membership_in_use(scenario);
+  if (output.membership) {
+    output.final_members = nemesis.members();
+  }
   cover_concurrent_add_remove(simulation, output.history);
   snapshot(simulation, replicas, output);
   output.hot_keys.enabled = scenario.cluster.hot_keys.enabled;

@@ -28,6 +28,8 @@ struct ReplicaSnapshot {
   bool up = true;  // false if it could not be restarted
   core::Keyspace keyspace;
   core::ReplicaStats stats;
+  // Membership in use: the members in this replica's view of the ring.
+  std::vector<core::ReplicaId> members;
 };
 
 // Hot-key figures of a run: the replicas' decisions (summed over the
@@ -66,6 +68,10 @@ struct RunOutput {
   bool fault_actions_exact = true;
   std::vector<Verdict> verdicts;  // filled by check()
   HotKeyStatistics hot_keys;
+  // Membership in use (docs/membership.md): the final membership (every
+  // change the nemesis made taken into account). `placement` follows it.
+  bool membership = false;
+  std::vector<core::ReplicaId> final_members;
 };
 
 struct RunOptions {

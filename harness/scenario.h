@@ -41,6 +41,10 @@ struct ClusterSpec {
   // default, and then nothing of it runs (traces stay as they were).
   core::HotKeysConfig hot_keys;
   TombstoneGcSpec tombstone_gc;
+  // Membership changes (docs/membership.md): the replicas that are members
+  // of the ring at the start; empty: all of them. The others run, own no
+  // key, and forward client requests.
+  std::vector<core::ReplicaId> initial_members;
 
   friend bool operator==(const ClusterSpec&, const ClusterSpec&) = default;
 };
@@ -130,6 +134,8 @@ enum class FaultKind : std::uint8_t {
   clock_jump = 10,   // replicas[0]'s clock moves by delta_us (may be negative)
   clock_drift = 11,  // replicas[0]'s clock drifts by drift_ppm
   set_loss = 12,     // network drop_ppm / duplicate_ppm from now on
+  join = 13,         // replicas[0] joins the ring (a membership change)
+  leave = 14,        // replicas[0] decommissions itself
 };
 
 // One step of an explicit fault timeline. Partitions cut replica-to-replica
@@ -162,6 +168,9 @@ struct RandomFaults {
   bool pauses = true;
   bool clock_faults = true;
   bool loss = true;
+  // Joins of non-members and leaves of members (never below the
+  // replication factor). Off by default: it changes who owns the keys.
+  bool membership = false;
   std::uint32_t max_drop_ppm = 100'000;
   std::uint32_t max_duplicate_ppm = 50'000;
   std::uint32_t max_down = 1;  // replicas crashed or paused at once
@@ -222,5 +231,21 @@ struct Scenario {
 
   friend bool operator==(const Scenario&, const Scenario&) = default;
 };
+
+// Whether the scenario changes or restricts membership: initial members
+// given, a join or leave in the timeline, or random membership faults.
+// Without it nothing of membership runs (traces stay as they were).
+inline bool membership_in_use(const Scenario& scenario) {
+  if (!scenario.cluster.initial_members.empty() ||
+      (scenario.random_faults.enabled && scenario.random_faults.membership)) {
+    return true;
+  }
+  for (const FaultEvent& event : scenario.timeline) {
+    if (event.kind == FaultKind::join || event.kind == FaultKind::leave) {
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace crdtsim::harness

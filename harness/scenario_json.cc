@@ -35,8 +35,8 @@ const std::vector<std::string_view> kDistributionNames = {"uniform", "zipfian", 
 const std::vector<std::string_view> kReplicaChoiceNames = {"sticky", "roaming"};
 const std::vector<std::string_view> kTimestampNames = {"lamport", "hlc", "physical"};
 const std::vector<std::string_view> kFaultKindNames = {
-    "partition", "one_way", "isolate", "bridge",     "flap",        "heal",    "crash",
-    "restart",   "pause",   "resume",  "clock_jump", "clock_drift", "set_loss"};
+    "partition", "one_way", "isolate",    "bridge",      "flap",     "heal", "crash", "restart",
+    "pause",     "resume",  "clock_jump", "clock_drift", "set_loss", "join", "leave"};
 const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "ae_skip_last_subtree",
                                                         "gossip_forget_unacked",
@@ -48,7 +48,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "causal_apply_out_of_order",
                                                         "hot_key_demotion_drops_state",
                                                         "gc_before_stable",
-                                                        "mv_register_drop_siblings"};
+                                                        "mv_register_drop_siblings",
+                                                        "membership_drop_without_handoff"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",
@@ -201,7 +202,35 @@ void read_tombstone_gc(const Json& value, const std::string& pointer, TombstoneG
   fields.finish();
 }
 
-void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cluster) {
+// Script operations name replicas and clients; their bounds are checked
+// against the final cluster and workload in check_script.
+struct PendingName {
+  std::string pointer;
+  Json value;
+};
+
+struct Pending {
+  std::vector<PendingName> script_clients;
+  std::vector<PendingName> script_replicas;
+  std::vector<PendingName> fault_replicas;   // one per replica name in the timeline
+  std::vector<std::string> fault_pointers;   // one per timeline event
+  std::vector<PendingName> initial_members;  // cluster.initial_members
+};
+
+void read_initial_members(const Json& value, const std::string& pointer, Pending& pending) {
+  expect_array(value, pointer, "replica names");
+  if (value.empty() || value.size() > ScenarioLimits::replicas_max) {
+    fail(pointer, "expected 1 .. " + std::to_string(ScenarioLimits::replicas_max) +
+                      " replica names (the members at the start)");
+  }
+  pending.initial_members.clear();
+  for (std::size_t index = 0; index < value.size(); ++index) {
+    pending.initial_members.push_back({child(pointer, index), value[index]});
+  }
+}
+
+void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cluster,
+                  Pending& pending) {
   Fields fields(value, pointer);
   fields.read("replicas", cluster.replicas, u32_in(1, ScenarioLimits::replicas_max));
   fields.read("replication_factor", cluster.replication_factor,
@@ -221,6 +250,10 @@ void read_cluster(const Json& value, const std::string& pointer, ClusterSpec& cl
   if (const Json* gc = fields.optional("tombstone_gc")) {
     read_tombstone_gc(*gc, fields.at("tombstone_gc"), cluster.tombstone_gc);
   }
+  if (const Json* members = fields.optional("initial_members")) {
+    read_initial_members(*members, fields.at("initial_members"), pending);
+    cluster.initial_members.assign(pending.initial_members.size(), 0);  // resolved later
+  }
   fields.finish();
 }
 
@@ -238,20 +271,6 @@ void read_mix(const Json& value, const std::string& pointer, OperationMix& mix) 
   fields.read("reads_ppm", mix.reads_ppm, read_ppm);
   fields.finish();
 }
-
-// Script operations name replicas and clients; their bounds are checked
-// against the final cluster and workload in check_script.
-struct PendingName {
-  std::string pointer;
-  Json value;
-};
-
-struct Pending {
-  std::vector<PendingName> script_clients;
-  std::vector<PendingName> script_replicas;
-  std::vector<PendingName> fault_replicas;  // one per replica name in the timeline
-  std::vector<std::string> fault_pointers;  // one per timeline event
-};
 
 void read_script(const Json& value, const std::string& pointer, WorkloadSpec& workload,
                  Pending& pending) {
@@ -355,6 +374,9 @@ FaultShape shape_of(FaultKind kind) {
       return {.replicas_min = 1, .replicas_max = many, .drift = true};
     case FaultKind::set_loss:
       return {.clients_too = true, .loss = true};
+    case FaultKind::join:
+    case FaultKind::leave:
+      return {.replicas_min = 1, .replicas_max = 1};
   }
   return {};
 }
@@ -460,6 +482,7 @@ void read_random_faults(const Json& value, const std::string& pointer, RandomFau
   fields.read("pauses", random.pauses, read_bool);
   fields.read("clock_faults", random.clock_faults, read_bool);
   fields.read("loss", random.loss, read_bool);
+  fields.read("membership", random.membership, read_bool);
   fields.read("max_drop_ppm", random.max_drop_ppm, read_ppm);
   fields.read("max_duplicate_ppm", random.max_duplicate_ppm, read_ppm);
   fields.read("max_down", random.max_down, u32_in(0, ScenarioLimits::replicas_max));
@@ -520,6 +543,11 @@ void read_seeds(const Json& value, const std::string& pointer, Scenario& scenari
 
 void resolve_names(const Scenario& scenario, const Pending& pending, Scenario& target) {
   const std::uint32_t replicas = scenario.cluster.replicas;
+  for (std::size_t index = 0; index < pending.initial_members.size(); ++index) {
+    const PendingName& name = pending.initial_members[index];
+    target.cluster.initial_members[index] =
+        read_name(name.value, name.pointer, 'r', replicas, "replica");
+  }
   std::size_t next = 0;
   for (FaultEvent& event : target.timeline) {
     for (auto& group : event.groups) {
@@ -562,6 +590,30 @@ void check_distinct(const FaultEvent& event, const std::string& pointer) {
   }
 }
 
+void check_membership(const Scenario& scenario, const Pending& pending, const std::string& root) {
+  const ClusterSpec& cluster = scenario.cluster;
+  const std::string at = root + "/cluster/initial_members";
+  std::set<core::ReplicaId> seen;
+  for (std::size_t index = 0; index < cluster.initial_members.size(); ++index) {
+    if (!seen.insert(cluster.initial_members[index]).second) {
+      fail(pending.initial_members[index].pointer,
+           "expected distinct replicas, got " + replica_name(cluster.initial_members[index]) +
+               " twice");
+    }
+  }
+  if (!cluster.initial_members.empty() &&
+      cluster.initial_members.size() < cluster.replication_factor) {
+    fail(at, "expected at least replication_factor (" + std::to_string(cluster.replication_factor) +
+                 ") initial members, got " + std::to_string(cluster.initial_members.size()));
+  }
+  if (membership_in_use(scenario) && cluster.tombstone_gc.enabled) {
+    fail(root + "/cluster/tombstone_gc/enabled",
+         "expected tombstone_gc off with membership changes (initial_members, join / leave "
+         "faults or random membership): collection needs every replica of a key, and a ring "
+         "change moves them (docs/membership.md)");
+  }
+}
+
 void check_consistency(const Scenario& scenario, const Pending& pending, const std::string& root) {
   const ClusterSpec& cluster = scenario.cluster;
   if (cluster.replication_factor > cluster.replicas) {
@@ -578,6 +630,7 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
              std::to_string(cluster.replication_factor) + " + " +
              std::to_string(cluster.hot_keys.extra_replicas));
   }
+  check_membership(scenario, pending, root);
   if (scenario.workload.hotspot_keys > scenario.workload.keys) {
     fail(
         root + "/workload/hotspot_keys",
@@ -633,7 +686,7 @@ void read_top(const Json& document, const std::string& pointer, Scenario& scenar
   }
   fields.read("description", scenario.description, read_string);
   if (const Json* value = fields.optional("cluster")) {
-    read_cluster(*value, fields.at("cluster"), scenario.cluster);
+    read_cluster(*value, fields.at("cluster"), scenario.cluster, pending);
   }
   if (const Json* value = fields.optional("workload")) {
     read_workload(*value, fields.at("workload"), scenario.workload, pending);
@@ -955,27 +1008,33 @@ Json fault_json(const FaultEvent& event) {
 }
 
 Json cluster_json(const ClusterSpec& cluster) {
-  return Json{{"replicas", cluster.replicas},
-              {"replication_factor", cluster.replication_factor},
-              {"virtual_nodes", cluster.virtual_nodes},
-              {"consistency", kConsistencyNames[static_cast<std::size_t>(cluster.consistency)]},
-              {"durable", cluster.durable},
-              {"timestamps", kTimestampNames[static_cast<std::size_t>(cluster.timestamps)]},
-              {"gossip_interval_us", cluster.gossip_interval_us},
-              {"anti_entropy_interval_us", cluster.anti_entropy_interval_us},
-              {"forward_timeout_us", cluster.forward_timeout_us},
-              {"planted_bug", planted_bug_name(cluster.planted_bug)},
-              {"hot_keys", Json{{"enabled", cluster.hot_keys.enabled},
-                                {"window_us", cluster.hot_keys.window_us},
-                                {"sub_windows", cluster.hot_keys.sub_windows},
-                                {"capacity", cluster.hot_keys.capacity},
-                                {"promote_threshold", cluster.hot_keys.promote_threshold},
-                                {"demote_threshold", cluster.hot_keys.demote_threshold},
-                                {"cool_ticks", cluster.hot_keys.cool_ticks},
-                                {"extra_replicas", cluster.hot_keys.extra_replicas},
-                                {"table_max", cluster.hot_keys.table_max}}},
-              {"tombstone_gc", Json{{"enabled", cluster.tombstone_gc.enabled},
-                                    {"interval_us", cluster.tombstone_gc.interval_us}}}};
+  Json result =
+      Json{{"replicas", cluster.replicas},
+           {"replication_factor", cluster.replication_factor},
+           {"virtual_nodes", cluster.virtual_nodes},
+           {"consistency", kConsistencyNames[static_cast<std::size_t>(cluster.consistency)]},
+           {"durable", cluster.durable},
+           {"timestamps", kTimestampNames[static_cast<std::size_t>(cluster.timestamps)]},
+           {"gossip_interval_us", cluster.gossip_interval_us},
+           {"anti_entropy_interval_us", cluster.anti_entropy_interval_us},
+           {"forward_timeout_us", cluster.forward_timeout_us},
+           {"planted_bug", planted_bug_name(cluster.planted_bug)},
+           {"hot_keys", Json{{"enabled", cluster.hot_keys.enabled},
+                             {"window_us", cluster.hot_keys.window_us},
+                             {"sub_windows", cluster.hot_keys.sub_windows},
+                             {"capacity", cluster.hot_keys.capacity},
+                             {"promote_threshold", cluster.hot_keys.promote_threshold},
+                             {"demote_threshold", cluster.hot_keys.demote_threshold},
+                             {"cool_ticks", cluster.hot_keys.cool_ticks},
+                             {"extra_replicas", cluster.hot_keys.extra_replicas},
+                             {"table_max", cluster.hot_keys.table_max}}},
+           {"tombstone_gc", Json{{"enabled", cluster.tombstone_gc.enabled},
+                                 {"interval_us", cluster.tombstone_gc.interval_us}}}};
+  // Written only when given, so scenarios without membership read as before.
+  if (!cluster.initial_members.empty()) {
+    result["initial_members"] = names_json(cluster.initial_members);
+  }
+  return result;
 }
 
 Json workload_json(const WorkloadSpec& workload) {
@@ -1031,19 +1090,23 @@ Json faults_json(const Scenario& scenario) {
   for (const FaultEvent& event : scenario.timeline) {
     timeline.push_back(fault_json(event));
   }
-  return Json{{"timeline", std::move(timeline)},
-              {"random", Json{{"enabled", random.enabled},
-                              {"interval_us_min", random.interval_us_min},
-                              {"interval_us_max", random.interval_us_max},
-                              {"partitions", random.partitions},
-                              {"crashes", random.crashes},
-                              {"pauses", random.pauses},
-                              {"clock_faults", random.clock_faults},
-                              {"loss", random.loss},
-                              {"max_drop_ppm", random.max_drop_ppm},
-                              {"max_duplicate_ppm", random.max_duplicate_ppm},
-                              {"max_down", random.max_down},
-                              {"swarm", random.swarm}}}};
+  Json result = Json{{"timeline", std::move(timeline)},
+                     {"random", Json{{"enabled", random.enabled},
+                                     {"interval_us_min", random.interval_us_min},
+                                     {"interval_us_max", random.interval_us_max},
+                                     {"partitions", random.partitions},
+                                     {"crashes", random.crashes},
+                                     {"pauses", random.pauses},
+                                     {"clock_faults", random.clock_faults},
+                                     {"loss", random.loss},
+                                     {"max_drop_ppm", random.max_drop_ppm},
+                                     {"max_duplicate_ppm", random.max_duplicate_ppm},
+                                     {"max_down", random.max_down},
+                                     {"swarm", random.swarm}}}};
+  if (random.membership) {  // written only when on, like initial_members
+    result["random"]["membership"] = true;
+  }
+  return result;
 }
 
 }  // namespace

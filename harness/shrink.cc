@@ -123,6 +123,18 @@ Scenario without_replica(Scenario scenario, core::ReplicaId removed) {
   ClusterSpec& cluster = scenario.cluster;
   cluster.replicas -= 1;
   cluster.replication_factor = std::min(cluster.replication_factor, cluster.replicas);
+  if (!cluster.initial_members.empty()) {
+    // The remaining members, renumbered; never fewer than the factor asks.
+    std::erase(cluster.initial_members, removed);
+    for (core::ReplicaId& member : cluster.initial_members) {
+      member -= member > removed ? 1U : 0U;
+    }
+    if (cluster.initial_members.empty()) {
+      cluster.initial_members.push_back(0);
+    }
+    cluster.replication_factor = std::min(
+        cluster.replication_factor, static_cast<std::uint32_t>(cluster.initial_members.size()));
+  }
   for (ScriptedOperation& operation : scenario.workload.script) {
     if (operation.replica == removed) {
       operation.replica = removed > 0 ? removed - 1 : 0;
@@ -630,8 +642,8 @@ bool Shrinker::shrink_random_faults() {
   }
   bool progress = false;
   bool RandomFaults::*kinds[] = {&RandomFaults::partitions, &RandomFaults::crashes,
-                                 &RandomFaults::pauses, &RandomFaults::clock_faults,
-                                 &RandomFaults::loss};
+                                 &RandomFaults::pauses,     &RandomFaults::clock_faults,
+                                 &RandomFaults::loss,       &RandomFaults::membership};
   for (bool RandomFaults::*kind : kinds) {
     if (current_.random_faults.*kind && !exhausted_) {
       Scenario candidate = current_;

@@ -107,6 +107,12 @@ class Simulation {
   bool pause(ProcessId process);
   bool resume(ProcessId process);
   ProcessState state(ProcessId process) const;
+  // Gives an up process an input that comes from outside the simulated
+  // network (an operator's command, such as a membership change): runs
+  // `body` with the process object and its Context, as a callback. Returns
+  // false and does nothing unless the process is up.
+  using Input = std::function<void(Process&, Context&)>;
+  bool invoke(ProcessId process, const Input& body);
 
   // Cut / heal every link of the set. Returns the number of links changed.
   std::size_t cut(const LinkSet& links);

@@ -22,6 +22,20 @@ void Simulation::start_incarnation(ProcessId process) {
   in_callback_ = kNoProcess;
 }
 
+bool Simulation::invoke(ProcessId process, const Input& body) {
+  CRDTSIM_CHECK(in_callback_ == kNoProcess);
+  ProcessSlot& target = slot(process);
+  if (target.state != ProcessState::up || target.object == nullptr) {
+    return false;
+  }
+  record(TraceKind::invoke, process);
+  Context ctx(*this, process);
+  in_callback_ = process;
+  body(*target.object, ctx);
+  in_callback_ = kNoProcess;
+  return true;
+}
+
 void Simulation::on_start(ProcessId process) {
   // A process crashed before its first start stays down until restarted.
   if (slot(process).state == ProcessState::up && slot(process).object == nullptr) {

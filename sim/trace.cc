@@ -56,6 +56,8 @@ const char* trace_kind_name(TraceKind kind) {
       return "note";
     case TraceKind::run_end:
       return "run_end";
+    case TraceKind::invoke:
+      return "invoke";
   }
   return "unknown";
 }

@@ -54,6 +54,7 @@ enum class TraceKind : std::uint16_t {
   action = 23,             // value: action slot
   note = 24,               // free for harnesses: tag, value, name
   run_end = 25,            // tag: Outcome; value: events processed
+  invoke = 26,             // process: the process given a harness-made input
 };
 
 // Why a message was not delivered (recorded in the drop event's digest).

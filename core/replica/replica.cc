@@ -72,16 +72,25 @@ Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recov
   assert(config_.replication_factor >= 1);
   // Tombstone GC drops whole keys without their version dots (see docs).
   assert(!(config_.tombstone_gc.enabled && config_.track_versions));
-  assert(std::find(config_.members.begin(), config_.members.end(), config_.id) !=
-         config_.members.end());
+  const std::vector<ReplicaId>& universe =
+      config_.membership.enabled ? config_.membership.processes : config_.members;
+  assert(std::find(universe.begin(), universe.end(), config_.id) != universe.end());
   for (const ReplicaId member : ring_.members()) {
     if (member != config_.id) {
       peers_.push_back(member);
     }
   }
+  if (config_.membership.enabled) {
+    assert(std::is_sorted(universe.begin(), universe.end()));
+    membership_ = MembershipTable(universe, config_.members);
+    std::copy_if(universe.begin(), universe.end(), std::back_inserter(processes_),
+                 [this](ReplicaId process) { return process != config_.id; });
+  }
   DeltaLog::Config log_config = config_.delta_log;
   log_config.forget_unacked = config_.planted_bug == PlantedBug::gossip_forget_unacked;
-  delta_log_ = DeltaLog(log_config, peers_);
+  // With membership on, the log knows every process: a peer that joins later
+  // is routed deltas from then on (one routed nothing acknowledges trivially).
+  delta_log_ = DeltaLog(log_config, others());
   anti_entropy_.skip_last_subtree = config_.planted_bug == PlantedBug::ae_skip_last_subtree;
   if (config_.hot_keys.enabled) {
     hot_counter_ = SlidingHeavyHitters(config_.hot_keys.sub_windows, config_.hot_keys.capacity);
@@ -114,6 +123,9 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   writer_id_ =
       config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
   gc_.start(incarnation_);
+  if (config_.membership.enabled) {
+    recover_membership(recovered);  // before the keys: it decides which are strays
+  }
   if (!config_.durable) {
     return;
   }
@@ -132,8 +144,8 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
     clock_.observe(state.value->max_time(), seen.logical);
     mark_dirty(key);
     stats_.recovered_keys += 1;
-    if (config_.hot_keys.enabled && !replicates(config_.id, key)) {
-      strays_[key];  // an extra replica's copy, from before the restart: hand it off
+    if (handoff_enabled() && !replicates(config_.id, key)) {
+      strays_[key];  // not this replica's key (any more): hand it off
     }
   }
 }
@@ -156,6 +168,11 @@ Output Replica::start(std::uint64_t now_us, RandomSource& random) {
   if (gc_enabled()) {
     out.timers.push_back(TimerRequest{ReplicaTimer::tombstone_gc,
                                       1 + random.next_u64() % config_.tombstone_gc.interval_us, 0});
+  }
+  if (config_.membership.enabled) {
+    persist_membership(out);
+    out.timers.push_back(TimerRequest{ReplicaTimer::membership,
+                                      1 + random.next_u64() % config_.membership.interval_us, 0});
   }
   if (stats_.recovered_keys > 0) {
     out.coverage.push_back("replica.recovered_from_disk");
@@ -236,9 +253,13 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   std::vector<std::string> behind;
   for (const std::string& key : command.keys) {
     const CausalContext* seen = find_key_versions(command.session, key);
-    if (seen == nullptr || !replicates(config_.id, key) ||
+    // A forwarded command for a key not held here executes as is (a stray),
+    // except with membership on: then the coordinator may route by a view
+    // this replica no longer shares, and its copy may miss the token.
+    const bool checked = replicates(config_.id, key) || config_.membership.enabled;
+    if (seen == nullptr || !checked ||
         std::find(behind.begin(), behind.end(), key) != behind.end()) {
-      continue;  // nothing seen, or not held here (a forwarded stray executes as is)
+      continue;  // nothing seen, or a stray
     }
     const KeyState* state = keyspace_.find(key);
     if (state == nullptr || !state->versions().includes(*seen)) {
@@ -296,7 +317,7 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
       value.kind == ReplyValue::Kind::sibling_lists) {
     out.coverage.push_back("causal.siblings_returned");  // harness/coverage_points.h
   }
-  if (config_.hot_keys.enabled) {
+  if (handoff_enabled()) {
     note_served(command);
   }
   for (auto& [key, delta] : execution.deltas) {
@@ -688,15 +709,22 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
     }
     case PeerMessageKind::hot_key_handoff: {
       HotKeyHandoff message;
-      if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {
+      if ((decoded = handoff_enabled() && decode_payload(frame.payload, message, error))) {
         on_hot_key_handoff(from, message, out);
       }
       break;
     }
     case PeerMessageKind::hot_key_handoff_ack: {
       HotKeyHandoffAck message;
-      if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {
+      if ((decoded = handoff_enabled() && decode_payload(frame.payload, message, error))) {
         on_hot_key_handoff_ack(from, message);
+      }
+      break;
+    }
+    case PeerMessageKind::membership_table: {
+      MembershipMessage message;
+      if ((decoded = config_.membership.enabled && decode_payload(frame.payload, message, error))) {
+        on_membership_table(message, out);
       }
       break;
     }
@@ -757,6 +785,18 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch
 }
 
 bool Replica::causally_ready(const std::string& key, const KeyState& delta) const {
+  if (config_.membership.enabled) {
+    // A writer's updates of one key are numbered in order, each in the
+    // past of the next. With a fixed ring they arrive in order; a ring
+    // change can route a later one to a replica the earlier ones never
+    // reached: hold it until they are here (a gap in the merged versions).
+    const KeyState* state = keyspace_.find(key);
+    CausalContext have = state == nullptr ? CausalContext() : state->versions();
+    have.merge(delta.versions());
+    if (!have.dot_cloud().empty()) {
+      return false;
+    }
+  }
   for (const auto& [other, past] : delta.dependencies()) {
     if (!replicates(config_.id, other)) {
       continue;  // kept elsewhere: sessions' tokens guard reads of it
@@ -1003,13 +1043,18 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
       out.timers.push_back(
           TimerRequest{ReplicaTimer::tombstone_gc, config_.tombstone_gc.interval_us, 0});
       break;
+    case ReplicaTimer::membership:
+      membership_tick(out);
+      out.timers.push_back(
+          TimerRequest{ReplicaTimer::membership, config_.membership.interval_us, 0});
+      break;
   }
   return out;
 }
 
 void Replica::gossip(std::uint64_t now_us, Output& out) {
   const std::uint64_t dropped_before = delta_log_.stats().buffers_dropped;
-  for (const ReplicaId peer : peers_) {
+  for (const ReplicaId peer : others()) {
     std::optional<Bytes> frame = delta_log_.next_batch_frame(peer, now_us);
     if (frame) {
       send_peer(peer, PeerMessageKind::delta_batch, std::move(*frame), out);
@@ -1021,8 +1066,8 @@ void Replica::gossip(std::uint64_t now_us, Output& out) {
 }
 
 void Replica::start_anti_entropy(RandomSource& random, Output& out) {
-  if (peers_.empty()) {
-    return;
+  if (peers_.empty() || (config_.membership.enabled && !membership_.is_member(config_.id))) {
+    return;  // alone, or not a member: no key to compare
   }
   refresh_trees();
   const ReplicaId peer = peers_[choose(random, peers_.size())];

@@ -39,6 +39,7 @@
 #include "core/replication/hash_ring.h"
 #include "core/replication/heavy_hitters.h"
 #include "core/replication/hot_keys.h"
+#include "core/replication/membership.h"
 #include "core/replication/peer_messages.h"
 #include "core/replication/tombstone_gc.h"
 #include "core/store/command.h"
@@ -73,11 +74,25 @@ enum class PlantedBug : std::uint8_t {
   hot_key_demotion_drops_state = 9,  // a demoted replica drops the key's unsent deltas, no hand-off
   gc_before_stable = 10,             // tombstone GC collects what this replica alone holds
   mv_register_drop_siblings = 11,    // causal level: a merge keeps one sibling (LWW-like)
+  membership_drop_without_handoff = 12,  // a ring change drops keys no longer owned, no hand-off
+};
+
+// Membership changes (core/replication/membership.h, docs/membership.md): off
+// by default, and then nothing of it runs (no timer, message or draw).
+struct MembershipConfig {
+  bool enabled = false;
+  // Every replica process of the cluster, members or not (ReplicaConfig::
+  // members are the initial members, a subset). Sorted, distinct.
+  std::vector<ReplicaId> processes;
+  // Between two gossips of the whole table and hand-off retries.
+  std::uint64_t interval_us = 100'000;
 };
 
 struct ReplicaConfig {
   ReplicaId id = 0;
-  std::vector<ReplicaId> members;  // every replica, including this one
+  // Every replica, including this one; with membership on, the initial
+  // members (this replica may be outside them).
+  std::vector<ReplicaId> members;
   std::uint32_t replication_factor = 3;
   std::uint32_t virtual_nodes = 64;
   std::uint64_t gossip_interval_us = 20'000;
@@ -99,6 +114,7 @@ struct ReplicaConfig {
   PlantedBug planted_bug = PlantedBug::none;
   HotKeysConfig hot_keys;          // off by default (core/replication/hot_keys.h)
   TombstoneGcConfig tombstone_gc;  // off by default
+  MembershipConfig membership;     // off by default
 };
 
 enum class ReplicaTimer : std::uint8_t {
@@ -107,6 +123,7 @@ enum class ReplicaTimer : std::uint8_t {
   forward_timeout = 3,
   hot_keys = 4,
   tombstone_gc = 5,
+  membership = 6,
 };
 
 struct StorageWrite {
@@ -162,6 +179,11 @@ struct ReplicaStats {
   std::uint64_t hot_key_handoffs_merged = 0;     // hand-off states that changed state here
   std::uint64_t hot_key_strays_handed_off = 0;   // keys it stopped replicating, handed off
   TombstoneGc::Stats tombstone_gc;               // all zero while GC is off
+  // Membership (zero unless enabled).
+  std::uint64_t membership_changes = 0;          // joins and leaves this replica made
+  std::uint64_t membership_changes_refused = 0;  // no-ops, or a leave below the factor
+  std::uint64_t membership_views = 0;            // times its ring changed
+  std::uint64_t membership_keys_handed_off = 0;  // strays every replica acknowledged
 };
 
 class Replica {
@@ -172,6 +194,7 @@ class Replica {
   // The greatest timestamp of a key state collected or prepared for
   // collection (tombstone GC): observed again on restart.
   static constexpr std::string_view kGcTimeFloorRecord = "meta/gc_time_floor";
+  static constexpr std::string_view kMembershipRecord = "meta/membership";
   // The clock's durable ceiling moves in steps of this much.
   static constexpr std::uint64_t kClockLeaseStep = 1 << 12;
   // The storage key of `key`'s state record.
@@ -192,6 +215,16 @@ class Replica {
                          RandomSource& random);
   Output on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
                   RandomSource& random);
+  // Membership on: this replica joins the ring, or decommissions itself. A
+  // replica changes only its own entry, stamped past every stamp it issued,
+  // so its latest change wins everywhere. Refused (an empty Output, counted)
+  // when it changes nothing, or when a leave would leave fewer members than
+  // the replication factor in this replica's view. Otherwise the change is
+  // persisted (synced) and sent to every process at once; keys this replica
+  // no longer replicates are handed off to their replicas until each has
+  // acknowledged them (the replica keeps its inert copy: docs/membership.md
+  // says why it must not drop it).
+  Output on_membership_change(std::uint64_t now_us, MembershipChange change, RandomSource& random);
 
   // White-box access for checkers and tests.
   const ReplicaConfig& config() const { return config_; }
@@ -215,6 +248,9 @@ class Replica {
   // What the keyspace holds (keys, tombstones, bytes): see tombstone_gc.h.
   KeyspaceFootprint footprint() const { return measure(keyspace_); }
   const TombstoneGc& tombstone_gc() const { return gc_; }
+  const MembershipTable& membership() const { return membership_; }
+  // Keys held but not replicated here, not yet acknowledged by every replica.
+  std::size_t strays_pending() const { return strays_.size(); }
 
  private:
   struct Part {
@@ -305,6 +341,23 @@ class Replica {
   void on_hot_key_handoff_ack(ReplicaId from, const HotKeyHandoffAck& message);
   void note_handoff_from(ReplicaId from, const std::string& key, const LwwTimestamp& stamp);
   void start_anti_entropy(RandomSource& random, Output& out);
+  // Every process this replica sends gossip and tables to: the peers, or
+  // with membership on every other replica process.
+  const std::vector<ReplicaId>& others() const {
+    return config_.membership.enabled ? processes_ : peers_;
+  }
+  // Stray keys are handed off (hot keys or membership on).
+  bool handoff_enabled() const { return config_.hot_keys.enabled || config_.membership.enabled; }
+
+  // Membership (replica_membership.cc).
+  void recover_membership(const std::map<std::string, Bytes>& recovered);
+  void on_membership_table(const MembershipMessage& message, Output& out);
+  // Rebuilds the ring, placement, peers and Merkle trees from the table if
+  // its members changed; keys no longer replicated become strays.
+  void apply_view(Output& out);
+  void persist_membership(Output& out) const;
+  void broadcast_membership(Output& out) const;
+  void membership_tick(Output& out);
 
   // Tombstone GC (replica_gc.cc; protocol in core/replication/tombstone_gc.h).
   bool gc_enabled() const { return config_.tombstone_gc.enabled; }
@@ -334,8 +387,10 @@ class Replica {
 
   ReplicaConfig config_;
   HashRing ring_;
-  KeyPlacement placement_;        // ring_'s preference lists, widened for hot keys
-  std::vector<ReplicaId> peers_;  // members other than this replica, sorted
+  KeyPlacement placement_;            // ring_'s preference lists, widened for hot keys
+  std::vector<ReplicaId> peers_;      // members other than this replica, sorted
+  MembershipTable membership_;        // empty unless membership is on
+  std::vector<ReplicaId> processes_;  // membership on: every other replica process
   Keyspace keyspace_;
   WriteClock clock_;
   std::uint64_t clock_ceiling_ = 0;

@@ -98,7 +98,7 @@ void Replica::hot_keys_tick(Output& out) {
     return;
   }
   const Bytes frame = encode_frame(message);
-  for (const ReplicaId peer : peers_) {
+  for (const ReplicaId peer : others()) {
     send_peer(peer, PeerMessageKind::hot_keys_table, frame, out);
   }
 }
@@ -231,8 +231,10 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
     }
     const std::uint64_t digest = state_digest(key, *state);
     const HotKeyEntry* entry = placement_.table().find(key);
-    bool handed_off = true;
-    for (const ReplicaId replica : placement_.replicas_of(key)) {
+    const ReplicaList replicas = placement_.replicas_of(key);
+    // A view without members has nobody to hand the key to: keep trying.
+    bool handed_off = !replicas.empty();
+    for (const ReplicaId replica : replicas) {
       const auto acked = it->second.find(replica);
       if (acked != it->second.end() && acked->second == digest) {
         continue;
@@ -246,6 +248,10 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
     }
     if (handed_off) {
       stats_.hot_key_strays_handed_off += 1;
+      if (config_.membership.enabled) {
+        stats_.membership_keys_handed_off += 1;
+        out.coverage.push_back("membership.key_handed_off");
+      }
       if (gc_enabled()) {
         drop_key(key, out);
       }

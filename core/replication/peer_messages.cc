@@ -66,6 +66,8 @@ std::string_view message_kind_name(std::uint8_t kind) {
       return "gc_prepared";
     case PeerMessageKind::gc_commit:
       return "gc_commit";
+    case PeerMessageKind::membership_table:
+      return "membership_table";
     case PeerMessageKind::client_request:
       return "client_request";
     case PeerMessageKind::client_reply:

@@ -39,8 +39,10 @@ enum class PeerMessageKind : std::uint8_t {
   // Client <-> replica frames share the numbering so one byte tells all.
   client_request = 16,
   client_reply = 17,
+  // Membership (core/replication/membership.h); only while it is enabled.
+  membership_table = 18,
 };
-inline constexpr std::uint8_t kPeerMessageKindMax = 17;
+inline constexpr std::uint8_t kPeerMessageKindMax = 18;
 std::string_view message_kind_name(std::uint8_t kind);
 
 // Bounds on one message, so that a batch never grows without limit.

@@ -17,9 +17,40 @@ core::Bytes bytes_of(const core::KeyState* state) {
   return state == nullptr ? core::Bytes{} : core::encode(*state);
 }
 
+std::string members_text(const std::vector<core::ReplicaId>& members) {
+  std::string text = "{";
+  for (const core::ReplicaId member : members) {
+    text += (text.size() > 1 ? ", r" : "r") + std::to_string(member);
+  }
+  return text + "}";
+}
+
+// With membership in use: every up replica's view is the final membership
+// (the nemesis's changes, in order). Empty if so; else the explanation.
+std::string membership_disagreement(const RunOutput& output) {
+  std::string disagreeing;
+  for (const ReplicaSnapshot& replica : output.replicas) {
+    if (replica.up && replica.members != output.final_members) {
+      disagreeing += (disagreeing.empty() ? "replica " : "; replica ") +
+                     std::to_string(replica.id) + " sees " + members_text(replica.members);
+    }
+  }
+  if (disagreeing.empty()) {
+    return {};
+  }
+  return "replicas disagree on the membership after settling: the final membership is " +
+         members_text(output.final_members) + ", but " + disagreeing;
+}
+
 }  // namespace
 
 Verdict check_convergence(const RunOutput& output) {
+  if (output.membership) {
+    std::string disagreement = membership_disagreement(output);
+    if (!disagreement.empty()) {
+      return Verdict::invalid("convergence", std::move(disagreement));
+    }
+  }
   std::size_t keys = 0;
   for (const auto& [key, replicas] : output.placement) {
     ++keys;

@@ -33,6 +33,13 @@ class Cluster {
         replica.members.push_back(member);
       }
       replica.replication_factor = scenario.cluster.replication_factor;
+      if (membership_in_use(scenario)) {
+        replica.membership.enabled = true;
+        replica.membership.processes = replica.members;
+        if (!scenario.cluster.initial_members.empty()) {
+          replica.members = scenario.cluster.initial_members;
+        }
+      }
       configs_.push_back(replica);
     }
     for (core::ReplicaId id = 0; id < replicas; ++id) {
@@ -121,7 +128,9 @@ TEST(Nemesis, WithoutSwarmEveryKindHappens) {
   Cluster cluster(scenario, 3);
   cluster.simulation().run_until(3'000'000);
   const NemesisStats& stats = cluster.nemesis().stats();
-  EXPECT_EQ(stats.random_kinds, (1U << kRandomFaultKinds) - 1);
+  // Every kind but membership, which only random_faults.membership enables.
+  const std::uint32_t membership = 1U << static_cast<std::uint32_t>(RandomFaultKind::membership);
+  EXPECT_EQ(stats.random_kinds, ((1U << kRandomFaultKinds) - 1) & ~membership);
   EXPECT_GT(stats.partitions, 0U);
   EXPECT_GT(stats.heals, 0U);
   EXPECT_GT(stats.crashes, 0U);
@@ -242,6 +251,112 @@ TEST(Nemesis, RandomFaultsInARunRespectMaxDownAndStillConverge) {
     crashes.insert(output.sim.stats.crashes * 1'000 + output.sim.stats.pauses);
   }
   EXPECT_GE(crashes.size(), 2U);  // the seeds' mixes differ
+}
+
+// Membership: joins and leaves are given to the replica itself, taken only
+// when allowed, recorded as explicit events when taken, and never bring the
+// members below the replication factor.
+FaultEvent membership_event(std::uint64_t at_us, FaultKind kind, core::ReplicaId replica) {
+  FaultEvent event;
+  event.at_us = at_us;
+  event.kind = kind;
+  event.replicas = {replica};
+  return event;
+}
+
+TEST(Nemesis, JoinAndLeaveAreTakenWhenAllowedAndRecorded) {
+  Scenario scenario;
+  scenario.cluster.replicas = 5;
+  scenario.cluster.replication_factor = 3;
+  scenario.cluster.initial_members = {0, 1, 2, 3};
+  scenario.workload_deadline_us = 2'000'000;
+  FaultEvent crash;
+  crash.at_us = 450'000;
+  crash.kind = FaultKind::crash;
+  crash.replicas = {0};
+  scenario.timeline = {
+      membership_event(100'000, FaultKind::join, 4),
+      membership_event(200'000, FaultKind::leave, 0),
+      membership_event(300'000, FaultKind::leave, 1),
+      membership_event(400'000, FaultKind::leave, 2),  // below the factor: refused
+      crash,
+      membership_event(500'000, FaultKind::join, 0),  // down: refused
+      membership_event(600'000, FaultKind::join, 4),  // already a member: refused
+  };
+  Cluster cluster(scenario, 7);
+  cluster.simulation().run_until(1'500'000);
+  const Nemesis& nemesis = cluster.nemesis();
+  EXPECT_EQ(nemesis.members(), (std::vector<core::ReplicaId>{2, 3, 4}));
+  EXPECT_EQ(nemesis.stats().joins, 1U);
+  EXPECT_EQ(nemesis.stats().leaves, 2U);
+  EXPECT_EQ(nemesis.stats().membership_refused, 3U);
+  std::vector<FaultEvent> taken;
+  for (const FaultEvent& action : nemesis.actions()) {
+    if (action.kind == FaultKind::join || action.kind == FaultKind::leave) {
+      taken.push_back(action);
+    }
+  }
+  ASSERT_EQ(taken.size(), 3U);
+  EXPECT_EQ(taken[0], membership_event(100'000, FaultKind::join, 4));
+  EXPECT_EQ(taken[1], membership_event(200'000, FaultKind::leave, 0));
+  EXPECT_EQ(taken[2], membership_event(300'000, FaultKind::leave, 1));
+  for (const core::ReplicaId id : {1U, 2U, 3U, 4U}) {
+    ASSERT_NE(replica_at(cluster.simulation(), id), nullptr);
+    EXPECT_EQ(replica_at(cluster.simulation(), id)->membership().members(), nemesis.members())
+        << "replica " << id;
+  }
+}
+
+TEST(Nemesis, RandomMembershipChangesStayWithinTheFactor) {
+  Scenario scenario = random_scenario();
+  scenario.cluster.replicas = 6;
+  scenario.cluster.initial_members = {0, 1, 2, 3};
+  RandomFaults& random = scenario.random_faults;
+  random.partitions = random.pauses = random.clock_faults = random.loss = false;
+  random.crashes = true;
+  random.membership = true;
+  random.swarm = false;
+  std::uint64_t changes = 0;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    Cluster cluster(scenario, seed);
+    std::size_t fewest = 6;
+    for (sim::TimeUs time_us = 50'000; time_us <= 3'000'000; time_us += 50'000) {
+      cluster.simulation().run_until(time_us);
+      fewest = std::min(fewest, cluster.nemesis().members().size());
+    }
+    const NemesisStats& stats = cluster.nemesis().stats();
+    EXPECT_GE(fewest, scenario.cluster.replication_factor) << "seed " << seed;
+    EXPECT_GT(stats.joins, 0U) << "seed " << seed;
+    EXPECT_GT(stats.leaves, 0U) << "seed " << seed;
+    std::uint64_t recorded = 0;
+    for (const FaultEvent& action : cluster.nemesis().actions()) {
+      recorded += action.kind == FaultKind::join || action.kind == FaultKind::leave ? 1U : 0U;
+    }
+    EXPECT_EQ(recorded, stats.joins + stats.leaves) << "seed " << seed;
+    changes += stats.joins + stats.leaves;
+  }
+  EXPECT_GT(changes, 12U);
+}
+
+TEST(Nemesis, RecordedMembershipChangesReplayAsAnExplicitTimeline) {
+  Scenario scenario = random_scenario();
+  scenario.cluster.replicas = 6;
+  scenario.cluster.initial_members = {0, 1, 2, 3};
+  scenario.random_faults.membership = true;
+  scenario.random_faults.swarm = false;
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    Cluster random(scenario, seed);
+    random.simulation().run_until(3'000'000);
+    Scenario replay = scenario;
+    replay.random_faults.enabled = false;
+    replay.timeline = random.nemesis().actions();
+    Cluster explicit_form(replay, seed);
+    explicit_form.simulation().run_until(3'000'000);
+    EXPECT_GT(random.nemesis().stats().joins + random.nemesis().stats().leaves, 0U);
+    EXPECT_EQ(explicit_form.nemesis().members(), random.nemesis().members()) << "seed " << seed;
+    EXPECT_EQ(explicit_form.nemesis().stats().joins, random.nemesis().stats().joins);
+    EXPECT_EQ(explicit_form.nemesis().stats().leaves, random.nemesis().stats().leaves);
+  }
 }
 
 }  // namespace

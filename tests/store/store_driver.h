@@ -59,6 +59,9 @@ struct DriverOptions {
   std::uint64_t latency_us_max = 5'000;
   std::uint64_t drop_percent = 0;
   std::uint64_t duplicate_percent = 0;
+  // Non-empty: membership on, these the members at the start (all
+  // `replicas` processes run).
+  std::vector<ReplicaId> initial_members = {};
 };
 
 class StoreDriver {
@@ -96,7 +99,22 @@ class StoreDriver {
     config.hot_keys = hot_keys_;
     config.tombstone_gc.enabled = options_.tombstone_gc;
     config.tombstone_gc.interval_us = 20'000;
+    if (!options_.initial_members.empty()) {
+      config.membership.enabled = true;
+      config.membership.processes = members_;
+      config.membership.interval_us = 20'000;
+      config.members = options_.initial_members;
+    }
     return config;
+  }
+
+  // A membership change of replica `id` (given to it directly, like an
+  // operator's command). Returns whether the replica took it.
+  bool change_membership(ReplicaId id, core::MembershipChange change) {
+    core::Replica& node = *nodes_[id].replica;
+    const std::uint64_t before = node.stats().membership_changes;
+    apply_output(id, node.on_membership_change(now_us_, change, random_));
+    return node.stats().membership_changes > before;
   }
 
   // Sends `command` from a client to replica `at`; returns the request id.
@@ -130,6 +148,9 @@ class StoreDriver {
     now_us_ = std::max(now_us_, until_us);
   }
   void run_for(std::uint64_t duration_us) { run_until(now_us_ + duration_us); }
+
+  // Loses this share of the messages sent from now on.
+  void set_drop_percent(std::uint64_t percent) { options_.drop_percent = percent; }
 
   // Stops losing and duplicating messages (the settle phase).
   void heal_network() {

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "core/replication/peer_messages.h"
 #include "core/replication/tombstone_gc.h"
@@ -189,6 +190,25 @@ Json footprint_json(const core::KeyspaceFootprint& footprint) {
               {"live_bytes", footprint.live_bytes}};
 }
 
+// Membership in use: the changes taken (from the recorded fault actions).
+std::pair<std::uint64_t, std::uint64_t> joins_and_leaves(const harness::RunOutput& output) {
+  std::uint64_t joins = 0;
+  std::uint64_t leaves = 0;
+  for (const harness::FaultEvent& action : output.fault_actions) {
+    joins += action.kind == harness::FaultKind::join ? 1U : 0U;
+    leaves += action.kind == harness::FaultKind::leave ? 1U : 0U;
+  }
+  return {joins, leaves};
+}
+
+std::string member_names(const std::vector<core::ReplicaId>& members) {
+  std::string names;
+  for (const core::ReplicaId member : members) {
+    names += (names.empty() ? "" : ", ") + harness::replica_name(member);
+  }
+  return names;
+}
+
 }  // namespace
 
 void print_statistics(std::ostream& out, const harness::RunOutput& output) {
@@ -220,6 +240,11 @@ void print_statistics(std::ostream& out, const harness::RunOutput& output) {
   }
   out << "  faults           " << stats.crashes << " crashes, " << stats.restarts << " restarts, "
       << stats.pauses << " pauses\n";
+  if (output.membership) {
+    const auto [joins, leaves] = joins_and_leaves(output);
+    out << "  membership       " << joins << " joins, " << leaves << " leaves; final members "
+        << member_names(output.final_members) << "\n";
+  }
   if (output.converged_us) {
     out << "  convergence      "
         << format_duration_us(*output.converged_us - output.settle_started_us)
@@ -304,6 +329,15 @@ Json run_to_json(const harness::RunOutput& output, const std::string& scenario_f
              {"hottest_key", hot.hottest_key},
              {"hottest_reads", hot.hottest_reads},
              {"hottest_reads_by_replica", hot.hottest_reads_by_replica}};
+  }
+  if (output.membership) {  // only then, so other runs' JSON stays as it was
+    const auto [joins, leaves] = joins_and_leaves(output);
+    Json members = Json::array();
+    for (const core::ReplicaId member : output.final_members) {
+      members.push_back(harness::replica_name(member));
+    }
+    result["statistics"]["membership"] =
+        Json{{"final_members", std::move(members)}, {"joins", joins}, {"leaves", leaves}};
   }
   return result;
 }
