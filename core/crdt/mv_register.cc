@@ -35,7 +35,7 @@ MvRegister MvRegister::write(const Dot& dot, std::string value, const CausalCont
   return delta;
 }
 
-MvRegister MvRegister::remove(const Dot& dot) {
+MvRegister MvRegister::remove(Dot dot) {
   MvRegister delta;
   if (entries_.erase(dot) > 0) {
     delta.context_.add(dot);

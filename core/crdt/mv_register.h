@@ -59,8 +59,9 @@ class MvRegister {
   // Removes the one sibling with `dot`, if held (an observed remove of one
   // write). Returns the delta: no entries, a context of that dot (empty if
   // not held). The store never removes one sibling alone; only the planted
-  // bug PlantedBug::mv_register_drop_siblings does.
-  MvRegister remove(const Dot& dot);
+  // bug PlantedBug::mv_register_drop_siblings does. `dot` is taken by value:
+  // callers pass a dot of entries(), which the removal invalidates.
+  MvRegister remove(Dot dot);
 
   // Join of the causal dot stores (see the header comment).
   void merge(const MvRegister& other);
