@@ -110,8 +110,10 @@ bool subsumes(const core::KeyState* theirs, const core::KeyState& state) {
   return !joined.merge(state);
 }
 
-// Whether every up replica routes alike: equal hot-key tables.
-bool tables_agree(const std::vector<const core::Replica*>& nodes) {
+// Whether `same(first, other)` holds between the first up replica and every
+// other up one.
+template <class Same>
+bool up_replicas_agree(const std::vector<const core::Replica*>& nodes, Same same) {
   const core::Replica* first = nullptr;
   for (const core::Replica* node : nodes) {
     if (node == nullptr) {
@@ -119,28 +121,26 @@ bool tables_agree(const std::vector<const core::Replica*>& nodes) {
     }
     if (first == nullptr) {
       first = node;
-    } else if (!std::equal(first->hot_keys().begin(), first->hot_keys().end(),
-                           node->hot_keys().begin(), node->hot_keys().end())) {
+    } else if (!same(*first, *node)) {
       return false;
     }
   }
   return true;
 }
 
+// Whether every up replica routes alike: equal hot-key tables.
+bool tables_agree(const std::vector<const core::Replica*>& nodes) {
+  return up_replicas_agree(nodes, [](const core::Replica& left, const core::Replica& right) {
+    return std::equal(left.hot_keys().begin(), left.hot_keys().end(), right.hot_keys().begin(),
+                      right.hot_keys().end());
+  });
+}
+
 // Whether every up replica has the same view of the membership.
 bool views_agree(const std::vector<const core::Replica*>& nodes) {
-  const core::Replica* first = nullptr;
-  for (const core::Replica* node : nodes) {
-    if (node == nullptr) {
-      continue;
-    }
-    if (first == nullptr) {
-      first = node;
-    } else if (!(first->membership() == node->membership())) {
-      return false;
-    }
-  }
-  return true;
+  return up_replicas_agree(nodes, [](const core::Replica& left, const core::Replica& right) {
+    return left.membership() == right.membership();
+  });
 }
 
 // Whether every replica of every key some up replica holds holds the same
