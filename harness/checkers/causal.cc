@@ -339,17 +339,34 @@ class CausalChecker {
   }
 
   // `op` returned write `writer` (its update `dot` of `key`): the state of
-  // `key` it returned must hold the write's causal past of that key. (Other
-  // keys a multi-key command names are separate reads, not one snapshot:
-  // the store has no read transactions; rule 1 covers the session's later
-  // operations on them.)
+  // `key` it returned must hold the write's causal past of that key, and an
+  // MGET (one read of several keys: a causal snapshot) must return, for
+  // every other key it names, a state holding the write's past of that key
+  // too. (A multi-key write's parts are separate updates; rule 1 covers the
+  // session's later operations on its keys.)
   void check_exposed(const Operation& op, const std::string& key, const core::Dot& dot,
                      std::uint64_t writer, const core::KeyVersions& write_past) {
-    const core::CausalContext* wanted = core::find_key_versions(write_past, key);
+    check_exposed_on(op, key, key, dot, writer, write_past);
+    if (op.command.kind != core::CommandKind::mget) {
+      return;
+    }
+    for (const std::string& other : op.command.keys) {
+      if (other != key) {
+        check_exposed_on(op, key, other, dot, writer, write_past);
+      }
+    }
+  }
+
+  // The state of `target` that `op` returned must hold the past, of that
+  // key, of write `writer` (update `dot` of `key`).
+  void check_exposed_on(const Operation& op, const std::string& key, const std::string& target,
+                        const core::Dot& dot, std::uint64_t writer,
+                        const core::KeyVersions& write_past) {
+    const core::CausalContext* wanted = core::find_key_versions(write_past, target);
     if (wanted == nullptr) {
       return;
     }
-    const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, key);
+    const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, target);
     const core::CausalContext none;
     const core::CausalContext& have = held == nullptr ? none : *held;
     if (have.includes(*wanted)) {
@@ -364,8 +381,10 @@ class CausalChecker {
              std::to_string(dot.counter) + " of key '" + key + "' (made by " +
              describe(history_.operations[writer]) + ") without update r" +
              std::to_string(missing.replica) + ":" + std::to_string(missing.counter) +
-             " of that key in its causal past";
-    const auto maker = writer_of_.find(DotKey{key, missing.replica, missing.counter});
+             (target == key ? std::string(" of that key")
+                            : " of key '" + target + "', which the same MGET read,") +
+             " in its causal past";
+    const auto maker = writer_of_.find(DotKey{target, missing.replica, missing.counter});
     if (maker != writer_of_.end()) {
       first_ += " (made by " + describe(history_.operations[maker->second]) + ")";
     }

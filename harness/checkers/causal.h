@@ -14,7 +14,11 @@
 // write among them, that write's causal past (transitively).
 //
 // Rule checked: an ok operation's versions for each key it names include
-// every update of that key in its session's observed causal past. The first
+// every update of that key in its session's observed causal past. And a
+// write an operation observes for the first time comes with its past: the
+// state returned of its key holds the write's past of that key and, for an
+// MGET (a causal snapshot of the keys it names), so does the state returned
+// of every other key the MGET names. The first
 // violation names the session, the operation, the key, the missing update,
 // the write that made it and the observation that brought it into the past.
 //

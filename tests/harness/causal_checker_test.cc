@@ -1,7 +1,8 @@
 // The causal-consistency checker on hand-built histories: a causally
 // consistent history passes; a read missing the causal past of what its
 // session saw before (on another key), or exposing a write before an update
-// of its key that the write depends on, fails with the evidence; writes whose
+// of its key that the write depends on, or an MGET returning a write without
+// its past on another key it read, fails with the evidence; writes whose
 // replies were lost contribute no past (no false alarm).
 #include <gtest/gtest.h>
 
@@ -47,6 +48,26 @@ class CausalBuilder {
       if (created.size() > 0) {
         operation.reply->metadata.updates = {{key, context_of(created)}};
       }
+    }
+    return *this;
+  }
+  // An ok MGET of `session` at `at_ms` returning, for each key, the state
+  // with those versions.
+  CausalBuilder& mget(
+      std::uint64_t session, std::uint64_t at_ms,
+      std::initializer_list<std::pair<std::string, std::initializer_list<Dot>>> states) {
+    Operation& operation = history_.operations.emplace_back();
+    operation.id = history_.operations.size() - 1;
+    operation.session = session;
+    operation.client = static_cast<std::uint32_t>(session);
+    operation.invoke_us = at_ms * 1000;
+    operation.complete_us = operation.invoke_us + 1000;
+    operation.command.kind = CommandKind::mget;
+    operation.outcome = OpOutcome::ok;
+    operation.reply = core::Reply{};
+    for (const auto& [key, versions] : states) {
+      operation.command.keys.push_back(key);
+      operation.reply->metadata.versions.emplace_back(key, context_of(versions));
     }
     return *this;
   }
@@ -96,6 +117,35 @@ TEST(CausalConsistency, WriteExposedBeforeAnUpdateOfItsKeyItDependsOnIsInvalid) 
   ASSERT_EQ(verdict.validity, Validity::invalid);
   EXPECT_NE(verdict.explanation.find("without update r0:1"), std::string::npos)
       << verdict.explanation;
+}
+
+TEST(CausalConsistency, MgetReturningAWriteWithoutItsPastOnAnotherKeyItReadIsInvalid) {
+  CausalBuilder builder;
+  // Session 1 writes a (r0:1), then b (r1:1) having seen a. Session 2's
+  // first operation, one MGET of a and b, returns b's write but a state of
+  // a without r0:1: not a causal snapshot.
+  builder.op(1, CommandKind::set, "a", 0, {{0, 1}}, {{0, 1}})
+      .op(1, CommandKind::set, "b", 2, {{1, 1}}, {{1, 1}})
+      .mget(2, 4, {{"a", {}}, {"b", {{1, 1}}}});
+  const Verdict verdict = builder.check();
+  ASSERT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("op 2"), std::string::npos) << verdict.explanation;
+  EXPECT_NE(verdict.explanation.find("without update r0:1 of key 'a', which the same MGET read"),
+            std::string::npos)
+      << verdict.explanation;
+  EXPECT_NE(verdict.explanation.find("made by op 0"), std::string::npos)
+      << "names the write that is missing: " << verdict.explanation;
+}
+
+TEST(CausalConsistency, MgetReturningAWriteWithItsPastOnEveryKeyIsValid) {
+  CausalBuilder builder;
+  builder.op(1, CommandKind::set, "a", 0, {{0, 1}}, {{0, 1}})
+      .op(1, CommandKind::set, "b", 2, {{1, 1}}, {{1, 1}})
+      .mget(2, 4, {{"a", {{0, 1}}}, {"b", {{1, 1}}}})
+      // An older snapshot, before b's write, is a causal snapshot too.
+      .mget(3, 4, {{"a", {}}, {"b", {}}});
+  const Verdict verdict = builder.check();
+  EXPECT_EQ(verdict.validity, Validity::valid) << verdict.explanation;
 }
 
 TEST(CausalConsistency, ConcurrentWritesNeedNotBeSeenTogether) {
