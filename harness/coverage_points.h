@@ -60,11 +60,14 @@ inline constexpr std::string_view kCausalBufferedDeltaApplied = "causal.buffered
 // Marked by the store at the causal level: a read (GET, MGET) returned a
 // register's concurrent writes as two or more distinct sibling values.
 inline constexpr std::string_view kCausalSiblingsReturned = "causal.siblings_returned";
+// Marked by the store at the causal level: an MGET's parts returned states
+// of which one missed another's causal past, so parts were read again.
+inline constexpr std::string_view kCausalMgetSnapshotReread = "causal.mget_snapshot_reread";
 // Declared only by runs whose workload has sessions.
 inline constexpr std::array<std::string_view, 1> kDeclaredWithSessions = {kSessionReplicaBehind};
 // Declared only by runs at the causal level.
-inline constexpr std::array<std::string_view, 2> kDeclaredCausal = {kCausalBufferedDeltaApplied,
-                                                                    kCausalSiblingsReturned};
+inline constexpr std::array<std::string_view, 3> kDeclaredCausal = {
+    kCausalBufferedDeltaApplied, kCausalSiblingsReturned, kCausalMgetSnapshotReread};
 // Every point a run declares (with 0 hits until reached).
 inline constexpr std::array<std::string_view, 9> kDeclared = {
     kRecoveredFromDisk,      kForwardTimeout,           kAntiEntropyRoundAgreed,

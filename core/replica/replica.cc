@@ -402,7 +402,7 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
     Part& part = pending_.at(pending_id).parts[index];
     if (part.targets.empty()) {
       Reply reply = execute_local(now_us, part.command, out);
-      complete_part(pending_id, index, std::move(reply), out);
+      complete_part(now_us, pending_id, index, std::move(reply), out);
       if (!pending_.contains(pending_id)) {
         return out;
       }
@@ -474,8 +474,8 @@ void Replica::send_part(std::uint64_t pending_id, std::size_t part_index, Output
       TimerRequest{ReplicaTimer::forward_timeout, config_.forward_timeout_us, forward_id});
 }
 
-void Replica::complete_part(std::uint64_t pending_id, std::size_t part_index, Reply reply,
-                            Output& out) {
+void Replica::complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
+                            Reply reply, Output& out) {
   Pending& pending = pending_.at(pending_id);
   Part& part = pending.parts[part_index];
   assert(!part.done);
@@ -484,14 +484,92 @@ void Replica::complete_part(std::uint64_t pending_id, std::size_t part_index, Re
   assert(pending.outstanding > 0);
   pending.outstanding -= 1;
   if (pending.outstanding == 0) {
-    finish(pending_id, out);
+    finish(now_us, pending_id, out);
   }
 }
 
-void Replica::finish(std::uint64_t pending_id, Output& out) {
+void Replica::finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out) {
+  if (config_.causal && config_.planted_bug != PlantedBug::mget_no_snapshot &&
+      pending_.at(pending_id).command.kind == CommandKind::mget &&
+      !reread_for_snapshot(now_us, pending_id, out)) {
+    return;
+  }
   Pending& pending = pending_.at(pending_id);
   answer_client(pending.client, pending.request_id, aggregate(pending), out);
   pending_.erase(pending_id);
+}
+
+std::vector<std::size_t> Replica::snapshot_gaps(const Pending& pending, KeyVersions& past) {
+  past.clear();
+  for (const Part& part : pending.parts) {
+    if (part.reply.status != ReplyStatus::ok) {
+      return {};  // the MGET fails anyway
+    }
+    merge_key_versions(past, part.reply.metadata.dependencies);
+  }
+  std::vector<std::size_t> gaps;
+  for (std::size_t index = 0; index < pending.parts.size(); ++index) {
+    const Part& part = pending.parts[index];
+    for (const std::string& key : part.command.keys) {
+      const CausalContext* wanted = find_key_versions(past, key);
+      const CausalContext* held = find_key_versions(part.reply.metadata.versions, key);
+      if (wanted != nullptr && (held == nullptr || !held->includes(*wanted))) {
+        gaps.push_back(index);
+        break;
+      }
+    }
+  }
+  return gaps;
+}
+
+bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id, Output& out) {
+  // At most this many rounds of re-reads: each brings states that hold what
+  // the previous round's states depend on, but may depend on newer updates
+  // of the other keys again while writes go on.
+  constexpr std::uint32_t kRoundsMax = 3;
+  Pending& pending = pending_.at(pending_id);  // std::map: stable while parts run
+  KeyVersions past;
+  for (;;) {
+    const std::vector<std::size_t> gaps = snapshot_gaps(pending, past);
+    if (gaps.empty()) {
+      return true;
+    }
+    if (pending.snapshot_rounds == kRoundsMax) {
+      stats_.mget_snapshot_refused += 1;
+      answer_client(pending.client, pending.request_id,
+                    Reply::failure(ReplyStatus::session_behind,
+                                   "no causally consistent snapshot of the keys after " +
+                                       std::to_string(kRoundsMax) + " re-reads; retry"),
+                    out);
+      pending_.erase(pending_id);
+      return false;
+    }
+    pending.snapshot_rounds += 1;
+    stats_.mget_snapshot_rereads += gaps.size();
+    out.coverage.push_back("causal.mget_snapshot_reread");  // harness/coverage_points.h
+    // A part is read again with the past added to its token: its replica
+    // answers only once its state holds that past (else SESSION_BEHIND,
+    // fetching it meanwhile), so the new state closes the gap.
+    pending.outstanding = gaps.size();
+    for (const std::size_t index : gaps) {
+      Part& part = pending.parts[index];
+      part.done = false;
+      merge_key_versions(part.command.session, past);
+    }
+    for (const std::size_t index : gaps) {
+      Part& part = pending.parts[index];
+      if (!part.targets.empty()) {
+        send_part(pending_id, index, out);
+        continue;
+      }
+      part.reply = execute_local(now_us, part.command, out);
+      part.done = true;
+      pending.outstanding -= 1;
+    }
+    if (pending.outstanding > 0) {
+      return false;  // complete_part finishes it when the forwarded parts answer
+    }
+  }
 }
 
 Reply Replica::aggregate(Pending& pending) {
@@ -586,17 +664,17 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
 
-void Replica::on_forward_reply(const ForwardReply& message, Output& out) {
+void Replica::on_forward_reply(std::uint64_t now_us, const ForwardReply& message, Output& out) {
   const auto found = forwards_.find(message.forward_id);
   if (found == forwards_.end()) {
     return;  // a duplicate, or an answer after the timeout: ignore
   }
   const Forward forward = found->second;
   forwards_.erase(found);
-  complete_part(forward.pending_id, forward.part, message.reply, out);
+  complete_part(now_us, forward.pending_id, forward.part, message.reply, out);
 }
 
-void Replica::on_forward_timeout(std::uint64_t forward_id, Output& out) {
+void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out) {
   const auto found = forwards_.find(forward_id);
   if (found == forwards_.end()) {
     return;  // answered in time
@@ -616,7 +694,7 @@ void Replica::on_forward_timeout(std::uint64_t forward_id, Output& out) {
   std::string error = "replica ";
   error += std::to_string(part.targets[part.attempt]);
   error += " did not answer in time";
-  complete_part(forward.pending_id, forward.part,
+  complete_part(now_us, forward.pending_id, forward.part,
                 Reply::failure(ReplyStatus::unavailable, std::move(error)), out);
 }
 
@@ -696,7 +774,7 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
     case PeerMessageKind::forward_reply: {
       ForwardReply message;
       if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_reply(message, out);
+        on_forward_reply(now_us, message, out);
       }
       break;
     }
@@ -1032,7 +1110,7 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
           TimerRequest{ReplicaTimer::anti_entropy, config_.anti_entropy_interval_us, 0});
       break;
     case ReplicaTimer::forward_timeout:
-      on_forward_timeout(tag, out);
+      on_forward_timeout(now_us, tag, out);
       break;
     case ReplicaTimer::hot_keys:
       hot_keys_tick(out);

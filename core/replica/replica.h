@@ -75,6 +75,7 @@ enum class PlantedBug : std::uint8_t {
   gc_before_stable = 10,             // tombstone GC collects what this replica alone holds
   mv_register_drop_siblings = 11,    // causal level: a merge keeps one sibling (LWW-like)
   membership_drop_without_handoff = 12,  // a ring change drops keys no longer owned, no hand-off
+  mget_no_snapshot = 13,  // causal level: an MGET answers whatever states its parts read
 };
 
 // Membership changes (core/replication/membership.h, docs/membership.md): off
@@ -170,6 +171,8 @@ struct ReplicaStats {
   std::uint64_t session_pulls = 0;          // state requests sent to catch up with a token
   std::uint64_t causal_buffered = 0;        // received deltas held back until their past arrived
   std::uint64_t causal_buffer_dropped = 0;  // ... dropped with the buffer full (anti-entropy)
+  std::uint64_t mget_snapshot_rereads = 0;  // MGET parts read again for a causal snapshot
+  std::uint64_t mget_snapshot_refused = 0;  // MGETs refused: no snapshot within the rounds
   // Hot keys (zero unless enabled).
   std::uint64_t hot_key_promotions = 0;          // decisions this replica made
   std::uint64_t hot_key_demotions = 0;           // decisions this replica made
@@ -267,6 +270,7 @@ class Replica {
     Command command;
     std::vector<Part> parts;
     std::size_t outstanding = 0;
+    std::uint32_t snapshot_rounds = 0;  // causal MGET: parts read again so far
   };
   struct Forward {
     std::uint64_t pending_id = 0;
@@ -279,6 +283,14 @@ class Replica {
   // state here misses part of the session token. Asks the key's other
   // replicas for their states of them, so that a retry can succeed.
   std::vector<std::string> behind_session(const Command& command, Output& out);
+  // Causal level, an MGET whose parts all answered: the parts whose state of
+  // some key misses that key's past named by the dependencies of the states
+  // the parts returned (`past` receives their union). Empty = one causal
+  // snapshot.
+  static std::vector<std::size_t> snapshot_gaps(const Pending& pending, KeyVersions& past);
+  // Reads those parts again with `past` added to their session token
+  // (bounded rounds). False if the pending is answered or still waits.
+  bool reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   // Writes `key`'s state to storage, and remembers its Merkle leaf digest
   // (computed from the same bytes) for the next refresh_trees.
   void persist_key(const std::string& key, Output& out);
@@ -289,8 +301,9 @@ class Replica {
   // Moves `command` into the part when it is a single-key command.
   std::vector<Part> split(Command& command) const;
   void send_part(std::uint64_t pending_id, std::size_t part_index, Output& out);
-  void complete_part(std::uint64_t pending_id, std::size_t part_index, Reply reply, Output& out);
-  void finish(std::uint64_t pending_id, Output& out);
+  void complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
+                     Reply reply, Output& out);
+  void finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   static Reply aggregate(Pending& pending);
 
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch, Output& out);
@@ -318,8 +331,8 @@ class Replica {
   void on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message, Output& out);
   void on_forward_request(std::uint64_t now_us, ReplicaId from, const ForwardRequest& message,
                           Output& out);
-  void on_forward_reply(const ForwardReply& message, Output& out);
-  void on_forward_timeout(std::uint64_t forward_id, Output& out);
+  void on_forward_reply(std::uint64_t now_us, const ForwardReply& message, Output& out);
+  void on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out);
 
   void gossip(std::uint64_t now_us, Output& out);
 

@@ -307,5 +307,102 @@ TEST(CausalOrder, PlantedBugAppliesADeltaBeforeItsPast) {
   EXPECT_FALSE(state->versions().contains(Dot{0, 1})) << "exposed without its past";
 }
 
+// An MGET is one causal snapshot: replica 2 holds a state of b whose write
+// depended on an update of a that a's only replica (1) lacks. Read through
+// replica 0, b's part comes back with that dependency and a's part without
+// the update, so a is read again with it in the token: replica 1 answers
+// SESSION_BEHIND and the MGET fails (retryably) instead of returning b
+// without its past. With the planted bug the MGET returns both as read.
+struct SnapshotSetup {
+  std::string a;  // replicated by replica 1 only
+  std::string b;  // replicated by replica 2 only
+  KeyState a_delta;
+  KeyState b_delta;  // depends on a_delta's update
+};
+
+SnapshotSetup snapshot_setup(const StoreDriver& driver) {
+  SnapshotSetup setup;
+  for (int index = 0; index < 64 && (setup.a.empty() || setup.b.empty()); ++index) {
+    const std::string key = "k" + std::to_string(index);
+    const std::vector<ReplicaId> owners = driver.replica(0)->replicas_of(key);
+    if (owners.size() == 1 && owners.front() == 1 && setup.a.empty()) {
+      setup.a = key;
+    } else if (owners.size() == 1 && owners.front() == 2 && setup.b.empty()) {
+      setup.b = key;
+    }
+  }
+  Keyspace writer;
+  WriteClock clock;
+  const KeyVersions none;
+  const ExecuteOptions first{
+      .track_versions = true, .dependencies = &none, .multi_value_registers = true};
+  const Execution one =
+      writer.execute(command(CommandKind::set, {setup.a}, {"x"}), 9, clock, first);
+  const KeyVersions past = one.reply.metadata.versions;  // the session saw a's r9:1
+  const ExecuteOptions second{
+      .track_versions = true, .dependencies = &past, .multi_value_registers = true};
+  const Execution two =
+      writer.execute(command(CommandKind::set, {setup.b}, {"y"}), 9, clock, second);
+  setup.a_delta = one.deltas.at(0).second;
+  setup.b_delta = two.deltas.at(0).second;
+  return setup;
+}
+
+Bytes key_batch_frame(const std::string& key, const KeyState& delta) {
+  DeltaBatch batch;
+  batch.first_seq = 1;
+  batch.last_seq = 1;
+  batch.entries.push_back(DeltaBatch::Entry{key, 0, delta});
+  return encode_frame(batch);
+}
+
+DriverOptions snapshot_replicas(PlantedBug bug) {
+  DriverOptions options = causal_replicas(bug);
+  options.replicas = 3;
+  options.replication_factor = 1;
+  return options;
+}
+
+TEST(CausalOrder, MgetReadsAPartAgainWhenAnotherPartDependsOnWhatItMisses) {
+  StoreDriver driver(snapshot_replicas(PlantedBug::none), 7);
+  const SnapshotSetup setup = snapshot_setup(driver);
+  ASSERT_FALSE(setup.a.empty());
+  ASSERT_FALSE(setup.b.empty());
+  driver.inject(0, 2, key_batch_frame(setup.b, setup.b_delta));
+  driver.run_for(10'000);
+  ASSERT_NE(driver.replica(2)->keyspace().find(setup.b), nullptr);
+  const auto torn = driver.execute(0, command(CommandKind::mget, {setup.a, setup.b}));
+  ASSERT_TRUE(torn);
+  EXPECT_EQ(torn->status, ReplyStatus::session_behind) << torn->error;
+  EXPECT_EQ(driver.replica(0)->stats().mget_snapshot_rereads, 1u);
+  EXPECT_EQ(driver.replica(1)->stats().session_behind, 1u) << "a was read again with the past";
+  // Once a's replica holds the update, the MGET is one snapshot.
+  driver.inject(0, 1, key_batch_frame(setup.a, setup.a_delta));
+  driver.run_for(10'000);
+  const auto whole = driver.execute(0, command(CommandKind::mget, {setup.a, setup.b}));
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, ReplyStatus::ok) << whole->error;
+  const CausalContext* a_seen = find_key_versions(whole->metadata.versions, setup.a);
+  ASSERT_NE(a_seen, nullptr);
+  EXPECT_TRUE(a_seen->contains(Dot{9, 1}));
+  EXPECT_EQ(driver.replica(0)->stats().mget_snapshot_rereads, 1u) << "no gap the second time";
+}
+
+TEST(CausalOrder, PlantedBugAnswersAnMgetThatIsNoSnapshot) {
+  StoreDriver driver(snapshot_replicas(PlantedBug::mget_no_snapshot), 7);
+  const SnapshotSetup setup = snapshot_setup(driver);
+  ASSERT_FALSE(setup.a.empty());
+  ASSERT_FALSE(setup.b.empty());
+  driver.inject(0, 2, key_batch_frame(setup.b, setup.b_delta));
+  driver.run_for(10'000);
+  const auto torn = driver.execute(0, command(CommandKind::mget, {setup.a, setup.b}));
+  ASSERT_TRUE(torn);
+  ASSERT_EQ(torn->status, ReplyStatus::ok) << torn->error;
+  const CausalContext* a_seen = find_key_versions(torn->metadata.versions, setup.a);
+  EXPECT_TRUE(a_seen == nullptr || !a_seen->contains(Dot{9, 1}))
+      << "b returned without the update of a it depends on";
+  EXPECT_EQ(driver.replica(0)->stats().mget_snapshot_rereads, 0u);
+}
+
 }  // namespace
 }  // namespace crdtsim::core
