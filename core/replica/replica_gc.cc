@@ -293,6 +293,23 @@ void Replica::gc_collect(const std::string& key, Output& out) {
 }
 
 void Replica::drop_key(const std::string& key, Output& out) {
+  // The writer's own dots leave with the state: from now on it issues past
+  // them wherever its context holds none of its own (docs/tombstone-gc.md),
+  // so a re-created key cannot reuse one. Durable in the same synced batch
+  // as the removal; a volatile restart takes a new writer id instead.
+  const KeyState* state = keyspace_.find(key);
+  assert(state != nullptr);
+  const std::uint64_t own = writer_dot_max(*state, writer_id_);
+  if (own > gc_dot_floor_) {
+    gc_dot_floor_ = own;
+    if (config_.durable) {
+      Bytes record;
+      Encoder encoder(record);
+      encoder.varint(gc_dot_floor_);
+      out.storage.push_back(StorageWrite{std::string(kGcDotFloorRecord), std::move(record)});
+      out.sync = true;
+    }
+  }
   keyspace_.erase(key);
   mark_dirty(key);
   if (config_.durable) {
