@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <utility>
+#include <variant>
 
 #include "core/codec/hash.h"
 #include "core/replica/replica.h"
@@ -273,6 +274,13 @@ void Replica::gc_collect(const std::string& key, Output& out) {
   TombstoneGc::Stats& stats = gc_.stats();
   if (what == Collectible::key) {
     stats.keys_collected += 1;
+    const bool causal = std::any_of(state->slots().begin(), state->slots().end(), [](const auto& slot) {
+      return std::holds_alternative<ORSet>(slot.second.value) ||
+             std::holds_alternative<CausalCounter>(slot.second.value);
+    });
+    if (causal) {
+      out.coverage.push_back("gc.causal_key_collected");  // harness/coverage_points.h
+    }
     drop_key(key, out);
   } else {
     KeyState rest = compacted(*state);

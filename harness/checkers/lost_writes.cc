@@ -590,6 +590,35 @@ Finding check_map(const std::string& key, const core::LwwMap& map, const std::ve
   return {};
 }
 
+// Every dot names one event: two acknowledged operations reporting the same
+// new dot of one key (SADD, INCR) mean a writer issued it twice, e.g. a key
+// re-created after tombstone GC dropped its causal context, reusing a dot a
+// replica still holding the old context takes for one already removed. The
+// history's adds and removes of that dot can then not be told apart.
+Finding check_dots_unique(const std::string& key, const std::vector<KeyOp>& ops) {
+  std::map<core::Dot, const Operation*> issued;
+  for (const KeyOp& key_op : ops) {
+    const Operation& op = *key_op.op;
+    if (op.outcome != OpOutcome::ok || !op.reply) {
+      continue;
+    }
+    for (const auto& [dot_key, dot] : op.reply->metadata.dots) {
+      if (dot_key != key) {
+        continue;
+      }
+      const auto [found, inserted] = issued.emplace(dot, &op);
+      if (!inserted && found->second != &op) {
+        return violation("key '" + key + "': dot (r" + std::to_string(dot.replica) + "," +
+                         std::to_string(dot.counter) + ") was issued twice, by " +
+                         op_label(*found->second) + " and by " + op_label(op) +
+                         " (a writer reused a dot, e.g. re-creating a key whose causal context "
+                         "was collected)");
+      }
+    }
+  }
+  return {};
+}
+
 Finding check_key(const std::string& key, const core::KeyState& state,
                   const std::vector<KeyOp>& ops) {
   const core::KeySlot* slot = state.slot(state.visible_type());
@@ -641,6 +670,9 @@ Verdict check_no_lost_writes(const RunOutput& output) {
       return key_op.op->outcome == OpOutcome::ok && core::is_write(kind) &&
              kind != CommandKind::del && kind != CommandKind::srem && kind != CommandKind::hdel;
     });
+    if (const Finding reused = check_dots_unique(key, ops); reused.violated) {
+      return Verdict::invalid("no_lost_writes", reused.explanation);
+    }
     if (state == nullptr) {
       if (any_ok_write) {
         const Finding finding = check_collected(key, ops);
