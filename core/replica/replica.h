@@ -440,7 +440,7 @@ class Replica {
   std::map<std::string, std::map<ReplicaId, std::uint64_t>, std::less<>> strays_;
   ReplicaStats stats_;
   TombstoneGc gc_;
-  LwwTimestamp gc_time_floor_;  // see kGcTimeFloorRecord
+  LwwTimestamp gc_time_floor_;      // see kGcTimeFloorRecord
   std::uint64_t gc_dot_floor_ = 0;  // see kGcDotFloorRecord
 };
 

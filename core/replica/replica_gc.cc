@@ -274,10 +274,11 @@ void Replica::gc_collect(const std::string& key, Output& out) {
   TombstoneGc::Stats& stats = gc_.stats();
   if (what == Collectible::key) {
     stats.keys_collected += 1;
-    const bool causal = std::any_of(state->slots().begin(), state->slots().end(), [](const auto& slot) {
-      return std::holds_alternative<ORSet>(slot.second.value) ||
-             std::holds_alternative<CausalCounter>(slot.second.value);
-    });
+    const bool causal =
+        std::any_of(state->slots().begin(), state->slots().end(), [](const auto& slot) {
+          return std::holds_alternative<ORSet>(slot.second.value) ||
+                 std::holds_alternative<CausalCounter>(slot.second.value);
+        });
     if (causal) {
       out.coverage.push_back("gc.causal_key_collected");  // harness/coverage_points.h
     }

@@ -76,8 +76,8 @@ std::vector<GcKeyDigest> decode_keys(Decoder& decoder) {
 Collectible collectible(const KeyState& state) {
   // Version dots and dependencies (sessions, the causal level) are never
   // dropped: GC is refused with them, and a state holding any stays.
-  bool all_dead = !state.slots().empty() && state.versions().empty() &&
-                  state.dependencies().empty();
+  bool all_dead =
+      !state.slots().empty() && state.versions().empty() && state.dependencies().empty();
   bool any_map_tombstone = false;
   for (const auto& [type, slot] : state.slots()) {
     all_dead = all_dead && dead_slot(slot.value);

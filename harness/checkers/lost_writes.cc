@@ -453,8 +453,8 @@ Finding check_collected_causal(const std::string& key, const std::vector<KeyOp>&
       return finding;
     }
   }
-  if (any_kind(ops, {CommandKind::incr, CommandKind::incrby, CommandKind::decr,
-                     CommandKind::decrby}) &&
+  if (any_kind(ops,
+               {CommandKind::incr, CommandKind::incrby, CommandKind::decr, CommandKind::decrby}) &&
       !any_kind(ops, {CommandKind::del})) {
     // Only a reset leaves a counter without a live dot (updates summing to 0
     // still leave one).
@@ -531,8 +531,8 @@ Finding check_collected(const std::string& key, const std::vector<KeyOp>& ops) {
   // for command kinds added later).
   const bool other_writes = std::any_of(ops.begin(), ops.end(), [](const KeyOp& key_op) {
     const CommandKind kind = key_op.op->command.kind;
-    constexpr std::array kWeighed = {CommandKind::sadd,   CommandKind::srem,   CommandKind::incr,
-                                     CommandKind::incrby, CommandKind::decr,   CommandKind::decrby,
+    constexpr std::array kWeighed = {CommandKind::sadd,    CommandKind::srem, CommandKind::incr,
+                                     CommandKind::incrby,  CommandKind::decr, CommandKind::decrby,
                                      CommandKind::gincrby, CommandKind::gsadd};
     return key_op.op->outcome == OpOutcome::ok && core::is_write(kind) &&
            !register_write(key_op).has_value() &&

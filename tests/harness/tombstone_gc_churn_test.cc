@@ -110,8 +110,9 @@ TEST(TombstoneGcChurn, MemoryTracksLiveDataNotHistory) {
   EXPECT_GE(long_kept.tombstones, 8 * short_kept.tombstones);
   EXPECT_LE(3 * long_gc.largest_bytes, long_kept.largest_bytes);
   // The figures of docs/performance.md.
-  std::printf("churn memory (largest replica: bytes, keys, context entries; "
-              "all replicas: dead keys, tombstones)\n");
+  std::printf(
+      "churn memory (largest replica: bytes, keys, context entries; "
+      "all replicas: dead keys, tombstones)\n");
   const auto print = [](const char* label, const Memory& memory) {
     std::printf("  %s: %llu B, %llu keys, %llu entries; %llu dead, %llu tombstones\n", label,
                 as_ull(memory.largest_bytes), as_ull(memory.largest_keys),

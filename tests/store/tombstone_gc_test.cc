@@ -66,8 +66,7 @@ TEST(TombstoneGcState, CollectibleNamesWhatDeletionLeavesBehind) {
   EXPECT_EQ(core::collectible(KeyState::of<core::CausalCounter>(at(1), counter)),
             Collectible::nothing);
   counter.merge(counter.reset());
-  EXPECT_EQ(core::collectible(KeyState::of<core::CausalCounter>(at(1), counter)),
-            Collectible::key);
+  EXPECT_EQ(core::collectible(KeyState::of<core::CausalCounter>(at(1), counter)), Collectible::key);
   // A grow-only value is dead only while empty.
   core::GSet grow_only;
   EXPECT_EQ(core::collectible(KeyState::of<core::GSet>(at(1), grow_only)), Collectible::key);
@@ -393,8 +392,7 @@ TEST(TombstoneGcReplica, DotFloorSurvivesADurableRestartAndDeadCountersAreCollec
 // not depend on how many times the keys were re-created.
 TEST(TombstoneGcReplica, SetAndCounterChurnLeavesOnlyLiveKeys) {
   StoreDriver driver(
-      {.replicas = kReplicas, .tombstone_gc = true, .drop_percent = 5, .duplicate_percent = 5},
-      33);
+      {.replicas = kReplicas, .tombstone_gc = true, .drop_percent = 5, .duplicate_percent = 5}, 33);
   for (int round = 0; round < 6; ++round) {
     for (int index = 0; index < 10; ++index) {
       const std::string set = "set" + std::to_string(index);
