@@ -21,6 +21,9 @@ inline constexpr std::string_view kHotKeyDemoted = "hot_key.demoted";
 // only scenarios with cluster.tombstone_gc enabled can reach them.
 inline constexpr std::string_view kGcKeyCollected = "gc.key_collected";
 inline constexpr std::string_view kGcFieldsCollected = "gc.fields_collected";
+// ... a whole dead key holding an OR-Set or PN-counter slot (its causal
+// context went with it). Not declared either.
+inline constexpr std::string_view kGcCausalKeyCollected = "gc.causal_key_collected";
 
 // Membership (docs/membership.md). Marked by the store: a replica joined the
 // ring / decommissioned itself / dropped a key it no longer replicates once

@@ -50,7 +50,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "gc_before_stable",
                                                         "mv_register_drop_siblings",
                                                         "membership_drop_without_handoff",
-                                                        "mget_no_snapshot"};
+                                                        "mget_no_snapshot",
+                                                        "gc_ignore_dot_floor"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",

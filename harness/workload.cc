@@ -294,7 +294,7 @@ core::Command Workload::draw_churn(sim::Prng& random, std::uint32_t client, std:
   value += std::to_string(sequence);
   core::Command command;
   core::Command undo;
-  switch (random.uniform(3)) {
+  switch (random.uniform(5)) {
     case 0: {
       std::string key = text_of(client, 'c');
       key.insert(0, "register:");
@@ -314,6 +314,28 @@ core::Command Workload::draw_churn(sim::Prng& random, std::uint32_t client, std:
       undo.kind = core::CommandKind::srem;
       undo.keys = command.keys;
       undo.args = {std::move(item)};
+      break;
+    case 3:
+      // A set key of the shared churn pool: emptied again by the SREM (and by
+      // other clients' removes), so dead set keys come and go and are
+      // re-created, often by another writer, while replicas may still hold
+      // the collected state.
+      command.kind = core::CommandKind::sadd;
+      command.keys = {text_of(random.uniform(kChurnKeyPool), 'k')};
+      command.keys.front().insert(0, "churn-set:");
+      command.args = {item};
+      undo.kind = core::CommandKind::srem;
+      undo.keys = command.keys;
+      undo.args = {std::move(item)};
+      break;
+    case 4:
+      // A counter key of the shared churn pool, deleted (reset) again.
+      command.kind = core::CommandKind::incrby;
+      command.keys = {text_of(random.uniform(kChurnKeyPool), 'k')};
+      command.keys.front().insert(0, "churn-counter:");
+      command.amount = 1 + static_cast<std::int64_t>(random.uniform(9));
+      undo.kind = core::CommandKind::del;
+      undo.keys = command.keys;
       break;
     default:
       command.kind = core::CommandKind::hset;

@@ -80,8 +80,13 @@ class Workload {
   //   SET register:c<client>-<n> v   then  DEL register:c<client>-<n>
   //   SADD set:<k> x<client>-<n>     then  SREM set:<k> x<client>-<n>
   //   HSET map:<k> x<client>-<n> v   then  HDEL map:<k> x<client>-<n>
-  // so live data stays at about one item per client while the history (and
-  // whatever deletion leaves behind) grows with the number of operations.
+  //   SADD churn-set:k<j> x<client>-<n>  then  SREM churn-set:k<j> x<client>-<n>
+  //   INCRBY churn-counter:k<j> a    then  DEL churn-counter:k<j>
+  // (j < kChurnKeyPool, shared by all clients: set and counter keys are
+  // emptied, collected and re-created over and over), so live data stays at
+  // about one item per client while the history (and whatever deletion
+  // leaves behind) grows with the number of operations.
+  static constexpr std::uint64_t kChurnKeyPool = 64;
   core::Command draw_churn(sim::Prng& random, std::uint32_t client, std::uint64_t sequence,
                            std::optional<core::Command>& churn_undo) const;
   core::Command draw_multi(sim::Prng& random, bool read, std::uint32_t client,

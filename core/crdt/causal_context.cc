@@ -98,6 +98,35 @@ void CausalContext::add(const Dot& dot) {
   fold_cloud_into_vector(dot.replica, slot->second);
 }
 
+bool CausalContext::seed(ReplicaId replica, std::uint64_t floor) {
+  assert(floor < std::numeric_limits<std::uint64_t>::max());
+  if (floor == 0 || max_counter(replica) != 0) {
+    return false;
+  }
+  // No dot of `replica` in the vector or the cloud: the prefix is canonical.
+  version_vector_.emplace(replica, floor);
+  assert(max_counter(replica) == floor);
+  return true;
+}
+
+void CausalContext::add_through(const Dot& dot) {
+  assert(dot.counter > 0);
+  auto& entry = version_vector_[dot.replica];
+  if (entry >= dot.counter) {
+    return;
+  }
+  entry = dot.counter;
+  // Cloud dots of the replica at or below the new entry are covered now.
+  const auto first = dot_cloud_.lower_bound(Dot{dot.replica, 0});
+  auto last = first;
+  while (last != dot_cloud_.end() && last->replica == dot.replica && last->counter <= entry) {
+    ++last;
+  }
+  dot_cloud_.erase(first, last);
+  fold_cloud_into_vector(dot.replica, entry);
+  assert(contains(dot));
+}
+
 bool CausalContext::cloud_has_replica(ReplicaId replica) const {
   if (dot_cloud_.empty()) {
     return false;

@@ -56,9 +56,22 @@ class CausalContext {
   // `replica` (the common case).
   Dot next_dot(ReplicaId replica);
 
+  // Dot uniqueness across tombstone GC (docs/tombstone-gc.md): `floor` is
+  // the greatest counter of `replica`'s own dots in any key state its writer
+  // dropped. If this context holds no dot of `replica` and floor > 0, adds
+  // every dot (replica, 1..floor), the seed, and returns true; the next
+  // next_dot(replica) then issues floor + 1 and keeps the context compact.
+  // The seed names only dots the writer never issued for this key, or issued
+  // before the key was collected (all dead). Otherwise changes nothing.
+  // Requires: floor < 2^64 - 1.
+  bool seed(ReplicaId replica, std::uint64_t floor);
+
   // Adds one dot, keeping the canonical form. Folds only `dot.replica`'s cloud
   // dots, so a contiguous dot costs no pass over the whole cloud.
   void add(const Dot& dot);
+  // Adds every dot (dot.replica, 1..dot.counter): a seeded update's delta
+  // carries its seed this way, so that replicas converge byte for byte.
+  void add_through(const Dot& dot);
 
   // Join: the union of both sets of dots, in canonical form.
   void merge(const CausalContext& other);

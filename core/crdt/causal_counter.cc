@@ -80,7 +80,8 @@ std::optional<Dot> CausalCounter::live_dot(ReplicaId replica) const {
   return last;
 }
 
-CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pair) {
+CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pair,
+                                       std::uint64_t dot_floor) {
   CausalCounter delta;
   // At its own replica there is at most one; elsewhere stale ones may linger
   // until that replica's context arrives, and all of them go.
@@ -91,8 +92,13 @@ CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pai
     ++last;
   }
   entries_.erase(first, last);
+  const bool seeded = context_.seed(replica, dot_floor);
   const Dot dot = context_.next_dot(replica);
-  delta.context_.add(dot);
+  if (seeded) {
+    delta.context_.add_through(dot);
+  } else {
+    delta.context_.add(dot);
+  }
   entries_.emplace(dot, pair);
   delta.entries_.emplace(dot, pair);
   assert(live_dot(replica) == dot);
@@ -100,22 +106,24 @@ CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pai
   return delta;
 }
 
-std::optional<CausalCounter> CausalCounter::increment(ReplicaId replica, std::uint64_t amount) {
+std::optional<CausalCounter> CausalCounter::increment(ReplicaId replica, std::uint64_t amount,
+                                                      std::uint64_t dot_floor) {
   CounterPair pair = accumulated(replica);
   if (pair.increments > kCounterMax - amount) {
     return std::nullopt;
   }
   pair.increments += amount;
-  return supersede(replica, pair);
+  return supersede(replica, pair, dot_floor);
 }
 
-std::optional<CausalCounter> CausalCounter::decrement(ReplicaId replica, std::uint64_t amount) {
+std::optional<CausalCounter> CausalCounter::decrement(ReplicaId replica, std::uint64_t amount,
+                                                      std::uint64_t dot_floor) {
   CounterPair pair = accumulated(replica);
   if (pair.decrements > kCounterMax - amount) {
     return std::nullopt;
   }
   pair.decrements += amount;
-  return supersede(replica, pair);
+  return supersede(replica, pair, dot_floor);
 }
 
 CausalCounter CausalCounter::reset() {

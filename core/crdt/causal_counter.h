@@ -57,10 +57,14 @@ class CausalCounter {
   // Adds `amount` (0 too: it still makes a fresh dot, so the counter exists
   // with its value). Guarantees: returns the delta {new dot -> accumulated
   // pair} with context {superseded dots, new dot}; or nullopt, unchanged, when
-  // the accumulated increments would pass 2^64 - 1.
-  [[nodiscard]] std::optional<CausalCounter> increment(ReplicaId replica, std::uint64_t amount);
+  // the accumulated increments would pass 2^64 - 1. With tombstone GC,
+  // `dot_floor` is the writer's dot floor: as in ORSet::add, a context with no
+  // dot of `replica` is seeded first and the delta carries the seed.
+  [[nodiscard]] std::optional<CausalCounter> increment(ReplicaId replica, std::uint64_t amount,
+                                                       std::uint64_t dot_floor = 0);
   // Subtracts `amount`: as increment(), on the decrements.
-  [[nodiscard]] std::optional<CausalCounter> decrement(ReplicaId replica, std::uint64_t amount);
+  [[nodiscard]] std::optional<CausalCounter> decrement(ReplicaId replica, std::uint64_t amount,
+                                                       std::uint64_t dot_floor = 0);
 
   // Removes every live dot this replica has observed (the store's DEL).
   // Guarantees: the counter is empty; returns the delta: no entries and this
@@ -96,7 +100,7 @@ class CausalCounter {
 
  private:
   // Replaces `replica`'s live dots by a fresh one carrying `pair`.
-  CausalCounter supersede(ReplicaId replica, const CounterPair& pair);
+  CausalCounter supersede(ReplicaId replica, const CounterPair& pair, std::uint64_t dot_floor);
   // `replica`'s accumulated pair: that of its newest live dot (0, 0 if none).
   CounterPair accumulated(ReplicaId replica) const;
 

@@ -340,7 +340,7 @@ std::size_t ORSet::count_elements() const {
   return count;
 }
 
-ORSet ORSet::add(ReplicaId replica, std::string_view element) {
+ORSet ORSet::add(ReplicaId replica, std::string_view element, std::uint64_t dot_floor) {
   assert(element.size() <= kElementBytesMax);
   assert(entries_.size() < kEntriesMax);
   // One search from the element's home: its entries start at `position`.
@@ -354,8 +354,13 @@ ORSet ORSet::add(ReplicaId replica, std::string_view element) {
   for (std::size_t index = position; index < position + superseded; ++index) {
     delta.context_.add(entries_.slots()[index].dot());
   }
+  const bool seeded = context_.seed(replica, dot_floor);
   const Dot dot = context_.next_dot(replica);
-  delta.context_.add(dot);
+  if (seeded) {
+    delta.context_.add_through(dot);
+  } else {
+    delta.context_.add(dot);
+  }
   if (superseded > 0) {
     // Reuse the first entry's slot (and its bytes): the element keeps its
     // place, only the dot changes; the other superseded entries go.
@@ -495,6 +500,18 @@ bool ORSet::contains(std::string_view element) const {
   const std::size_t position = entries_.lower_bound(hash, element, kDotMin);
   return position < entries_.slot_count() && entries_.slots()[position].used() &&
          holds(entries_.slots()[position], hash, element);
+}
+
+std::vector<Dot> ORSet::dots_of(std::string_view element) const {
+  const std::uint64_t hash = hash64(element);
+  const std::size_t position = entries_.lower_bound(hash, element, kDotMin);
+  const std::size_t count = run_of(position, hash, element);
+  std::vector<Dot> dots;
+  dots.reserve(count);
+  for (std::size_t index = position; index < position + count; ++index) {
+    dots.push_back(entries_.slots()[index].dot());
+  }
+  return dots;
 }
 
 std::vector<std::string> ORSet::elements() const {

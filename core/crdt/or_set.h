@@ -263,8 +263,11 @@ class ORSet {
   // Adds `element` with a fresh dot of `replica`, superseding the element's
   // current entries. Returns the delta: the new entry, and a context of the new
   // dot plus the superseded dots (so merging the delta drops them elsewhere too).
+  // With tombstone GC, `dot_floor` is the writer's dot floor: if the context
+  // holds no dot of `replica`, it is seeded first (CausalContext::seed) and
+  // the delta's context carries the seed.
   // Requires: element.size() <= kElementBytesMax.
-  ORSet add(ReplicaId replica, std::string_view element);
+  ORSet add(ReplicaId replica, std::string_view element, std::uint64_t dot_floor = 0);
 
   // Removes the adds of `element` this replica has observed. Returns the delta:
   // no entries, a context of the removed dots. Adds not yet observed here
@@ -281,6 +284,8 @@ class ORSet {
   void merge(const ORSet& other);
 
   bool contains(std::string_view element) const;
+  // The dots of `element`'s entries (empty if absent), ascending.
+  std::vector<Dot> dots_of(std::string_view element) const;
   // The number of distinct elements.
   std::size_t size() const { return element_count_; }
   bool empty() const { return entries_.empty(); }

@@ -119,6 +119,16 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
       stats_.recovered_corrupt += 1;
     }
   }
+  if (const auto found = recovered.find(std::string(kGcDotFloorRecord));
+      found != recovered.end() && config_.durable) {
+    // Volatile replicas never write it: a restart gets a new writer id.
+    const std::optional<std::uint64_t> floor = decode_u64(found->second);
+    if (floor.has_value()) {
+      gc_dot_floor_ = *floor;
+    } else {
+      stats_.recovered_corrupt += 1;
+    }
+  }
   assert(incarnation_ < (1u << 16));
   writer_id_ =
       config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
@@ -306,11 +316,16 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
   clock_.set_physical_now(now_us);
   const bool record_past =
       config_.causal && config_.planted_bug != PlantedBug::causal_forget_dependencies;
+  // Tombstone GC: dots past every own dot in a state this writer dropped.
+  const std::uint64_t dot_floor =
+      config_.planted_bug == PlantedBug::gc_ignore_dot_floor ? 0 : gc_dot_floor_;
   Execution execution =
       keyspace_.execute(command, writer_id_, clock_,
                         ExecuteOptions{.track_versions = config_.track_versions,
                                        .dependencies = record_past ? &command.session : nullptr,
-                                       .multi_value_registers = config_.causal});
+                                       .multi_value_registers = config_.causal,
+                                       .tombstone_gc = gc_enabled(),
+                                       .dot_floor = dot_floor});
   stats_.commands_executed += 1;
   const ReplyValue& value = execution.reply.value;
   if ((value.kind == ReplyValue::Kind::list && command.kind == CommandKind::get) ||

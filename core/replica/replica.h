@@ -75,7 +75,8 @@ enum class PlantedBug : std::uint8_t {
   gc_before_stable = 10,             // tombstone GC collects what this replica alone holds
   mv_register_drop_siblings = 11,    // causal level: a merge keeps one sibling (LWW-like)
   membership_drop_without_handoff = 12,  // a ring change drops keys no longer owned, no hand-off
-  mget_no_snapshot = 13,  // causal level: an MGET answers whatever states its parts read
+  mget_no_snapshot = 13,     // causal level: an MGET answers whatever states its parts read
+  gc_ignore_dot_floor = 14,  // tombstone GC: a re-created set or counter issues dots from 1 again
 };
 
 // Membership changes (core/replication/membership.h, docs/membership.md): off
@@ -197,6 +198,10 @@ class Replica {
   // The greatest timestamp of a key state collected or prepared for
   // collection (tombstone GC): observed again on restart.
   static constexpr std::string_view kGcTimeFloorRecord = "meta/gc_time_floor";
+  // The writer's dot floor (tombstone GC, durable replicas): the greatest
+  // counter of its own dots in any key state it dropped. Written in the same
+  // synced batch as the drop, recovered on restart.
+  static constexpr std::string_view kGcDotFloorRecord = "meta/gc_dot_floor";
   static constexpr std::string_view kMembershipRecord = "meta/membership";
   // The clock's durable ceiling moves in steps of this much.
   static constexpr std::uint64_t kClockLeaseStep = 1 << 12;
@@ -251,6 +256,8 @@ class Replica {
   // What the keyspace holds (keys, tombstones, bytes): see tombstone_gc.h.
   KeyspaceFootprint footprint() const { return measure(keyspace_); }
   const TombstoneGc& tombstone_gc() const { return gc_; }
+  // The writer's dot floor (see kGcDotFloorRecord); 0 while GC is off.
+  std::uint64_t dot_floor() const { return gc_dot_floor_; }
   const MembershipTable& membership() const { return membership_; }
   // Keys held but not replicated here, not yet acknowledged by every replica.
   std::size_t strays_pending() const { return strays_.size(); }
@@ -347,7 +354,8 @@ class Replica {
   void push_handoffs(Output& out);
   void push_promotion_states(std::map<ReplicaId, HotKeyHandoff>& batches) const;
   void push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Output& out);
-  // Removes `key`'s state from the keyspace and from durable storage.
+  // Removes `key`'s state from the keyspace and from durable storage, first
+  // raising the dot floor past this writer's dots in it (durably).
   void drop_key(const std::string& key, Output& out);
   void on_hot_keys_table(const HotKeysTableMessage& message);
   void on_hot_key_handoff(ReplicaId from, const HotKeyHandoff& message, Output& out);
@@ -445,7 +453,8 @@ class Replica {
   std::map<std::string, std::map<ReplicaId, std::uint64_t>, std::less<>> strays_;
   ReplicaStats stats_;
   TombstoneGc gc_;
-  LwwTimestamp gc_time_floor_;  // see kGcTimeFloorRecord
+  LwwTimestamp gc_time_floor_;      // see kGcTimeFloorRecord
+  std::uint64_t gc_dot_floor_ = 0;  // see kGcDotFloorRecord
 };
 
 }  // namespace crdtsim::core

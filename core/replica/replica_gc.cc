@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <utility>
+#include <variant>
 
 #include "core/codec/hash.h"
 #include "core/replica/replica.h"
@@ -273,6 +274,14 @@ void Replica::gc_collect(const std::string& key, Output& out) {
   TombstoneGc::Stats& stats = gc_.stats();
   if (what == Collectible::key) {
     stats.keys_collected += 1;
+    const bool causal =
+        std::any_of(state->slots().begin(), state->slots().end(), [](const auto& slot) {
+          return std::holds_alternative<ORSet>(slot.second.value) ||
+                 std::holds_alternative<CausalCounter>(slot.second.value);
+        });
+    if (causal) {
+      out.coverage.push_back("gc.causal_key_collected");  // harness/coverage_points.h
+    }
     drop_key(key, out);
   } else {
     KeyState rest = compacted(*state);
@@ -293,6 +302,23 @@ void Replica::gc_collect(const std::string& key, Output& out) {
 }
 
 void Replica::drop_key(const std::string& key, Output& out) {
+  // The writer's own dots leave with the state: from now on it issues past
+  // them wherever its context holds none of its own (docs/tombstone-gc.md),
+  // so a re-created key cannot reuse one. Durable in the same synced batch
+  // as the removal; a volatile restart takes a new writer id instead.
+  const KeyState* state = keyspace_.find(key);
+  assert(state != nullptr);
+  const std::uint64_t own = writer_dot_max(*state, writer_id_);
+  if (own > gc_dot_floor_) {
+    gc_dot_floor_ = own;
+    if (config_.durable) {
+      Bytes record;
+      Encoder encoder(record);
+      encoder.varint(gc_dot_floor_);
+      out.storage.push_back(StorageWrite{std::string(kGcDotFloorRecord), std::move(record)});
+      out.sync = true;
+    }
+  }
   keyspace_.erase(key);
   mark_dirty(key);
   if (config_.durable) {

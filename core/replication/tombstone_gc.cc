@@ -17,8 +17,17 @@ using message_codec::frame_of;
 
 namespace {
 
-bool lww_type(const KeyValue& value) {
-  return std::holds_alternative<LwwRegister>(value) || std::holds_alternative<LwwMap>(value);
+// A slot that holds nothing visible and whose leftovers collection may drop:
+// LWW tombstones, an OR-Set or causal counter with no live dot (its causal
+// context goes: writers' dot floors keep dots unique, see writer_dot_max),
+// an empty grow-only value. A multi-value register (the causal level only,
+// which GC refuses) is never dropped: its dots are update dots of the key's
+// versions.
+bool dead_slot(const KeyValue& value) {
+  if (std::holds_alternative<MvRegister>(value)) {
+    return false;
+  }
+  return value_empty(value);
 }
 
 bool has_map_tombstone(const KeyValue& value) {
@@ -65,13 +74,16 @@ std::vector<GcKeyDigest> decode_keys(Decoder& decoder) {
 }  // namespace
 
 Collectible collectible(const KeyState& state) {
-  bool all_empty_lww = !state.empty();
+  // Version dots and dependencies (sessions, the causal level) are never
+  // dropped: GC is refused with them, and a state holding any stays.
+  bool all_dead =
+      !state.slots().empty() && state.versions().empty() && state.dependencies().empty();
   bool any_map_tombstone = false;
   for (const auto& [type, slot] : state.slots()) {
-    all_empty_lww = all_empty_lww && lww_type(slot.value) && value_empty(slot.value);
+    all_dead = all_dead && dead_slot(slot.value);
     any_map_tombstone = any_map_tombstone || has_map_tombstone(slot.value);
   }
-  if (all_empty_lww) {
+  if (all_dead) {
     return Collectible::key;
   }
   return any_map_tombstone ? Collectible::fields : Collectible::nothing;
@@ -86,6 +98,20 @@ KeyState compacted(const KeyState& state) {
   }
   assert(collectible(result) != Collectible::fields);
   return result;
+}
+
+std::uint64_t writer_dot_max(const KeyState& state, ReplicaId writer) {
+  std::uint64_t result = 0;
+  for (const auto& [type, slot] : state.slots()) {
+    if (const auto* set = std::get_if<ORSet>(&slot.value)) {
+      result = std::max(result, set->context().max_counter(writer));
+    } else if (const auto* counter = std::get_if<CausalCounter>(&slot.value)) {
+      result = std::max(result, counter->context().max_counter(writer));
+    } else if (const auto* reg = std::get_if<MvRegister>(&slot.value)) {
+      result = std::max(result, reg->context().max_counter(writer));
+    }
+  }
+  return std::max(result, state.versions().max_counter(writer));
 }
 
 KeyspaceFootprint& KeyspaceFootprint::operator+=(const KeyspaceFootprint& other) {

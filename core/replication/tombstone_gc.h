@@ -5,13 +5,14 @@
 //
 // What is collected. A key state S is collectible when compacted(S) differs
 // from S:
-//   - a dead key whose every slot is an LWW register or LWW map holding
-//     nothing visible (register tombstones, all-tombstone maps) goes whole;
+//   - a dead key, whose every slot holds nothing visible (register
+//     tombstones, all-tombstone maps, an OR-Set or PN-counter with no live
+//     dot and its causal context, an empty grow-only value), goes whole;
 //   - in any other key, each LWW map slot loses its field tombstones.
-// Keys holding an OR-Set, PN-counter, G-counter or G-set slot are never
-// dropped whole: their causal context (or grow-only content) is what keeps
-// dots unique and observed-removes effective, and dropping it would let a
-// recreated key reuse dots (see docs/tombstone-gc.md, "left out").
+// Dropping a causal context must not let a re-created key reuse a dot: each
+// writer id keeps a durable dot floor, the greatest counter of its own dots
+// in any state it dropped (writer_dot_max), and issues the first dot of a
+// context that holds none of its own past that floor (CausalContext::seed).
 //
 // When. Stability is established per key by a three-step protocol run by the
 // key's first replica (the coordinator), in rounds every interval_us:
@@ -67,10 +68,12 @@ struct TombstoneGcConfig {
 
 // What collection would do to a key state.
 enum class Collectible : std::uint8_t { nothing = 0, fields = 1, key = 2 };
-// Requires nothing; looks at the slots only, so a per-key section added to
-// KeyState later (e.g. a version context of update dots) must be weighed
-// here before a key holding one is dropped whole.
+// Requires nothing. A state with version dots or dependencies (sessions,
+// the causal level) is never dropped whole.
 Collectible collectible(const KeyState& state);
+// The greatest counter of `writer`'s dots in any causal context of `state`
+// (0 if none): what a replica dropping `state` raises its dot floor to.
+std::uint64_t writer_dot_max(const KeyState& state, ReplicaId writer);
 // The state that collection leaves (meaningful for Collectible::fields; for
 // Collectible::key the key goes entirely).
 KeyState compacted(const KeyState& state);

@@ -332,6 +332,7 @@ class CommandExecutor {
         record_delta<CausalCounter>(key, state.mutable_value<CausalCounter>().reset());
         break;
       case ValueType::or_set:
+        note_removed_entries(key, *state.value<ORSet>());
         record_delta<ORSet>(key, state.mutable_value<ORSet>().clear());
         break;
       case ValueType::lww_map:
@@ -383,8 +384,8 @@ class CommandExecutor {
     return counter_step(counter, change);
   }
   std::optional<CausalCounter> counter_step(CausalCounter& counter, std::int64_t change) {
-    return change >= 0 ? counter.increment(replica_, magnitude(change))
-                       : counter.decrement(replica_, magnitude(change));
+    return change >= 0 ? counter.increment(replica_, magnitude(change), options_.dot_floor)
+                       : counter.decrement(replica_, magnitude(change), options_.dot_floor);
   }
 
   Reply g_counter_increment(const std::string& key, std::int64_t amount) {
@@ -434,7 +435,10 @@ class CommandExecutor {
     ORSet delta;
     for (const std::string& member : members) {
       added += set.contains(member) ? 0 : 1;
-      ORSet part = set.add(replica_, member);
+      if (options_.tombstone_gc) {
+        note_removed_entries(key, set.dots_of(member));
+      }
+      ORSet part = set.add(replica_, member, options_.dot_floor);
       dots_.emplace_back(key, part.entries().begin()->dot);
       delta.merge(part);
     }
@@ -454,6 +458,9 @@ class CommandExecutor {
     ORSet delta;
     for (const std::string& member : members) {
       if (set.contains(member)) {
+        if (options_.tombstone_gc) {
+          note_removed_entries(key, set.dots_of(member));
+        }
         delta.merge(set.remove(member));
         ++removed;
       }
@@ -689,6 +696,9 @@ class CommandExecutor {
     }
     state.raise_claim(kValueTypeOf<T>, timestamp);
     const bool hidden_content = !value_empty(state.slot(kValueTypeOf<T>)->value);
+    if constexpr (std::is_same_v<T, ORSet>) {
+      note_removed_entries(key, *state.value<ORSet>());
+    }
     T cleared = hidden_content ? remove_observed(state.mutable_value<T>()) : T{};
     record_delta<T>(key, std::move(cleared));
     // LWW writes list their own; multi-value registers are not ordered by
@@ -707,7 +717,9 @@ class CommandExecutor {
   template <class T>
   void record_delta(const std::string& key, T delta) {
     if constexpr (std::is_same_v<T, ORSet>) {
-      note_removed_dots(key, delta);
+      if (!options_.tombstone_gc) {
+        note_removed_dots(key, delta);
+      }
     }
     const KeySlot* slot = keys_.find(as_absl(key))->second.slot(kValueTypeOf<T>);
     assert(slot != nullptr);
@@ -741,6 +753,25 @@ class CommandExecutor {
       if (!held(dot)) {
         removed_dots_.emplace_back(key, dot);
       }
+    }
+  }
+
+  // Tombstone GC on: the removed dots are the entries a command removes here
+  // (a seeded context, enumerated, would cost the writer's whole history).
+  // Before the removal: `dots` are the removed element's entries.
+  void note_removed_entries(const std::string& key, const std::vector<Dot>& dots) {
+    assert(options_.tombstone_gc);
+    for (const Dot& dot : dots) {
+      removed_dots_.emplace_back(key, dot);
+    }
+  }
+  // Before clearing `set`: all its entries go.
+  void note_removed_entries(const std::string& key, const ORSet& set) {
+    if (!options_.tombstone_gc) {
+      return;
+    }
+    for (const ORSetEntry& entry : set.entries()) {
+      removed_dots_.emplace_back(key, entry.dot);
     }
   }
 

@@ -122,6 +122,15 @@ struct ExecuteOptions {
   // multi-value registers (mv_register) instead of LWW registers: concurrent
   // writes become siblings (see the header comment).
   bool multi_value_registers = false;
+  // Tombstone GC on. Dots: every dot issued in a key whose causal context
+  // holds none of the writer's goes past `dot_floor`, the greatest counter of
+  // the writer's own dots in any key state it dropped (CausalContext::seed),
+  // so a key re-created after collection never reuses a dot. Reply metadata:
+  // removed_dots lists the dots of the entries the command removed here
+  // (not every dot of a removal's context, which a seed makes as large as
+  // the writer's history).
+  bool tombstone_gc = false;
+  std::uint64_t dot_floor = 0;
 };
 
 struct Execution {

@@ -110,5 +110,43 @@ TEST(CausalContext, MergeFoldsCloudDotsTheOtherVectorCovers) {
   EXPECT_EQ(copy, left);
 }
 
+// Tombstone GC's dot floor: a context holding no dot of the writer is seeded
+// with the writer's dots up to the floor, so its next dot is floor + 1 and
+// the context stays a single vector entry; a context already holding one of
+// the writer's dots is never seeded (its own entry already exceeds every dot
+// of the writer dropped with an earlier state of the key).
+TEST(CausalContext, SeedCoversTheWritersDotsUpToTheFloorOnlyWhenItHoldsNoneOfThem) {
+  CausalContext context;
+  context.add(Dot{2, 4});
+  EXPECT_FALSE(context.seed(1, 0));
+  EXPECT_TRUE(context.seed(1, 7));
+  EXPECT_EQ(context.version_vector().at(1), 7u);
+  EXPECT_EQ(context.next_dot(1), (Dot{1, 8}));
+  EXPECT_FALSE(context.seed(1, 100)) << "the writer's own entry is already there";
+  EXPECT_EQ(context.next_dot(1), (Dot{1, 9}));
+  CausalContext cloud_only;
+  cloud_only.add(Dot{1, 5});
+  EXPECT_FALSE(cloud_only.seed(1, 9));
+  EXPECT_EQ(cloud_only.max_counter(1), 5u);
+}
+
+TEST(CausalContext, AddThroughCoversThePrefixAndFoldsTheCloud) {
+  CausalContext context;
+  context.add(Dot{1, 3});
+  context.add(Dot{1, 6});
+  context.add(Dot{1, 9});
+  context.add(Dot{2, 5});
+  context.add_through(Dot{1, 5});
+  EXPECT_EQ(context.version_vector().at(1), 6u) << "(1, 6) became contiguous";
+  EXPECT_EQ(context.dot_cloud().size(), 2u);
+  EXPECT_TRUE(context.contains(Dot{1, 9}));
+  EXPECT_TRUE(context.contains(Dot{2, 5}));
+  context.add_through(Dot{1, 2});
+  EXPECT_EQ(context.version_vector().at(1), 6u);
+  const Decoded<CausalContext> decoded = decode<CausalContext>(encode(context));
+  ASSERT_TRUE(decoded) << decoded.error;
+  EXPECT_EQ(*decoded.value, context);
+}
+
 }  // namespace
 }  // namespace crdtsim::core

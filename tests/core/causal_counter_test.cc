@@ -132,5 +132,31 @@ TEST(CausalCounter, EncodingRoundTripsAndRejectsEntriesOutsideTheContext) {
   EXPECT_TRUE(decode<CausalCounter>(good));
 }
 
+// The counter's version of the re-creation race (see the OR-Set's): a reset
+// counter collected by tombstone GC and incremented again by the same writer.
+TEST(CausalCounter, AnIncrementPastTheWritersDotFloorSurvivesAReplicaHoldingTheOldContext) {
+  CausalCounter stale;
+  for (int index = 0; index < 3; ++index) {
+    stale.merge(*stale.increment(1, 5));
+  }
+  stale.merge(stale.reset());
+  ASSERT_TRUE(stale.empty());
+  const std::uint64_t floor = stale.context().max_counter(1);
+
+  CausalCounter recreated;
+  const std::optional<CausalCounter> delta = recreated.increment(1, 2, floor);
+  ASSERT_TRUE(delta.has_value());
+  EXPECT_EQ(delta->context().version_vector().at(1), floor + 1);
+  CausalCounter merged = stale;
+  merged.merge(*delta);
+  EXPECT_EQ(merged.value(), 2);
+  EXPECT_EQ(merged, recreated);
+
+  CausalCounter reused;
+  CausalCounter lost = stale;
+  lost.merge(*reused.increment(1, 2));
+  EXPECT_EQ(lost.value(), 0) << "without the floor the increment's dot was already reset";
+}
+
 }  // namespace
 }  // namespace crdtsim::core

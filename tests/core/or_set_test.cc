@@ -440,5 +440,43 @@ TEST(ORSet, LargeSetsAgreeWithAModelThroughGrowthShrinkAndMerges) {
   }
 }
 
+// A set re-created after tombstone GC dropped its dead state (context
+// {(1, 1..3)}): writer 1's floor is 3. A replica still holding the old
+// context (it had not collected) must keep the new add. Issued from 1 again,
+// the add's dot is one that context has seen, and the add is lost there and,
+// after the next merge, everywhere.
+TEST(ORSet, AnAddPastTheWritersDotFloorSurvivesAReplicaHoldingTheCollectedContext) {
+  ORSet stale;
+  for (const char* element : {"a", "b", "c"}) {
+    stale.merge(stale.add(1, element));
+    stale.merge(stale.remove(element));
+  }
+  ASSERT_TRUE(stale.empty());
+  ASSERT_EQ(stale.context().max_counter(1), 3u);
+  constexpr std::uint64_t kFloor = 3;
+
+  ORSet recreated;
+  const ORSet delta = recreated.add(1, "d", kFloor);
+  EXPECT_EQ(delta.entries().begin()->dot, (Dot{1, 4}));
+  EXPECT_EQ(delta.context().version_vector().at(1), 4u) << "the delta carries the seed";
+  EXPECT_TRUE(delta.context().dot_cloud().empty());
+  ORSet merged = stale;
+  merged.merge(delta);
+  EXPECT_TRUE(merged.contains("d"));
+  EXPECT_EQ(encode(merged), encode(recreated)) << "both converge byte for byte";
+  ORSet back = recreated;
+  back.merge(stale);
+  EXPECT_TRUE(back.contains("d"));
+
+  // Without the floor: the dot (1, 1) was removed in the old context.
+  ORSet reused;
+  const ORSet reused_delta = reused.add(1, "d");
+  ORSet lost = stale;
+  lost.merge(reused_delta);
+  EXPECT_FALSE(lost.contains("d"));
+  reused.merge(stale);
+  EXPECT_FALSE(reused.contains("d"));
+}
+
 }  // namespace
 }  // namespace crdtsim::core

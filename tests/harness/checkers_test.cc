@@ -300,5 +300,55 @@ TEST(NoLostWrites, CollectedMapFieldNeedsARemoval) {
       << verdict.explanation;
 }
 
+// Tombstone GC collects a dead set or counter whole: an absent key must hold
+// what an empty one would.
+TEST(NoLostWrites, CollectedSetMustHaveHadEveryAcknowledgedAddRemoved) {
+  RunBuilder run;
+  run.op(make(CommandKind::sadd, {"s"}, {"a", "b"}), OpOutcome::ok, 0, 10);
+  run.op(make(CommandKind::srem, {"s"}, {"a", "b"}), OpOutcome::ok, 20, 30);
+  run.replace("s", core::KeyState{});
+  EXPECT_EQ(check_no_lost_writes(run.output()).validity, Validity::valid);
+
+  run.op(make(CommandKind::sadd, {"s"}, {"c"}), OpOutcome::ok, 40, 50);
+  run.replace("s", core::KeyState{});
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("lost 'c'"), std::string::npos) << verdict.explanation;
+}
+
+TEST(NoLostWrites, CollectedCounterMustHaveBeenDeleted) {
+  RunBuilder run;
+  run.op(make(CommandKind::incr, {"n"}), OpOutcome::ok, 0, 10);
+  run.op(make(CommandKind::decr, {"n"}), OpOutcome::ok, 20, 30);
+  run.replace("n", core::KeyState{});
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid) << "a counter summing to 0 still exists";
+  EXPECT_NE(verdict.explanation.find("never deleted"), std::string::npos) << verdict.explanation;
+  run.op(make(CommandKind::del, {"n"}), OpOutcome::ok, 40, 50);
+  run.replace("n", core::KeyState{});
+  EXPECT_EQ(check_no_lost_writes(run.output()).validity, Validity::valid);
+}
+
+// A writer that forgot the dots of a collected set (no dot floor) issues one
+// again: two acknowledged SADDs report the same new dot.
+TEST(NoLostWrites, ADotIssuedTwiceIsInvalid) {
+  RunBuilder run;
+  run.op(make(CommandKind::sadd, {"s"}, {"a"}), OpOutcome::ok, 0, 10);
+  run.op(make(CommandKind::srem, {"s"}, {"a"}), OpOutcome::ok, 20, 30);
+  core::Keyspace forgetful;  // the writer after collecting "s", without a floor
+  core::LamportClock clock(100);
+  Operation again;
+  again.id = run.output().history.operations.size();
+  again.invoke_us = 40;
+  again.complete_us = 50;
+  again.command = make(CommandKind::sadd, {"s"}, {"b"});
+  again.outcome = OpOutcome::ok;
+  again.reply = forgetful.execute(again.command, 0, clock).reply;
+  run.output().history.operations.push_back(again);
+  const Verdict verdict = check_no_lost_writes(run.output());
+  EXPECT_EQ(verdict.validity, Validity::invalid);
+  EXPECT_NE(verdict.explanation.find("issued twice"), std::string::npos) << verdict.explanation;
+}
+
 }  // namespace
 }  // namespace crdtsim::harness

@@ -328,5 +328,24 @@ TEST(PlantedBugs, TombstoneGcCollectingBeforeStabilityFailsNoLostWrites) {
   expect_bug_caught(scenario, core::PlantedBug::gc_before_stable, "no_lost_writes", 6);
 }
 
+// Dead sets and counters collected whole, re-created by writers that ignore
+// their dot floor: a dot is issued again (and an add taken for a removed one).
+TEST(PlantedBugs, TombstoneGcIgnoringTheDotFloorFailsNoLostWrites) {
+  Scenario scenario = small_scenario();
+  scenario.cluster.tombstone_gc.enabled = true;
+  scenario.cluster.tombstone_gc.interval_us = 20'000;
+  scenario.workload.mix = OperationMix{.registers = 0,
+                                       .multi = 0,
+                                       .counters = 1,
+                                       .g_counters = 0,
+                                       .sets = 1,
+                                       .g_sets = 0,
+                                       .maps = 0,
+                                       .reads_ppm = 100'000,
+                                       .churn = 4};
+  scenario.workload.ops_per_client = 40;
+  expect_bug_caught(scenario, core::PlantedBug::gc_ignore_dot_floor, "no_lost_writes", 6);
+}
+
 }  // namespace
 }  // namespace crdtsim::harness

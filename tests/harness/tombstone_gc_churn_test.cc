@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 
 #include "core/replication/tombstone_gc.h"
 #include "harness/runner.h"
@@ -14,7 +15,9 @@ namespace crdtsim::harness {
 namespace {
 
 // Churn only: fresh register keys, set members and map fields created and
-// deleted again, on 5 replicas (RF 3) with a partition in the middle.
+// deleted again, and set and counter keys of a shared pool of 64 emptied,
+// collected and re-created (harness/workload.h), on 5 replicas (RF 3) with a
+// partition in the middle.
 Scenario churn_scenario(std::uint32_t ops_per_client, bool gc) {
   Scenario scenario;
   scenario.name = "churn";
@@ -53,7 +56,13 @@ struct Memory {
   std::uint64_t largest_bytes = 0;  // the largest replica's keyspace
   std::uint64_t tombstones = 0;     // over all replicas
   std::uint64_t dead_keys = 0;
+  std::uint64_t largest_keys = 0;             // keys held by the largest replica
+  std::uint64_t largest_context_entries = 0;  // OR-Set and counter contexts, largest replica
 };
+
+unsigned long long as_ull(std::uint64_t value) {
+  return static_cast<unsigned long long>(value);
+}
 
 Memory run_and_measure(const Scenario& scenario, std::uint64_t seed) {
   RunOutput output = run(scenario, seed);
@@ -66,6 +75,9 @@ Memory run_and_measure(const Scenario& scenario, std::uint64_t seed) {
     memory.largest_bytes = std::max(memory.largest_bytes, footprint.bytes);
     memory.tombstones += footprint.register_tombstones + footprint.map_field_tombstones;
     memory.dead_keys += footprint.dead_keys;
+    memory.largest_keys = std::max(memory.largest_keys, footprint.keys);
+    memory.largest_context_entries =
+        std::max(memory.largest_context_entries, footprint.context_entries);
   }
   return memory;
 }
@@ -77,19 +89,40 @@ TEST(TombstoneGcChurn, MemoryTracksLiveDataNotHistory) {
   const Memory short_kept = run_and_measure(churn_scenario(50, false), kSeed);
   const Memory long_kept = run_and_measure(churn_scenario(500, false), kSeed);
 
-  // With GC nothing collectible is left, and ten times the history costs at
-  // most a small factor (live data: items whose delete missed, pool keys).
+  // With GC nothing collectible is left, dead set and counter keys included,
+  // and ten times the history costs at most a small factor (live data: items
+  // whose delete missed, pool keys still holding a member or a count).
   EXPECT_EQ(long_gc.tombstones, 0u);
-  // Only the pool's OR-Set keys may stay dead (their contexts are kept; see
-  // docs/tombstone-gc.md): 4 keys on 3 replicas each, however long the run.
-  EXPECT_LE(long_gc.dead_keys, 4u * 3u);
+  EXPECT_EQ(long_gc.dead_keys, 0u);
   EXPECT_LE(long_gc.largest_bytes, 3 * short_gc.largest_bytes)
       << "short " << short_gc.largest_bytes << " long " << long_gc.largest_bytes;
+  EXPECT_LE(long_gc.largest_keys, 3 * short_gc.largest_keys)
+      << "short " << short_gc.largest_keys << " long " << long_gc.largest_keys;
+  // A live set or counter's context: one entry per writer id (5 durable
+  // replicas), however many times its key was emptied and re-created.
+  EXPECT_LE(long_gc.largest_context_entries, 5 * long_gc.largest_keys);
+  // Without GC the dead set and counter keys stay, with their contexts.
+  EXPECT_GE(long_kept.dead_keys, 4 * short_kept.dead_keys);
+  EXPECT_GE(long_kept.largest_keys, 3 * long_gc.largest_keys);
   // Without GC the tombstones pile up with the history.
   EXPECT_GE(long_kept.largest_bytes, 5 * short_kept.largest_bytes)
       << "short " << short_kept.largest_bytes << " long " << long_kept.largest_bytes;
   EXPECT_GE(long_kept.tombstones, 8 * short_kept.tombstones);
   EXPECT_LE(3 * long_gc.largest_bytes, long_kept.largest_bytes);
+  // The figures of docs/performance.md.
+  std::printf(
+      "churn memory (largest replica: bytes, keys, context entries; "
+      "all replicas: dead keys, tombstones)\n");
+  const auto print = [](const char* label, const Memory& memory) {
+    std::printf("  %s: %llu B, %llu keys, %llu entries; %llu dead, %llu tombstones\n", label,
+                as_ull(memory.largest_bytes), as_ull(memory.largest_keys),
+                as_ull(memory.largest_context_entries), as_ull(memory.dead_keys),
+                as_ull(memory.tombstones));
+  };
+  print("GC on   50 ops/client", short_gc);
+  print("GC on  500 ops/client", long_gc);
+  print("GC off  50 ops/client", short_kept);
+  print("GC off 500 ops/client", long_kept);
 }
 
 }  // namespace

@@ -53,17 +53,39 @@ TEST(TombstoneGcState, CollectibleNamesWhatDeletionLeavesBehind) {
   dead_map.merge(dead_map.remove_field("gone", at(4)));
   EXPECT_EQ(core::collectible(KeyState::of<LwwMap>(at(1), dead_map)), Collectible::key);
 
-  // A dead OR-Set keeps its causal context: dropping it could let a
-  // recreated set reuse a dot that a stale replica considers removed.
+  // A dead OR-Set or counter goes whole, causal context included (writers'
+  // dot floors keep a re-created key's dots unique).
   ORSet set;
   set.merge(set.add(1, "a"));
   set.merge(set.remove("a"));
-  EXPECT_EQ(core::collectible(KeyState::of<ORSet>(at(1), set)), Collectible::nothing);
+  EXPECT_EQ(core::collectible(KeyState::of<ORSet>(at(1), set)), Collectible::key);
+  EXPECT_EQ(core::writer_dot_max(KeyState::of<ORSet>(at(1), set), 1), 1u);
+  EXPECT_EQ(core::writer_dot_max(KeyState::of<ORSet>(at(1), set), 2), 0u);
+  core::CausalCounter counter;
+  counter.merge(*counter.increment(2, 3));
+  EXPECT_EQ(core::collectible(KeyState::of<core::CausalCounter>(at(1), counter)),
+            Collectible::nothing);
+  counter.merge(counter.reset());
+  EXPECT_EQ(core::collectible(KeyState::of<core::CausalCounter>(at(1), counter)), Collectible::key);
+  // A grow-only value is dead only while empty.
+  core::GSet grow_only;
+  EXPECT_EQ(core::collectible(KeyState::of<core::GSet>(at(1), grow_only)), Collectible::key);
+  grow_only.merge(grow_only.add("a"));
+  EXPECT_EQ(core::collectible(KeyState::of<core::GSet>(at(1), grow_only)), Collectible::nothing);
 
-  // A deleted register next to a hidden OR-Set slot is not dropped whole.
+  // A deleted register next to a hidden dead OR-Set slot goes whole; next to
+  // a hidden live one it stays.
   KeyState mixed = register_state(at(6), true);
   mixed.merge(KeyState::of<ORSet>(at(2), set));
+  EXPECT_EQ(core::collectible(mixed), Collectible::key);
+  ORSet live_set;
+  live_set.merge(live_set.add(2, "b"));
+  mixed.merge(KeyState::of<ORSet>(at(2), live_set));
   EXPECT_EQ(core::collectible(mixed), Collectible::nothing);
+  // Version dots (sessions, the causal level) are never dropped.
+  KeyState versioned = register_state(at(5), true);
+  versioned.add_version(core::Dot{1, 1});
+  EXPECT_EQ(core::collectible(versioned), Collectible::nothing);
 }
 
 TEST(TombstoneGcState, FootprintCountsDeadKeysTombstonesAndBytes) {
@@ -280,6 +302,119 @@ TEST(TombstoneGcReplica, ConvergesAndCollectsUnderLossDuplicationAndACrash) {
     const core::KeyspaceFootprint footprint = driver.replica(id)->footprint();
     EXPECT_EQ(footprint.register_tombstones, 0u) << "replica " << id;
     EXPECT_EQ(footprint.map_field_tombstones, 0u) << "replica " << id;
+  }
+}
+
+// ---- dead sets and counters: dot uniqueness across collection -------------
+
+// Steps until `id` has prepared one more key (or `limit_us` passes).
+bool run_until_prepared(StoreDriver& driver, ReplicaId id, std::uint64_t limit_us) {
+  const std::uint64_t before = driver.replica(id)->tombstone_gc().stats().keys_prepared;
+  const std::uint64_t deadline = driver.now_us() + limit_us;
+  while (driver.now_us() < deadline) {
+    driver.run_for(50);
+    if (driver.replica(id)->tombstone_gc().stats().keys_prepared > before) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The re-creation race. Writer W adds and removes members of set "s"; every
+// replica prepares its dead state S; replica R crashes right after preparing,
+// so the commit never reaches it, and restarts from disk holding S while the
+// others collect. W then re-creates "s" before hearing of S again. Its new
+// dot must lie past every dot of W in S: R, still holding S, would otherwise
+// take the add for one already removed, and its anti-entropy would remove it
+// at W too (a lost add). Returns whether the new member survived everywhere.
+bool recreated_member_survives(PlantedBug bug) {
+  StoreDriver driver({.replicas = kReplicas, .planted_bug = bug, .tombstone_gc = true}, 31);
+  const std::vector<ReplicaId> replicas = driver.replica(0)->replicas_of("s");
+  const ReplicaId writer = replicas.at(1);
+  const ReplicaId stale = replicas.at(2);
+  for (const char* member : {"a", "b", "c"}) {
+    EXPECT_TRUE(driver.execute(writer, command(CommandKind::sadd, {"s"}, {member})));
+    EXPECT_TRUE(driver.execute(writer, command(CommandKind::srem, {"s"}, {member})));
+  }
+  EXPECT_TRUE(run_until_prepared(driver, stale, 2'000'000)) << "no GC round prepared the key";
+  driver.crash(stale);
+  driver.run_for(200'000);
+  EXPECT_EQ(driver.replica(writer)->keyspace().find("s"), nullptr) << "the writer did not collect";
+  EXPECT_GE(driver.replica(writer)->dot_floor(), 3u);
+  driver.restart(stale);
+  EXPECT_NE(driver.replica(stale)->keyspace().find("s"), nullptr) << "restarted without S";
+  const auto add = driver.execute(writer, command(CommandKind::sadd, {"s"}, {"new"}), 1'000);
+  EXPECT_TRUE(add && add->status == ReplyStatus::ok);
+  driver.run_for(3'000'000);
+  EXPECT_EQ(driver.divergence(), "");
+  bool everywhere = true;
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    const auto member = driver.execute(id, command(CommandKind::sismember, {"s"}, {"new"}));
+    everywhere = everywhere && member && member->value.integer == 1;
+  }
+  return everywhere;
+}
+
+TEST(TombstoneGcReplica, ARecreatedSetKeepsItsAddWhereAReplicaStillHoldsTheCollectedState) {
+  EXPECT_TRUE(recreated_member_survives(PlantedBug::none));
+}
+
+TEST(TombstoneGcReplica, PlantedDotReuseAfterCollectionLosesTheRecreatedAdd) {
+  EXPECT_FALSE(recreated_member_survives(PlantedBug::gc_ignore_dot_floor))
+      << "the planted bug went unnoticed";
+}
+
+// The floor outlives a durable restart (it is synced with the drop): a
+// re-created counter's first dot lies past the collected one's.
+TEST(TombstoneGcReplica, DotFloorSurvivesADurableRestartAndDeadCountersAreCollected) {
+  StoreDriver driver({.replicas = kReplicas, .tombstone_gc = true}, 32);
+  const ReplicaId writer = driver.replica(0)->replicas_of("n").front();
+  for (int index = 0; index < 5; ++index) {
+    ASSERT_TRUE(driver.execute(writer, command(CommandKind::incr, {"n"})));
+  }
+  ASSERT_TRUE(driver.execute(writer, command(CommandKind::del, {"n"})));
+  driver.run_for(2'000'000);
+  ASSERT_FALSE(held_anywhere(driver, "n")) << "the dead counter was never collected";
+  const std::uint64_t floor = driver.replica(writer)->dot_floor();
+  EXPECT_GE(floor, 5u);
+  driver.crash(writer);
+  driver.restart(writer);
+  EXPECT_EQ(driver.replica(writer)->dot_floor(), floor);
+  const auto incr = driver.execute(writer, command(CommandKind::incr, {"n"}));
+  ASSERT_TRUE(incr && incr->status == ReplyStatus::ok);
+  ASSERT_EQ(incr->metadata.dots.size(), 1u);
+  EXPECT_GT(incr->metadata.dots.front().second.counter, floor);
+  EXPECT_EQ(incr->value.integer, 1);
+}
+
+// Churn over many set and counter keys (created, emptied, re-created): every
+// replica ends holding the live keys only, and each replica's footprint does
+// not depend on how many times the keys were re-created.
+TEST(TombstoneGcReplica, SetAndCounterChurnLeavesOnlyLiveKeys) {
+  StoreDriver driver(
+      {.replicas = kReplicas, .tombstone_gc = true, .drop_percent = 5, .duplicate_percent = 5}, 33);
+  for (int round = 0; round < 6; ++round) {
+    for (int index = 0; index < 10; ++index) {
+      const std::string set = "set" + std::to_string(index);
+      const std::string counter = "counter" + std::to_string(index);
+      const ReplicaId at = static_cast<ReplicaId>(round + index) % kReplicas;
+      driver.execute(at, command(CommandKind::sadd, {set}, {"m" + std::to_string(round)}));
+      driver.execute(at, command(CommandKind::incrby, {counter}, {}, 2));
+      driver.run_for(30'000);
+      driver.execute(at, command(CommandKind::srem, {set}, {"m" + std::to_string(round)}));
+      driver.execute(at, command(CommandKind::del, {counter}));
+    }
+    driver.run_for(500'000);
+  }
+  ASSERT_TRUE(driver.execute(0, command(CommandKind::sadd, {"set0"}, {"last"})));
+  driver.heal_network();
+  driver.run_for(10'000'000);
+  EXPECT_EQ(driver.divergence(), "");
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    const core::KeyspaceFootprint footprint = driver.replica(id)->footprint();
+    EXPECT_EQ(footprint.keys, 1u) << "replica " << id;
+    EXPECT_EQ(footprint.dead_keys, 0u) << "replica " << id;
+    EXPECT_EQ(footprint.context_entries, 1u) << "replica " << id << ": one writer's entry";
   }
 }
 
