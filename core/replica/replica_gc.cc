@@ -168,7 +168,10 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
   }
   GcPrepared answer;
   answer.round = message.round;
-  std::vector<std::string_view> logged;  // computed once, for non-replicas
+  // The keys of the delta log, computed once, for non-replicas. Owned
+  // copies: erase_key below moves the log's entries, and views into them
+  // would then name other keys (a short key lives inside its entry).
+  std::vector<std::string> logged;
   bool logged_known = false;
   for (const GcKeyDigest& entry : message.keys) {
     const KeyState* state = keyspace_.find(entry.key);
@@ -180,11 +183,12 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
       // Not a replica: it prepares by holding nothing of the key (no copy, no
       // deltas to send), so its fence covers every copy it sent before.
       if (!logged_known) {
-        logged = delta_log_.keys();
+        const std::vector<std::string_view> keys = delta_log_.keys();
+        logged.assign(keys.begin(), keys.end());
         logged_known = true;
       }
       if (state == nullptr &&
-          !std::binary_search(logged.begin(), logged.end(), std::string_view(entry.key))) {
+          !std::binary_search(logged.begin(), logged.end(), entry.key)) {
         observe_collected(entry.max_time, entry.max_logical, out);
         answer.keys.push_back(entry.key);
       }
