@@ -75,7 +75,7 @@ enum class PlantedBug : std::uint8_t {
   gc_before_stable = 10,             // tombstone GC collects what this replica alone holds
   mv_register_drop_siblings = 11,    // causal level: a merge keeps one sibling (LWW-like)
   membership_drop_without_handoff = 12,  // a ring change drops keys no longer owned, no hand-off
-  gc_membership_unfenced = 13,  // GC with membership: commit without the fence phase (no view check)
+  gc_membership_unfenced = 13,           // GC with membership: fixed-ring rounds, no fence phase
 };
 
 // Membership changes (core/replication/membership.h, docs/membership.md): off

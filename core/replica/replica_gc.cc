@@ -177,8 +177,8 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
     const KeyState* state = keyspace_.find(entry.key);
     // Membership on: a process holding exactly S prepares whether or not it
     // replicates the key (a stray copy not yet handed off, or an inert one).
-    const bool holds_round_state = config_.membership.enabled && state != nullptr &&
-                                   gc_digest(entry.key) == entry.digest;
+    const bool holds_round_state =
+        config_.membership.enabled && state != nullptr && gc_digest(entry.key) == entry.digest;
     if (!replicates(config_.id, entry.key) && !holds_round_state) {
       // Not a replica: it prepares by holding nothing of the key (no copy, no
       // deltas to send), so its fence covers every copy it sent before.
@@ -187,8 +187,7 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
         logged.assign(keys.begin(), keys.end());
         logged_known = true;
       }
-      if (state == nullptr &&
-          !std::binary_search(logged.begin(), logged.end(), entry.key)) {
+      if (state == nullptr && !std::binary_search(logged.begin(), logged.end(), entry.key)) {
         observe_collected(entry.max_time, entry.max_logical, out);
         answer.keys.push_back(entry.key);
       }
@@ -212,9 +211,12 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
   stats_.tombstone_gc = gc_.stats();
   if (gc_fence_phase()) {
     // What the fence phase checks: the view and placement it prepared in.
-    gc_.record_prepared(from, TombstoneGc::PreparedRecord{
-                                  message.round, view_digest(), placement_epoch_, answer.stamp,
-                                  {answer.keys.begin(), answer.keys.end()}});
+    gc_.record_prepared(from,
+                        TombstoneGc::PreparedRecord{message.round,
+                                                    view_digest(),
+                                                    placement_epoch_,
+                                                    answer.stamp,
+                                                    {answer.keys.begin(), answer.keys.end()}});
   }
   // S must be on disk before anyone may collect it: a durable replica that
   // restarted with an older state could otherwise serve a sub-state of S.
@@ -293,8 +295,9 @@ void Replica::on_gc_fence(ReplicaId from, const GcFenceRound& message, Output& o
       record->view != view_digest() || record->placement_epoch != placement_epoch_) {
     return;
   }
-  const auto own = std::find_if(message.fences.begin(), message.fences.end(),
-                                [this](const GcFence& fence) { return fence.replica == config_.id; });
+  const auto own =
+      std::find_if(message.fences.begin(), message.fences.end(),
+                   [this](const GcFence& fence) { return fence.replica == config_.id; });
   if (own == message.fences.end() || own->stamp < record->stamp) {
     return;  // not fenced at the stamp it prepared with
   }

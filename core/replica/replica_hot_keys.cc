@@ -230,7 +230,8 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
   // With tombstone GC on it then drops its copy: the replicas hold all of
   // it, and a copy kept outside the key's replicas would block collection
   // of the key forever (every member must hold nothing of a key, or exactly
-  // what its replicas hold, before it is collected).
+  // what its replicas hold, before it is collected). With membership on as
+  // well, only a copy without writer history goes (see below).
   for (auto it = strays_.begin(); it != strays_.end();) {
     const std::string& key = it->first;
     const KeyState* state = keyspace_.find(key);

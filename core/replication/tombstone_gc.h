@@ -42,6 +42,13 @@
 // durable replica restarts with S (harmless: S is not a sub-state of S) or
 // with nothing. The clock observation makes every later write at the key
 // beat the tombstones that were collected.
+//
+// With membership changes on, a round goes to every replica process, and a
+// fence phase runs between 2 and 3: every process raises the fences and
+// confirms (GcFenced) that its view and its placement of the keys did not
+// change since it prepared; only then is the commit sent. A ring change
+// during a round makes it refuse, so the (a)-(c) argument above holds with
+// the roles it prepared in (docs/tombstone-gc.md, "Combinations").
 
 #include <absl/container/btree_map.h>
 #include <absl/container/btree_set.h>

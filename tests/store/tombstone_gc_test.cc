@@ -377,8 +377,8 @@ bool fenced_after_prepare(Between between) {
       1, view, {{0, other}, {1, other}, {2, other}, {3, prepared->stamp}}, {"k"}};
   const std::uint64_t incarnation = replica->incarnation();
   const core::Output fenced_out = replica->on_peer_message(
-      30, 0,
-      core::encode_frame(core::GcEnvelope{0, incarnation, core::encode_frame(fence)}), random);
+      30, 0, core::encode_frame(core::GcEnvelope{0, incarnation, core::encode_frame(fence)}),
+      random);
   return sent<core::GcFenced>(fenced_out, core::PeerMessageKind::gc_fenced).has_value();
 }
 
