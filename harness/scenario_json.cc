@@ -51,7 +51,9 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "mv_register_drop_siblings",
                                                         "membership_drop_without_handoff",
                                                         "mget_no_snapshot",
-                                                        "gc_ignore_dot_floor"};
+                                                        "gc_ignore_dot_floor",
+
+                                                        "gc_membership_unfenced"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",
@@ -607,12 +609,6 @@ void check_membership(const Scenario& scenario, const Pending& pending, const st
       cluster.initial_members.size() < cluster.replication_factor) {
     fail(at, "expected at least replication_factor (" + std::to_string(cluster.replication_factor) +
                  ") initial members, got " + std::to_string(cluster.initial_members.size()));
-  }
-  if (membership_in_use(scenario) && cluster.tombstone_gc.enabled) {
-    fail(root + "/cluster/tombstone_gc/enabled",
-         "expected tombstone_gc off with membership changes (initial_members, join / leave "
-         "faults or random membership): collection needs every replica of a key, and a ring "
-         "change moves them (docs/membership.md)");
   }
 }
 

@@ -132,7 +132,7 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   assert(incarnation_ < (1u << 16));
   writer_id_ =
       config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
-  gc_.start(incarnation_);
+  gc_.start(incarnation_, config_.membership.enabled);
   if (config_.membership.enabled) {
     recover_membership(recovered);  // before the keys: it decides which are strays
   }

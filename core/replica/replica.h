@@ -77,6 +77,7 @@ enum class PlantedBug : std::uint8_t {
   membership_drop_without_handoff = 12,  // a ring change drops keys no longer owned, no hand-off
   mget_no_snapshot = 13,     // causal level: an MGET answers whatever states its parts read
   gc_ignore_dot_floor = 14,  // tombstone GC: a re-created set or counter issues dots from 1 again
+  gc_membership_unfenced = 15,  // GC with membership: fixed-ring rounds, no fence phase
 };
 
 // Membership changes (core/replication/membership.h, docs/membership.md): off
@@ -394,6 +395,24 @@ class Replica {
   void on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& out);
   void on_gc_prepared(ReplicaId from, const GcPrepared& message, Output& out);
   void on_gc_commit(const GcCommit& message, Output& out);
+  // Membership on: the fence phase (replica_gc.cc has the argument).
+  void on_gc_fence(ReplicaId from, const GcFenceRound& message, Output& out);
+  void on_gc_fenced(ReplicaId from, const GcFenced& message, Output& out);
+  // Sends `commit` for the keys every process is done with in the current
+  // round (prepared; with the fence phase, fenced too).
+  void gc_send_commit(std::vector<GcKeyDigest> keys, Output& out);
+  // Whether a round passes through the fence phase: membership on (and not
+  // the planted bug that skips it).
+  bool gc_fence_phase() const {
+    return config_.membership.enabled && config_.planted_bug != PlantedBug::gc_membership_unfenced;
+  }
+  // Who takes part in a round: the ring's members, or with membership on
+  // every replica process (any of them may hold, receive or write the key).
+  const std::vector<ReplicaId>& gc_participants() const {
+    return gc_fence_phase() ? config_.membership.processes : ring_.members();
+  }
+  // The digest of the membership table (0 with membership off).
+  std::uint64_t view_digest() const;
   // Replaces `key`'s state by what collection leaves of it.
   void gc_collect(const std::string& key, Output& out);
   // Lets the write clock pass (time, logical), a timestamp a collection
@@ -455,6 +474,10 @@ class Replica {
   TombstoneGc gc_;
   LwwTimestamp gc_time_floor_;      // see kGcTimeFloorRecord
   std::uint64_t gc_dot_floor_ = 0;  // see kGcDotFloorRecord
+  // Counts the changes of which keys this replica replicates (ring changes,
+  // hot-key decisions that move a key): the fence phase of tombstone GC
+  // refuses a round during which it moved.
+  std::uint64_t placement_epoch_ = 0;
 };
 
 }  // namespace crdtsim::core

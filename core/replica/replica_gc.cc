@@ -77,9 +77,30 @@ bool Replica::on_gc_message(ReplicaId from, std::uint8_t kind, ByteView payload,
       }
       return true;
     }
+    case PeerMessageKind::gc_fence: {
+      GcFenceRound message;
+      if ((decoded = config_.membership.enabled && decode_payload(payload, message, error))) {
+        on_gc_fence(from, message, out);
+      }
+      return true;
+    }
+    case PeerMessageKind::gc_fenced: {
+      GcFenced message;
+      if ((decoded = config_.membership.enabled && decode_payload(payload, message, error))) {
+        on_gc_fenced(from, message, out);
+      }
+      return true;
+    }
     default:
       return false;
   }
+}
+
+std::uint64_t Replica::view_digest() const {
+  if (!config_.membership.enabled) {
+    return 0;
+  }
+  return hash64(encode_frame(message_of(membership_)));
 }
 
 std::uint64_t Replica::gc_digest(const std::string& key) const {
@@ -119,16 +140,19 @@ void Replica::gc_round(Output& out) {
     return;
   }
   const std::uint64_t round = gc_.begin_round(keys);
+  gc_.set_round_view(view_digest());
   // Every member takes part, not only the key's replicas: one that is not a
   // replica may still hold a copy (a demoted hot key's stray, not yet handed
   // off) or unsent deltas of it, and must have none before the key goes.
+  // With membership on, every process: a non-member may hold a stray copy,
+  // join during the round, or execute a forward routed by an older view.
   GcPrepare prepare;
   prepare.round = round;
   for (const auto& [key, digest] : keys) {
     const LwwTimestamp newest = keyspace_.find(key)->max_timestamp();
     prepare.keys.push_back(GcKeyDigest{key, digest, newest.time, newest.logical});
   }
-  for (const ReplicaId replica : ring_.members()) {
+  for (const ReplicaId replica : gc_participants()) {
     if (replica == config_.id) {
       on_gc_prepare(replica, prepare, out);
     } else {
@@ -139,21 +163,32 @@ void Replica::gc_round(Output& out) {
 }
 
 void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& out) {
+  const TombstoneGc::PreparedRecord* previous = gc_.prepared_record(from);
+  if (gc_fence_phase() && previous != nullptr && previous->round == message.round) {
+    return;  // a duplicate: its fence phase checks the first answer
+  }
   GcPrepared answer;
   answer.round = message.round;
-  std::vector<std::string_view> logged;  // computed once, for non-replicas
+  // The keys of the delta log, computed once, for non-replicas. Owned
+  // copies: erase_key below moves the log's entries, and views into them
+  // would then name other keys (a short key lives inside its entry).
+  std::vector<std::string> logged;
   bool logged_known = false;
   for (const GcKeyDigest& entry : message.keys) {
     const KeyState* state = keyspace_.find(entry.key);
-    if (!replicates(config_.id, entry.key)) {
+    // Membership on: a process holding exactly S prepares whether or not it
+    // replicates the key (a stray copy not yet handed off, or an inert one).
+    const bool holds_round_state =
+        config_.membership.enabled && state != nullptr && gc_digest(entry.key) == entry.digest;
+    if (!replicates(config_.id, entry.key) && !holds_round_state) {
       // Not a replica: it prepares by holding nothing of the key (no copy, no
       // deltas to send), so its fence covers every copy it sent before.
       if (!logged_known) {
-        logged = delta_log_.keys();
+        const std::vector<std::string_view> keys = delta_log_.keys();
+        logged.assign(keys.begin(), keys.end());
         logged_known = true;
       }
-      if (state == nullptr &&
-          !std::binary_search(logged.begin(), logged.end(), std::string_view(entry.key))) {
+      if (state == nullptr && !std::binary_search(logged.begin(), logged.end(), entry.key)) {
         observe_collected(entry.max_time, entry.max_logical, out);
         answer.keys.push_back(entry.key);
       }
@@ -175,6 +210,15 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
   answer.stamp = gc_.advance_epoch();
   gc_.stats().keys_prepared += answer.keys.size();
   stats_.tombstone_gc = gc_.stats();
+  if (gc_fence_phase()) {
+    // What the fence phase checks: the view and placement it prepared in.
+    gc_.record_prepared(from,
+                        TombstoneGc::PreparedRecord{message.round,
+                                                    view_digest(),
+                                                    placement_epoch_,
+                                                    answer.stamp,
+                                                    {answer.keys.begin(), answer.keys.end()}});
+  }
   // S must be on disk before anyone may collect it: a durable replica that
   // restarted with an older state could otherwise serve a sub-state of S.
   out.sync = out.sync || config_.durable;
@@ -189,40 +233,139 @@ void Replica::on_gc_prepared(ReplicaId from, const GcPrepared& message, Output& 
   if (!gc_.on_prepared(from, message)) {
     return;  // an answer to an earlier round
   }
-  // The keys every replica has now prepared, with the fences they need.
-  absl::btree_map<ReplicaId, std::uint64_t> fences;
+  // The keys every participant has now prepared.
   std::vector<GcKeyDigest> ready;
   for (const std::string& key : message.keys) {
     const std::optional<std::uint64_t> digest = gc_.round_digest(key);
-    if (!digest) {
+    if (!digest || gc_.fencing(key)) {
       continue;
     }
-    const std::vector<ReplicaId>& members = ring_.members();
-    const bool all = std::all_of(members.begin(), members.end(), [&](ReplicaId replica) {
+    const std::vector<ReplicaId>& participants = gc_participants();
+    const bool all = std::all_of(participants.begin(), participants.end(), [&](ReplicaId replica) {
       return gc_.prepared_stamp(replica, key).has_value();
     });
     if (!all) {
       continue;
     }
-    for (const ReplicaId replica : members) {
-      std::uint64_t& fence = fences[replica];
-      fence = std::max(fence, *gc_.prepared_stamp(replica, key));
-    }
     ready.push_back(GcKeyDigest{key, *digest});
-    gc_.finish_key(key);
+    if (gc_fence_phase()) {
+      gc_.start_fencing(key);
+    } else {
+      gc_.finish_key(key);
+    }
   }
   if (ready.empty()) {
     return;
+  }
+  if (!gc_fence_phase()) {
+    gc_send_commit(std::move(ready), out);
+    return;
+  }
+  // Membership on: nobody collects before every process has raised the
+  // fences and confirmed that its view did not change since it prepared.
+  GcFenceRound fence;
+  fence.round = gc_.round();
+  fence.view = gc_.round_view();
+  for (const ReplicaId replica : gc_participants()) {
+    std::uint64_t stamp = 0;
+    for (const GcKeyDigest& entry : ready) {
+      stamp = std::max(stamp, *gc_.prepared_stamp(replica, entry.key));
+    }
+    fence.fences.push_back(GcFence{replica, stamp});
+  }
+  for (const GcKeyDigest& entry : ready) {
+    fence.keys.push_back(entry.key);
+  }
+  for (const ReplicaId replica : gc_participants()) {
+    if (replica == config_.id) {
+      on_gc_fence(config_.id, fence, out);
+    } else {
+      send_peer(replica, PeerMessageKind::gc_fence, encode_frame(fence), out);
+    }
+  }
+}
+
+void Replica::on_gc_fence(ReplicaId from, const GcFenceRound& message, Output& out) {
+  // Refused unless this process prepared in that round, in the round's view,
+  // and neither its view nor the placement of any key changed since (nor did
+  // it restart: the record is volatile). Then, while it waited, it held S
+  // (merging old content into S changes nothing) or, outside the key's
+  // replicas, took no content of the key at all.
+  const TombstoneGc::PreparedRecord* record = gc_.prepared_record(from);
+  if (record == nullptr || record->round != message.round || record->view != message.view ||
+      record->view != view_digest() || record->placement_epoch != placement_epoch_) {
+    return;
+  }
+  const auto own =
+      std::find_if(message.fences.begin(), message.fences.end(),
+                   [this](const GcFence& fence) { return fence.replica == config_.id; });
+  if (own == message.fences.end() || own->stamp < record->stamp) {
+    return;  // not fenced at the stamp it prepared with
+  }
+  for (const GcFence& fence : message.fences) {
+    if (fence.replica != config_.id) {
+      gc_.raise_fence(fence.replica, fence.stamp);
+    }
+  }
+  GcFenced answer;
+  answer.round = message.round;
+  for (const std::string& key : message.keys) {
+    if (record->keys.contains(key)) {
+      answer.keys.push_back(key);
+    }
+  }
+  if (answer.keys.empty()) {
+    return;
+  }
+  if (from == config_.id) {
+    on_gc_fenced(config_.id, answer, out);
+  } else {
+    send_peer(from, PeerMessageKind::gc_fenced, encode_frame(answer), out);
+  }
+}
+
+void Replica::on_gc_fenced(ReplicaId from, const GcFenced& message, Output& out) {
+  if (!gc_.on_fenced(from, message)) {
+    return;  // an answer to an earlier round
+  }
+  std::vector<GcKeyDigest> ready;
+  for (const std::string& key : message.keys) {
+    const std::optional<std::uint64_t> digest = gc_.round_digest(key);
+    if (!digest || !gc_.fencing(key)) {
+      continue;
+    }
+    const std::vector<ReplicaId>& participants = gc_participants();
+    const bool all = std::all_of(participants.begin(), participants.end(),
+                                 [&](ReplicaId replica) { return gc_.fenced(replica, key); });
+    if (all) {
+      ready.push_back(GcKeyDigest{key, *digest});
+      gc_.finish_key(key);
+    }
+  }
+  if (ready.empty()) {
+    return;
+  }
+  gc_send_commit(std::move(ready), out);
+}
+
+void Replica::gc_send_commit(std::vector<GcKeyDigest> keys, Output& out) {
+  // The fences each participant prepared with, for these keys.
+  absl::btree_map<ReplicaId, std::uint64_t> fences;
+  for (const GcKeyDigest& entry : keys) {
+    for (const ReplicaId replica : gc_participants()) {
+      std::uint64_t& fence = fences[replica];
+      fence = std::max(fence, *gc_.prepared_stamp(replica, entry.key));
+    }
   }
   // Every member raises the fences, not only the key's replicas: a member
   // that becomes a replica later (a promoted hot key) must refuse old
   // content as well. A non-replica holds nothing to collect.
   GcCommit commit;
-  commit.keys = std::move(ready);
+  commit.keys = std::move(keys);
   for (const auto& [fenced, stamp] : fences) {
     commit.fences.push_back(GcFence{fenced, stamp});
   }
-  for (const ReplicaId replica : ring_.members()) {
+  for (const ReplicaId replica : gc_participants()) {
     if (replica == config_.id) {
       on_gc_commit(commit, out);
     } else {

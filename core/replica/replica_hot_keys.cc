@@ -20,6 +20,15 @@ std::uint64_t state_digest(std::string_view key, const KeyState& state) {
   return hash64(encode(state), hash64(key));
 }
 
+// Every slot an LWW register or map: a copy that holds no per-writer
+// history (timestamps come from the durable clock, never reissued).
+bool lww_only(const KeyState& state) {
+  return std::all_of(state.slots().begin(), state.slots().end(), [](const auto& item) {
+    return std::holds_alternative<LwwRegister>(item.second.value) ||
+           std::holds_alternative<LwwMap>(item.second.value);
+  });
+}
+
 bool single_key_read(CommandKind kind) {
   return !is_write(kind) && kind != CommandKind::mget && kind != CommandKind::exists;
 }
@@ -166,6 +175,7 @@ bool Replica::merge_decision(const std::string& key, const HotKeyEntry& entry) {
   if (before == after) {
     return true;  // readiness only
   }
+  placement_epoch_ += 1;
   // The key's Merkle leaves move to the trees of its new peers: drop it from
   // every tree it may be in, and let the refresh put it where it belongs now.
   for (const ReplicaId peer : placement_.widest_of(key)) {
@@ -220,7 +230,8 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
   // With tombstone GC on it then drops its copy: the replicas hold all of
   // it, and a copy kept outside the key's replicas would block collection
   // of the key forever (every member must hold nothing of a key, or exactly
-  // what its replicas hold, before it is collected).
+  // what its replicas hold, before it is collected). With membership on as
+  // well, only a copy without writer history goes (see below).
   for (auto it = strays_.begin(); it != strays_.end();) {
     const std::string& key = it->first;
     const KeyState* state = keyspace_.find(key);
@@ -252,7 +263,11 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
         stats_.membership_keys_handed_off += 1;
         out.coverage.push_back("membership.key_handed_off");
       }
-      if (gc_enabled()) {
+      // With membership on, only a copy without a per-writer history goes
+      // (LWW slots only): a counter or set copy keeps its writer's entries
+      // and dots for the day this replica writes the key again
+      // (docs/membership.md, "Why strays keep their copy").
+      if (gc_enabled() && (!config_.membership.enabled || lww_only(*state))) {
         drop_key(key, out);
       }
       it = strays_.erase(it);

@@ -94,6 +94,7 @@ void Replica::apply_view(Output& out) {
     return;
   }
   stats_.membership_views += 1;
+  placement_epoch_ += 1;
   ring_ = HashRing(members, config_.virtual_nodes);
   HotKeyTable table = placement_.table();  // decisions outlive the ring
   placement_ = KeyPlacement(ring_, config_.replication_factor,

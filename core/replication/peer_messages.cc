@@ -66,6 +66,10 @@ std::string_view message_kind_name(std::uint8_t kind) {
       return "gc_prepared";
     case PeerMessageKind::gc_commit:
       return "gc_commit";
+    case PeerMessageKind::gc_fence:
+      return "gc_fence";
+    case PeerMessageKind::gc_fenced:
+      return "gc_fenced";
     case PeerMessageKind::membership_table:
       return "membership_table";
     case PeerMessageKind::client_request:

@@ -36,13 +36,16 @@ enum class PeerMessageKind : std::uint8_t {
   gc_prepare = 12,
   gc_prepared = 13,
   gc_commit = 14,
+  gc_fence = 15,  // membership on: the fence phase (GcFenceRound)
   // Client <-> replica frames share the numbering so one byte tells all.
   client_request = 16,
   client_reply = 17,
   // Membership (core/replication/membership.h); only while it is enabled.
   membership_table = 18,
+  // Tombstone GC with membership on: the answer to gc_fence.
+  gc_fenced = 19,
 };
-inline constexpr std::uint8_t kPeerMessageKindMax = 18;
+inline constexpr std::uint8_t kPeerMessageKindMax = 19;
 std::string_view message_kind_name(std::uint8_t kind);
 
 // Bounds on one message, so that a batch never grows without limit.

@@ -194,6 +194,35 @@ Bytes encode_frame(const GcCommit& message) {
   });
 }
 
+Bytes encode_frame(const GcFenceRound& message) {
+  return frame_of(PeerMessageKind::gc_fence, [&](Encoder& encoder) {
+    assert(message.fences.size() <= kGcFencesMax);
+    assert(message.keys.size() <= kGcKeysMax);
+    encoder.varint(message.round);
+    encoder.fixed64(message.view);
+    encoder.varint(message.fences.size());
+    for (const GcFence& fence : message.fences) {
+      encoder.varint(fence.replica);
+      encoder.varint(fence.stamp);
+    }
+    encoder.varint(message.keys.size());
+    for (const std::string& key : message.keys) {
+      encoder.string(key);
+    }
+  });
+}
+
+Bytes encode_frame(const GcFenced& message) {
+  return frame_of(PeerMessageKind::gc_fenced, [&](Encoder& encoder) {
+    assert(message.keys.size() <= kGcKeysMax);
+    encoder.varint(message.round);
+    encoder.varint(message.keys.size());
+    for (const std::string& key : message.keys) {
+      encoder.string(key);
+    }
+  });
+}
+
 bool decode_payload(ByteView payload, GcEnvelope& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.sender_stamp = decoder.varint();
@@ -239,12 +268,39 @@ bool decode_payload(ByteView payload, GcCommit& message, std::string& error) {
   });
 }
 
+bool decode_payload(ByteView payload, GcFenceRound& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.round = decoder.varint();
+    message.view = decoder.fixed64();
+    message.fences.resize(bounded_count(decoder, 2, kGcFencesMax, "gc fence"));
+    for (GcFence& fence : message.fences) {
+      fence.replica = decoder.varint32();
+      fence.stamp = decoder.varint();
+    }
+    message.keys.resize(bounded_count(decoder, 1, kGcKeysMax, "gc key"));
+    for (std::string& key : message.keys) {
+      key = decoder.string();
+    }
+  });
+}
+
+bool decode_payload(ByteView payload, GcFenced& message, std::string& error) {
+  return decode_with(payload, error, [&](Decoder& decoder) {
+    message.round = decoder.varint();
+    message.keys.resize(bounded_count(decoder, 1, kGcKeysMax, "gc key"));
+    for (std::string& key : message.keys) {
+      key = decoder.string();
+    }
+  });
+}
+
 // ---- per-replica protocol state -------------------------------------------
 
-void TombstoneGc::start(std::uint64_t incarnation) {
+void TombstoneGc::start(std::uint64_t incarnation, bool rounds_by_incarnation) {
   assert(incarnation < (std::uint64_t{1} << (64 - kEpochBits)));
   incarnation_ = incarnation;
   epoch_ = 0;
+  round_ = rounds_by_incarnation ? incarnation << kEpochBits : 0;
 }
 
 std::uint64_t TombstoneGc::advance_epoch() {
@@ -295,6 +351,9 @@ std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_
   round_ticks_ = 0;
   round_keys_ = std::move(keys);
   acks_.clear();
+  round_view_ = 0;
+  fencing_keys_.clear();
+  fenced_.clear();
   stats_.rounds += 1;
   return round_;
 }
@@ -332,6 +391,34 @@ std::optional<std::uint64_t> TombstoneGc::prepared_stamp(ReplicaId replica,
 
 void TombstoneGc::finish_key(const std::string& key) {
   round_keys_.erase(key);
+  fencing_keys_.erase(key);
+}
+
+bool TombstoneGc::on_fenced(ReplicaId replica, const GcFenced& message) {
+  if (message.round != round_) {
+    return false;
+  }
+  absl::btree_set<std::string>& keys = fenced_[replica];
+  for (const std::string& key : message.keys) {
+    if (fencing_keys_.contains(key)) {
+      keys.insert(key);
+    }
+  }
+  return true;
+}
+
+bool TombstoneGc::fenced(ReplicaId replica, const std::string& key) const {
+  const auto found = fenced_.find(replica);
+  return found != fenced_.end() && found->second.contains(key);
+}
+
+void TombstoneGc::record_prepared(ReplicaId coordinator, PreparedRecord record) {
+  prepared_records_[coordinator] = std::move(record);
+}
+
+const TombstoneGc::PreparedRecord* TombstoneGc::prepared_record(ReplicaId coordinator) const {
+  const auto found = prepared_records_.find(coordinator);
+  return found == prepared_records_.end() ? nullptr : &found->second;
 }
 
 }  // namespace crdtsim::core

@@ -43,6 +43,13 @@
 // durable replica restarts with S (harmless: S is not a sub-state of S) or
 // with nothing. The clock observation makes every later write at the key
 // beat the tombstones that were collected.
+//
+// With membership changes on, a round goes to every replica process, and a
+// fence phase runs between 2 and 3: every process raises the fences and
+// confirms (GcFenced) that its view and its placement of the keys did not
+// change since it prepared; only then is the commit sent. A ring change
+// during a round makes it refuse, so the (a)-(c) argument above holds with
+// the roles it prepared in (docs/tombstone-gc.md, "Combinations").
 
 #include <absl/container/btree_map.h>
 #include <absl/container/btree_set.h>
@@ -142,14 +149,36 @@ struct GcCommit {
   std::vector<GcKeyDigest> keys;
 };
 
+// Membership on: the fence phase between prepared and commit (coordinator
+// to every process). `view` is the digest of the coordinator's membership
+// table when the round began; `fences` the stamps every process prepared
+// with; `keys` the keys every process prepared.
+struct GcFenceRound {
+  std::uint64_t round = 0;
+  std::uint64_t view = 0;
+  std::vector<GcFence> fences;
+  std::vector<std::string> keys;
+};
+
+// A process's answer to GcFenceRound: it raised the fences, and held the
+// round's view from its prepare until now; `keys` those it prepared.
+struct GcFenced {
+  std::uint64_t round = 0;
+  std::vector<std::string> keys;
+};
+
 Bytes encode_frame(const GcEnvelope& message);
 Bytes encode_frame(const GcPrepare& message);
 Bytes encode_frame(const GcPrepared& message);
 Bytes encode_frame(const GcCommit& message);
+Bytes encode_frame(const GcFenceRound& message);
+Bytes encode_frame(const GcFenced& message);
 bool decode_payload(ByteView payload, GcEnvelope& message, std::string& error);
 bool decode_payload(ByteView payload, GcPrepare& message, std::string& error);
 bool decode_payload(ByteView payload, GcPrepared& message, std::string& error);
 bool decode_payload(ByteView payload, GcCommit& message, std::string& error);
+bool decode_payload(ByteView payload, GcFenceRound& message, std::string& error);
+bool decode_payload(ByteView payload, GcFenced& message, std::string& error);
 
 // ---- per-replica protocol state -------------------------------------------
 
@@ -173,9 +202,24 @@ class TombstoneGc {
     std::uint64_t messages_stale = 0;    // content messages for an earlier incarnation
   };
 
+  // Membership on: what a process answered to one coordinator's round, so
+  // that the fence phase can tell whether its view (and its placement of
+  // the keys) stayed the same since. Volatile: a restart forgets it, and a
+  // restarted process then refuses the fence phase of earlier rounds.
+  struct PreparedRecord {
+    std::uint64_t round = 0;
+    std::uint64_t view = 0;             // digest of its membership table
+    std::uint64_t placement_epoch = 0;  // Replica's count of placement changes
+    std::uint64_t stamp = 0;            // the stamp it prepared with
+    absl::btree_set<std::string> keys;  // the keys it prepared
+  };
+
   // Stamps continue from `incarnation` (a restart starts a new incarnation,
-  // so stamps grow across restarts without being persisted).
-  void start(std::uint64_t incarnation);
+  // so stamps grow across restarts without being persisted). With
+  // `rounds_by_incarnation` (membership on) round numbers are qualified by
+  // the incarnation too, so that a restarted coordinator's rounds never
+  // repeat a number its participants recorded.
+  void start(std::uint64_t incarnation, bool rounds_by_incarnation = false);
   std::uint64_t incarnation() const { return incarnation_; }
   std::uint64_t stamp() const { return (incarnation_ << kEpochBits) | epoch_; }
   // A new epoch: every message sent from now on carries a greater stamp.
@@ -207,6 +251,23 @@ class TombstoneGc {
   // Removes `key` from the current round (committed, or given up).
   void finish_key(const std::string& key);
 
+  // Membership on. Coordinator: the digest of its view when the current
+  // round began; `key` (every process prepared it) enters the fence phase;
+  // records a GcFenced answer (false for another round); whether `replica`
+  // answered GcFenced for `key` in the current round.
+  std::uint64_t round() const { return round_; }
+  void set_round_view(std::uint64_t view) { round_view_ = view; }
+  std::uint64_t round_view() const { return round_view_; }
+  void start_fencing(const std::string& key) { fencing_keys_.insert(key); }
+  bool fencing(const std::string& key) const { return fencing_keys_.contains(key); }
+  bool on_fenced(ReplicaId replica, const GcFenced& message);
+  bool fenced(ReplicaId replica, const std::string& key) const;
+  // Participant: records its answer to `coordinator`'s round (replacing any
+  // earlier round's); the record of `coordinator`'s latest round it
+  // prepared, if any.
+  void record_prepared(ReplicaId coordinator, PreparedRecord record);
+  const PreparedRecord* prepared_record(ReplicaId coordinator) const;
+
   Stats& stats() { return stats_; }
   const Stats& stats() const { return stats_; }
 
@@ -224,6 +285,11 @@ class TombstoneGc {
   std::uint32_t round_ticks_ = 0;
   absl::btree_map<std::string, std::uint64_t> round_keys_;  // key -> digest
   absl::btree_map<ReplicaId, Ack> acks_;
+  // Membership on (the fence phase).
+  std::uint64_t round_view_ = 0;
+  absl::btree_set<std::string> fencing_keys_;
+  absl::btree_map<ReplicaId, absl::btree_set<std::string>> fenced_;
+  absl::btree_map<ReplicaId, PreparedRecord> prepared_records_;  // per coordinator
   Stats stats_;
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/replication/tombstone_gc.h"
 #include "harness/checkers/state_checkers.h"
 #include "harness/coverage_points.h"
 #include "harness/runner.h"
@@ -85,6 +86,41 @@ TEST(MembershipRuns, PlantedDropWithoutHandOffIsCaughtAndTheRealStorePasses) {
   const Scenario planted = load("scenarios/planted/membership-drop-without-handoff.json");
   EXPECT_EQ(planted.cluster.planted_bug, core::PlantedBug::membership_drop_without_handoff);
   EXPECT_GE(sweep_sample(planted, kSeeds, "no_lost_writes"), kSeeds / 2);
+  Scenario real = planted;
+  real.cluster.planted_bug = core::PlantedBug::none;
+  real.expected_failure.clear();
+  EXPECT_EQ(sweep_sample(real, kSeeds), 0U);
+}
+
+// Tombstone GC with joins and leaves (docs/tombstone-gc.md, "Combinations"):
+// a sample of the sweep, and collection does happen under the churn.
+TEST(MembershipRuns, TombstoneGcWithJoinsAndLeavesSampleCollects) {
+  const Scenario scenario = load("scenarios/gc-membership-churn.json");
+  EXPECT_EQ(scenario.seed_last - scenario.seed_first + 1, 1000U);
+  EXPECT_TRUE(scenario.cluster.tombstone_gc.enabled);
+  sweep_sample(scenario, 8);
+  RunOutput output = run(scenario, 1);
+  check(scenario, output);
+  std::uint64_t collected = 0;
+  std::uint64_t tombstones = 0;
+  for (const ReplicaSnapshot& replica : output.replicas) {
+    collected += replica.stats.tombstone_gc.keys_collected;
+    collected += replica.stats.tombstone_gc.fields_collected;
+    const core::KeyspaceFootprint footprint = core::measure(replica.keyspace);
+    tombstones += footprint.register_tombstones + footprint.map_field_tombstones;
+  }
+  EXPECT_GT(collected, 0U) << "nothing was collected";
+  EXPECT_EQ(tombstones, 0U) << "tombstones left after settling";
+}
+
+// The same churn with a join or leave every 100 ms, over a store whose GC
+// runs the fixed ring's protocol (no fence phase, the coordinator's
+// members only): a deleted value comes back; the real store passes.
+TEST(MembershipRuns, PlantedGcWithoutTheFencePhaseIsCaughtAndTheRealStorePasses) {
+  constexpr std::uint64_t kSeeds = 20;
+  const Scenario planted = load("scenarios/planted/gc-membership-unfenced.json");
+  EXPECT_EQ(planted.cluster.planted_bug, core::PlantedBug::gc_membership_unfenced);
+  EXPECT_GE(sweep_sample(planted, kSeeds, "no_lost_writes"), 3U);
   Scenario real = planted;
   real.cluster.planted_bug = core::PlantedBug::none;
   real.expected_failure.clear();

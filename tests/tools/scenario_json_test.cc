@@ -155,9 +155,9 @@ TEST(ScenarioJson, TombstoneGcIsOffByDefaultAndReadsStrictly) {
 }
 
 // GC with sessions (collection drops version dots the tokens rely on) is
-// refused with the field named, never run; GC with hot keys is accepted
-// (docs/tombstone-gc.md, "Combinations").
-TEST(ScenarioJson, TombstoneGcRefusesSessionsButTakesHotKeys) {
+// refused with the field named, never run; GC with hot keys and GC with
+// membership changes are accepted (docs/tombstone-gc.md, "Combinations").
+TEST(ScenarioJson, TombstoneGcRefusesSessionsButTakesHotKeysAndMembership) {
   std::string error;
   EXPECT_FALSE(scenario_from_json(json::parse_strict(R"({"cluster": {"tombstone_gc":
                       {"enabled": true}}, "workload": {"sessions": true}})"),
@@ -169,6 +169,19 @@ TEST(ScenarioJson, TombstoneGcRefusesSessionsButTakesHotKeys) {
                       {"enabled": true}, "hot_keys": {"enabled": true}, "replicas": 5}})"),
                                  "test", "", error))
       << error;
+  EXPECT_TRUE(scenario_from_json(json::parse_strict(R"({"cluster": {"replicas": 4,
+                      "initial_members": ["r0", "r1", "r2"], "tombstone_gc": {"enabled": true}},
+                      "faults": {"timeline": [{"at_us": 100, "kind": "join", "replicas": ["r3"]},
+                                              {"at_us": 200, "kind": "leave", "replicas": ["r0"]}],
+                                 "random": {"enabled": true, "membership": true}}})"),
+                                 "test", "", error))
+      << error;
+  // Sessions stay refused with membership on too.
+  EXPECT_FALSE(scenario_from_json(json::parse_strict(R"({"cluster": {"replicas": 4,
+                      "initial_members": ["r0", "r1", "r2"], "tombstone_gc": {"enabled": true}},
+                      "workload": {"sessions": true}})"),
+                                  "test", "", error));
+  EXPECT_NE(error.find("/cluster/tombstone_gc/enabled"), std::string::npos) << error;
 }
 
 TEST(ScenarioJson, CommandsReadRedisStyle) {
