@@ -322,295 +322,295 @@ bool run_until_prepared(StoreDriver& driver, ReplicaId id, std::uint64_t limit_u
   while (driver.now_us() < deadline) {
     driver.run_for(50);
     if (driver.replica(id)->tombstone_gc().stats().keys_prepared > before) {
-      // ---- with membership changes ------------------------------------------------
+      return true;
+    }
+  }
+  return false;
+}
 
-      // The inner frame of `frame` (a GC envelope) if it is of `kind`, decoded.
-      template <class Message>
-      std::optional<Message> inner_message(const Bytes& frame, core::PeerMessageKind kind) {
-        core::FrameView view;
-        std::string error;
-        core::GcEnvelope envelope;
-        core::FrameView inner;
-        Message message;
-        if (!core::parse_frame(frame, view, error) ||
-            !core::decode_payload(view.payload, envelope, error) ||
-            !core::parse_frame(envelope.inner_frame, inner, error) ||
-            inner.kind != static_cast<std::uint8_t>(kind) ||
-            !core::decode_payload(inner.payload, message, error)) {
-          return std::nullopt;
-        }
-        return message;
+// The re-creation race. Writer W adds and removes members of set "s"; every
+// replica prepares its dead state S; replica R crashes right after preparing,
+// so the commit never reaches it, and restarts from disk holding S while the
+// others collect. W then re-creates "s" before hearing of S again. Its new
+// dot must lie past every dot of W in S: R, still holding S, would otherwise
+// take the add for one already removed, and its anti-entropy would remove it
+// at W too (a lost add). Returns whether the new member survived everywhere.
+bool recreated_member_survives(PlantedBug bug) {
+  StoreDriver driver({.replicas = kReplicas, .planted_bug = bug, .tombstone_gc = true}, 31);
+  const std::vector<ReplicaId> replicas = driver.replica(0)->replicas_of("s");
+  const ReplicaId writer = replicas.at(1);
+  const ReplicaId stale = replicas.at(2);
+  for (const char* member : {"a", "b", "c"}) {
+    EXPECT_TRUE(driver.execute(writer, command(CommandKind::sadd, {"s"}, {member})));
+    EXPECT_TRUE(driver.execute(writer, command(CommandKind::srem, {"s"}, {member})));
+  }
+  EXPECT_TRUE(run_until_prepared(driver, stale, 2'000'000)) << "no GC round prepared the key";
+  driver.crash(stale);
+  driver.run_for(200'000);
+  EXPECT_EQ(driver.replica(writer)->keyspace().find("s"), nullptr) << "the writer did not collect";
+  EXPECT_GE(driver.replica(writer)->dot_floor(), 3u);
+  driver.restart(stale);
+  EXPECT_NE(driver.replica(stale)->keyspace().find("s"), nullptr) << "restarted without S";
+  const auto add = driver.execute(writer, command(CommandKind::sadd, {"s"}, {"new"}), 1'000);
+  EXPECT_TRUE(add && add->status == ReplyStatus::ok);
+  driver.run_for(3'000'000);
+  EXPECT_EQ(driver.divergence(), "");
+  bool everywhere = true;
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    const auto member = driver.execute(id, command(CommandKind::sismember, {"s"}, {"new"}));
+    everywhere = everywhere && member && member->value.integer == 1;
+  }
+  return everywhere;
+}
+
+TEST(TombstoneGcReplica, ARecreatedSetKeepsItsAddWhereAReplicaStillHoldsTheCollectedState) {
+  EXPECT_TRUE(recreated_member_survives(PlantedBug::none));
+}
+
+TEST(TombstoneGcReplica, PlantedDotReuseAfterCollectionLosesTheRecreatedAdd) {
+  EXPECT_FALSE(recreated_member_survives(PlantedBug::gc_ignore_dot_floor))
+      << "the planted bug went unnoticed";
+}
+
+// The floor outlives a durable restart (it is synced with the drop): a
+// re-created counter's first dot lies past the collected one's.
+TEST(TombstoneGcReplica, DotFloorSurvivesADurableRestartAndDeadCountersAreCollected) {
+  StoreDriver driver({.replicas = kReplicas, .tombstone_gc = true}, 32);
+  const ReplicaId writer = driver.replica(0)->replicas_of("n").front();
+  for (int index = 0; index < 5; ++index) {
+    ASSERT_TRUE(driver.execute(writer, command(CommandKind::incr, {"n"})));
+  }
+  ASSERT_TRUE(driver.execute(writer, command(CommandKind::del, {"n"})));
+  driver.run_for(2'000'000);
+  ASSERT_FALSE(held_anywhere(driver, "n")) << "the dead counter was never collected";
+  const std::uint64_t floor = driver.replica(writer)->dot_floor();
+  EXPECT_GE(floor, 5u);
+  driver.crash(writer);
+  driver.restart(writer);
+  EXPECT_EQ(driver.replica(writer)->dot_floor(), floor);
+  const auto incr = driver.execute(writer, command(CommandKind::incr, {"n"}));
+  ASSERT_TRUE(incr && incr->status == ReplyStatus::ok);
+  ASSERT_EQ(incr->metadata.dots.size(), 1u);
+  EXPECT_GT(incr->metadata.dots.front().second.counter, floor);
+  EXPECT_EQ(incr->value.integer, 1);
+}
+
+// Churn over many set and counter keys (created, emptied, re-created): every
+// replica ends holding the live keys only, and each replica's footprint does
+// not depend on how many times the keys were re-created.
+TEST(TombstoneGcReplica, SetAndCounterChurnLeavesOnlyLiveKeys) {
+  StoreDriver driver(
+      {.replicas = kReplicas, .tombstone_gc = true, .drop_percent = 5, .duplicate_percent = 5}, 33);
+  for (int round = 0; round < 6; ++round) {
+    for (int index = 0; index < 10; ++index) {
+      const std::string set = "set" + std::to_string(index);
+      const std::string counter = "counter" + std::to_string(index);
+      const ReplicaId at = static_cast<ReplicaId>(round + index) % kReplicas;
+      driver.execute(at, command(CommandKind::sadd, {set}, {"m" + std::to_string(round)}));
+      driver.execute(at, command(CommandKind::incrby, {counter}, {}, 2));
+      driver.run_for(30'000);
+      driver.execute(at, command(CommandKind::srem, {set}, {"m" + std::to_string(round)}));
+      driver.execute(at, command(CommandKind::del, {counter}));
+    }
+    driver.run_for(500'000);
+  }
+  ASSERT_TRUE(driver.execute(0, command(CommandKind::sadd, {"set0"}, {"last"})));
+  driver.heal_network();
+  driver.run_for(10'000'000);
+  EXPECT_EQ(driver.divergence(), "");
+  for (ReplicaId id = 0; id < kReplicas; ++id) {
+    const core::KeyspaceFootprint footprint = driver.replica(id)->footprint();
+    EXPECT_EQ(footprint.keys, 1u) << "replica " << id;
+    EXPECT_EQ(footprint.dead_keys, 0u) << "replica " << id;
+    EXPECT_EQ(footprint.context_entries, 1u) << "replica " << id << ": one writer's entry";
+  }
+}
+
+// ---- with membership changes ------------------------------------------------
+
+// The inner frame of `frame` (a GC envelope) if it is of `kind`, decoded.
+template <class Message>
+std::optional<Message> inner_message(const Bytes& frame, core::PeerMessageKind kind) {
+  core::FrameView view;
+  std::string error;
+  core::GcEnvelope envelope;
+  core::FrameView inner;
+  Message message;
+  if (!core::parse_frame(frame, view, error) ||
+      !core::decode_payload(view.payload, envelope, error) ||
+      !core::parse_frame(envelope.inner_frame, inner, error) ||
+      inner.kind != static_cast<std::uint8_t>(kind) ||
+      !core::decode_payload(inner.payload, message, error)) {
+    return std::nullopt;
+  }
+  return message;
+}
+
+template <class Message>
+std::optional<Message> sent(const core::Output& out, core::PeerMessageKind kind) {
+  for (const core::OutgoingMessage& message : out.messages) {
+    if (auto decoded = inner_message<Message>(message.frame, kind)) {
+      return decoded;
+    }
+  }
+  return std::nullopt;
+}
+
+// A process prepares a round while it replicates no key (it is not a
+// member, and holds nothing), then a ring change moves a key to it before
+// the fence phase: it may have taken old content of the key in between
+// (nothing fences it yet), so it must refuse the fence phase, and no process
+// collects in that round. Without the change it answers. A restart in
+// between (the record of its prepare is volatile) refuses too.
+enum class Between : std::uint8_t { nothing, join, restart };
+
+bool fenced_after_prepare(Between between) {
+  const std::vector<ReplicaId> processes = {0, 1, 2, 3};
+  const std::vector<ReplicaId> members = {0, 1, 2};
+  core::ReplicaConfig config;
+  config.id = 3;
+  config.members = members;
+  config.replication_factor = 3;
+  config.virtual_nodes = 16;
+  config.tombstone_gc.enabled = true;
+  config.membership.enabled = true;
+  config.membership.processes = processes;
+  SplitMix random(7);
+  std::map<std::string, Bytes> disk;
+  auto replica = std::make_unique<core::Replica>(config, disk);
+  const auto keep = [&disk](const core::Output& out) {
+    for (const core::StorageWrite& write : out.storage) {
+      if (write.erase) {
+        disk.erase(write.key);
+      } else {
+        disk[write.key] = write.value;
       }
+    }
+  };
+  keep(replica->start(0, random));
+  const core::GcPrepare prepare{1, {{"k", 11, 50, 0}}};
+  const core::Output prepared_out = replica->on_peer_message(
+      10, 0, core::encode_frame(core::GcEnvelope{0, 0, core::encode_frame(prepare)}), random);
+  keep(prepared_out);
+  const auto prepared = sent<core::GcPrepared>(prepared_out, core::PeerMessageKind::gc_prepared);
+  EXPECT_TRUE(prepared.has_value()) << "a process holding nothing of the key prepares";
+  if (!prepared) {
+    return false;
+  }
+  EXPECT_EQ(prepared->keys, std::vector<std::string>{"k"});
+  const std::uint64_t view =
+      core::hash64(core::encode_frame(core::message_of(core::MembershipTable(processes, members))));
+  if (between == Between::join) {
+    keep(replica->on_membership_change(20, core::MembershipChange::join, random));
+    EXPECT_TRUE(replica->replicates(3, "k") || !replica->replicas_of("k").empty());
+  } else if (between == Between::restart) {
+    replica = std::make_unique<core::Replica>(config, disk);
+    keep(replica->start(20, random));
+  }
+  const std::uint64_t other = 1;  // the other processes' stamps: anything
+  const core::GcFenceRound fence{
+      1, view, {{0, other}, {1, other}, {2, other}, {3, prepared->stamp}}, {"k"}};
+  const std::uint64_t incarnation = replica->incarnation();
+  const core::Output fenced_out = replica->on_peer_message(
+      30, 0, core::encode_frame(core::GcEnvelope{0, incarnation, core::encode_frame(fence)}),
+      random);
+  return sent<core::GcFenced>(fenced_out, core::PeerMessageKind::gc_fenced).has_value();
+}
 
-      template <class Message>
-      std::optional<Message> sent(const core::Output& out, core::PeerMessageKind kind) {
-        for (const core::OutgoingMessage& message : out.messages) {
-          if (auto decoded = inner_message<Message>(message.frame, kind)) {
-            return decoded;
-          }
-        }
-        return std::nullopt;
-      }
+TEST(TombstoneGcMembership, AProcessWhoseViewChangedSincePreparingRefusesTheFencePhase) {
+  EXPECT_TRUE(fenced_after_prepare(Between::nothing));
+  EXPECT_FALSE(fenced_after_prepare(Between::join));
+  EXPECT_FALSE(fenced_after_prepare(Between::restart));
+}
 
-      // A process prepares a round while it replicates no key (it is not a
-      // member, and holds nothing), then a ring change moves a key to it before
-      // the fence phase: it may have taken old content of the key in between
-      // (nothing fences it yet), so it must refuse the fence phase, and no process
-      // collects in that round. Without the change it answers. A restart in
-      // between (the record of its prepare is volatile) refuses too.
-      enum class Between : std::uint8_t { nothing, join, restart };
+// The key whose replicas, once replica 3 joins members {0, 1, 2}, include 3.
+std::string key_moving_to_3() {
+  const core::KeyPlacement before(core::HashRing({0, 1, 2}, 16), 3, 0);
+  const core::KeyPlacement after(core::HashRing({0, 1, 2, 3}, 16), 3, 0);
+  for (int index = 0; index < 256; ++index) {
+    const std::string key = "register:" + std::to_string(index);
+    if (after.is_replica(3, key) && before.replicas_of(key).size() == 3) {
+      return key;
+    }
+  }
+  return {};
+}
 
-      bool fenced_after_prepare(Between between) {
-        const std::vector<ReplicaId> processes = {0, 1, 2, 3};
-        const std::vector<ReplicaId> members = {0, 1, 2};
-        core::ReplicaConfig config;
-        config.id = 3;
-        config.members = members;
-        config.replication_factor = 3;
-        config.virtual_nodes = 16;
-        config.tombstone_gc.enabled = true;
-        config.membership.enabled = true;
-        config.membership.processes = processes;
-        SplitMix random(7);
-        std::map<std::string, Bytes> disk;
-        auto replica = std::make_unique<core::Replica>(config, disk);
-        const auto keep = [&disk](const core::Output& out) {
-          for (const core::StorageWrite& write : out.storage) {
-            if (write.erase) {
-              disk.erase(write.key);
-            } else {
-              disk[write.key] = write.value;
-            }
-          }
-        };
-        keep(replica->start(0, random));
-        const core::GcPrepare prepare{1, {{"k", 11, 50, 0}}};
-        const core::Output prepared_out = replica->on_peer_message(
-            10, 0, core::encode_frame(core::GcEnvelope{0, 0, core::encode_frame(prepare)}), random);
-        keep(prepared_out);
-        const auto prepared =
-            sent<core::GcPrepared>(prepared_out, core::PeerMessageKind::gc_prepared);
-        EXPECT_TRUE(prepared.has_value()) << "a process holding nothing of the key prepares";
-        if (!prepared) {
-          return false;
-        }
-        EXPECT_EQ(prepared->keys, std::vector<std::string>{"k"});
-        const std::uint64_t view = core::hash64(
-            core::encode_frame(core::message_of(core::MembershipTable(processes, members))));
-        if (between == Between::join) {
-          keep(replica->on_membership_change(20, core::MembershipChange::join, random));
-          EXPECT_TRUE(replica->replicates(3, "k") || !replica->replicas_of("k").empty());
-        } else if (between == Between::restart) {
-          replica = std::make_unique<core::Replica>(config, disk);
-          keep(replica->start(20, random));
-        }
-        const std::uint64_t other = 1;  // the other processes' stamps: anything
-        const core::GcFenceRound fence{
-            1, view, {{0, other}, {1, other}, {2, other}, {3, prepared->stamp}}, {"k"}};
-        const std::uint64_t incarnation = replica->incarnation();
-        const core::Output fenced_out = replica->on_peer_message(
-            30, 0, core::encode_frame(core::GcEnvelope{0, incarnation, core::encode_frame(fence)}),
-            random);
-        return sent<core::GcFenced>(fenced_out, core::PeerMessageKind::gc_fenced).has_value();
-      }
+// A whole race, replicas driven directly: a key is deleted, and as its
+// coordinator starts a round, a non-member joins (the key moves to it) and a
+// delayed copy of the value the DEL removed reaches it. With the fence
+// phase no collection takes effect until every process held its view
+// through the round, and the value never comes back; with the planted bug
+// (the round of a fixed ring: the coordinator's members, no fence phase) it
+// comes back for some seeds.
+enum class JoinWhen : std::uint8_t {
+  round_started,    // as the coordinator starts the round
+  joiner_prepared,  // once the joiner itself prepared (holding nothing)
+};
 
-      TEST(TombstoneGcMembership, AProcessWhoseViewChangedSincePreparingRefusesTheFencePhase) {
-        EXPECT_TRUE(fenced_after_prepare(Between::nothing));
-        EXPECT_FALSE(fenced_after_prepare(Between::join));
-        EXPECT_FALSE(fenced_after_prepare(Between::restart));
-      }
+bool deleted_value_came_back(core::PlantedBug bug, std::uint64_t seed,
+                             JoinWhen when = JoinWhen::round_started) {
+  DriverOptions options;
+  options.replicas = 4;
+  options.initial_members = {0, 1, 2};
+  options.tombstone_gc = true;
+  options.planted_bug = bug;
+  StoreDriver driver(options, seed);
+  const std::string key = key_moving_to_3();
+  EXPECT_FALSE(key.empty());
+  const ReplicaId coordinator = driver.replica(0)->replicas_of(key).front();
+  const auto set = driver.execute(coordinator, command(CommandKind::set, {key}, {"old"}));
+  EXPECT_TRUE(set && set->status == ReplyStatus::ok);
+  const LwwTimestamp written = set->metadata.timestamps.at(0).second;
+  driver.run_for(200'000);
+  const ReplicaId watched = when == JoinWhen::round_started ? coordinator : ReplicaId{3};
+  const std::uint64_t prepared_before =
+      driver.replica(watched)->tombstone_gc().stats().keys_prepared;
+  EXPECT_TRUE(driver.execute(coordinator, command(CommandKind::del, {key})));
+  // Until the coordinator starts a round with the key in it (or the joiner
+  // prepared it).
+  for (int step = 0; step < 10'000; ++step) {
+    if (driver.replica(watched)->tombstone_gc().stats().keys_prepared > prepared_before) {
+      break;
+    }
+    driver.run_for(100);
+  }
+  // The join's own announcement is lost: the others hear of it at 3's next
+  // membership tick, while the round runs.
+  driver.set_drop_percent(100);
+  EXPECT_TRUE(driver.change_membership(3, core::MembershipChange::join));
+  driver.set_drop_percent(0);
+  driver.inject(coordinator, 3, old_set_delta(key, written, coordinator, 0));
+  driver.run_for(3'000'000);
+  for (ReplicaId id = 0; id < 4; ++id) {
+    const auto get = driver.execute(id, command(CommandKind::get, {key}));
+    if (get && get->value.text == "old") {
+      return true;
+    }
+  }
+  return false;
+}
 
-      // The key whose replicas, once replica 3 joins members {0, 1, 2}, include 3.
-      std::string key_moving_to_3() {
-        const core::KeyPlacement before(core::HashRing({0, 1, 2}, 16), 3, 0);
-        const core::KeyPlacement after(core::HashRing({0, 1, 2, 3}, 16), 3, 0);
-        for (int index = 0; index < 256; ++index) {
-          const std::string key = "register:" + std::to_string(index);
-          if (after.is_replica(3, key) && before.replicas_of(key).size() == 3) {
-            return key;
-          }
-        }
-        return {};
-      }
+TEST(TombstoneGcMembership, AJoinDuringARoundNeverBringsACollectedDeletionBack) {
+  constexpr std::uint64_t kSeeds = 30;
+  std::uint64_t planted = 0;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    EXPECT_FALSE(deleted_value_came_back(PlantedBug::none, seed)) << "seed " << seed;
+    planted += deleted_value_came_back(PlantedBug::gc_membership_unfenced, seed) ? 1U : 0U;
+  }
+  EXPECT_GE(planted, kSeeds / 2) << "the planted round without the fence phase went unnoticed";
+}
 
-      // A whole race, replicas driven directly: a key is deleted, and as its
-      // coordinator starts a round, a non-member joins (the key moves to it) and a
-      // delayed copy of the value the DEL removed reaches it. With the fence
-      // phase no collection takes effect until every process held its view
-      // through the round, and the value never comes back; with the planted bug
-      // (the round of a fixed ring: the coordinator's members, no fence phase) it
-      // comes back for some seeds.
-      enum class JoinWhen : std::uint8_t {
-        round_started,    // as the coordinator starts the round
-        joiner_prepared,  // once the joiner itself prepared (holding nothing)
-      };
+// The same, with the join after the joiner prepared the key holding
+// nothing: only the fence phase stands between the old delta it then takes
+// and the commit (a hand-made mutant that commits once every process
+// prepared brings the value back on most of these seeds).
+TEST(TombstoneGcMembership, AJoinAfterPreparingIsCaughtByTheFencePhase) {
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    EXPECT_FALSE(deleted_value_came_back(PlantedBug::none, seed, JoinWhen::joiner_prepared))
+        << "seed " << seed;
+  }
+}
 
-      bool deleted_value_came_back(core::PlantedBug bug, std::uint64_t seed,
-                                   JoinWhen when = JoinWhen::round_started) {
-        DriverOptions options;
-        options.replicas = 4;
-        options.initial_members = {0, 1, 2};
-        options.tombstone_gc = true;
-        options.planted_bug = bug;
-        StoreDriver driver(options, seed);
-        const std::string key = key_moving_to_3();
-        EXPECT_FALSE(key.empty());
-        const ReplicaId coordinator = driver.replica(0)->replicas_of(key).front();
-        const auto set = driver.execute(coordinator, command(CommandKind::set, {key}, {"old"}));
-        EXPECT_TRUE(set && set->status == ReplyStatus::ok);
-        const LwwTimestamp written = set->metadata.timestamps.at(0).second;
-        driver.run_for(200'000);
-        const ReplicaId watched = when == JoinWhen::round_started ? coordinator : ReplicaId{3};
-        const std::uint64_t prepared_before =
-            driver.replica(watched)->tombstone_gc().stats().keys_prepared;
-        EXPECT_TRUE(driver.execute(coordinator, command(CommandKind::del, {key})));
-        // Until the coordinator starts a round with the key in it (or the joiner
-        // prepared it).
-        for (int step = 0; step < 10'000; ++step) {
-          if (driver.replica(watched)->tombstone_gc().stats().keys_prepared > prepared_before) {
-            break;
-          }
-          driver.run_for(100);
-        }
-        // The join's own announcement is lost: the others hear of it at 3's next
-        // membership tick, while the round runs.
-        driver.set_drop_percent(100);
-        EXPECT_TRUE(driver.change_membership(3, core::MembershipChange::join));
-        driver.set_drop_percent(0);
-        driver.inject(coordinator, 3, old_set_delta(key, written, coordinator, 0));
-        driver.run_for(3'000'000);
-        for (ReplicaId id = 0; id < 4; ++id) {
-          const auto get = driver.execute(id, command(CommandKind::get, {key}));
-          if (get && get->value.text == "old") {
-            return true;
-          }
-        }
-        return false;
-      }
-
-      // The re-creation race. Writer W adds and removes members of set "s"; every
-      // replica prepares its dead state S; replica R crashes right after preparing,
-      // so the commit never reaches it, and restarts from disk holding S while the
-      // others collect. W then re-creates "s" before hearing of S again. Its new
-      // dot must lie past every dot of W in S: R, still holding S, would otherwise
-      // take the add for one already removed, and its anti-entropy would remove it
-      // at W too (a lost add). Returns whether the new member survived everywhere.
-      bool recreated_member_survives(PlantedBug bug) {
-        StoreDriver driver({.replicas = kReplicas, .planted_bug = bug, .tombstone_gc = true}, 31);
-        const std::vector<ReplicaId> replicas = driver.replica(0)->replicas_of("s");
-        const ReplicaId writer = replicas.at(1);
-        const ReplicaId stale = replicas.at(2);
-        for (const char* member : {"a", "b", "c"}) {
-          EXPECT_TRUE(driver.execute(writer, command(CommandKind::sadd, {"s"}, {member})));
-          EXPECT_TRUE(driver.execute(writer, command(CommandKind::srem, {"s"}, {member})));
-        }
-        EXPECT_TRUE(run_until_prepared(driver, stale, 2'000'000)) << "no GC round prepared the key";
-        driver.crash(stale);
-        driver.run_for(200'000);
-        EXPECT_EQ(driver.replica(writer)->keyspace().find("s"), nullptr)
-            << "the writer did not collect";
-        EXPECT_GE(driver.replica(writer)->dot_floor(), 3u);
-        driver.restart(stale);
-        EXPECT_NE(driver.replica(stale)->keyspace().find("s"), nullptr) << "restarted without S";
-        const auto add = driver.execute(writer, command(CommandKind::sadd, {"s"}, {"new"}), 1'000);
-        EXPECT_TRUE(add && add->status == ReplyStatus::ok);
-        driver.run_for(3'000'000);
-        EXPECT_EQ(driver.divergence(), "");
-        bool everywhere = true;
-        for (ReplicaId id = 0; id < kReplicas; ++id) {
-          const auto member = driver.execute(id, command(CommandKind::sismember, {"s"}, {"new"}));
-          everywhere = everywhere && member && member->value.integer == 1;
-        }
-        return everywhere;
-      }
-
-      TEST(TombstoneGcReplica, ARecreatedSetKeepsItsAddWhereAReplicaStillHoldsTheCollectedState) {
-        EXPECT_TRUE(recreated_member_survives(PlantedBug::none));
-      }
-
-      TEST(TombstoneGcReplica, PlantedDotReuseAfterCollectionLosesTheRecreatedAdd) {
-        EXPECT_FALSE(recreated_member_survives(PlantedBug::gc_ignore_dot_floor))
-            << "the planted bug went unnoticed";
-      }
-
-      // The floor outlives a durable restart (it is synced with the drop): a
-      // re-created counter's first dot lies past the collected one's.
-      TEST(TombstoneGcReplica, DotFloorSurvivesADurableRestartAndDeadCountersAreCollected) {
-        StoreDriver driver({.replicas = kReplicas, .tombstone_gc = true}, 32);
-        const ReplicaId writer = driver.replica(0)->replicas_of("n").front();
-        for (int index = 0; index < 5; ++index) {
-          ASSERT_TRUE(driver.execute(writer, command(CommandKind::incr, {"n"})));
-        }
-        ASSERT_TRUE(driver.execute(writer, command(CommandKind::del, {"n"})));
-        driver.run_for(2'000'000);
-        ASSERT_FALSE(held_anywhere(driver, "n")) << "the dead counter was never collected";
-        const std::uint64_t floor = driver.replica(writer)->dot_floor();
-        EXPECT_GE(floor, 5u);
-        driver.crash(writer);
-        driver.restart(writer);
-        EXPECT_EQ(driver.replica(writer)->dot_floor(), floor);
-        const auto incr = driver.execute(writer, command(CommandKind::incr, {"n"}));
-        ASSERT_TRUE(incr && incr->status == ReplyStatus::ok);
-        ASSERT_EQ(incr->metadata.dots.size(), 1u);
-        EXPECT_GT(incr->metadata.dots.front().second.counter, floor);
-        EXPECT_EQ(incr->value.integer, 1);
-      }
-
-      // Churn over many set and counter keys (created, emptied, re-created): every
-      // replica ends holding the live keys only, and each replica's footprint does
-      // not depend on how many times the keys were re-created.
-      TEST(TombstoneGcReplica, SetAndCounterChurnLeavesOnlyLiveKeys) {
-        StoreDriver driver({.replicas = kReplicas,
-                            .tombstone_gc = true,
-                            .drop_percent = 5,
-                            .duplicate_percent = 5},
-                           33);
-        for (int round = 0; round < 6; ++round) {
-          for (int index = 0; index < 10; ++index) {
-            const std::string set = "set" + std::to_string(index);
-            const std::string counter = "counter" + std::to_string(index);
-            const ReplicaId at = static_cast<ReplicaId>(round + index) % kReplicas;
-            driver.execute(at, command(CommandKind::sadd, {set}, {"m" + std::to_string(round)}));
-            driver.execute(at, command(CommandKind::incrby, {counter}, {}, 2));
-            driver.run_for(30'000);
-            driver.execute(at, command(CommandKind::srem, {set}, {"m" + std::to_string(round)}));
-            driver.execute(at, command(CommandKind::del, {counter}));
-          }
-          driver.run_for(500'000);
-        }
-        ASSERT_TRUE(driver.execute(0, command(CommandKind::sadd, {"set0"}, {"last"})));
-        driver.heal_network();
-        driver.run_for(10'000'000);
-        EXPECT_EQ(driver.divergence(), "");
-        for (ReplicaId id = 0; id < kReplicas; ++id) {
-          const core::KeyspaceFootprint footprint = driver.replica(id)->footprint();
-          EXPECT_EQ(footprint.keys, 1u) << "replica " << id;
-          EXPECT_EQ(footprint.dead_keys, 0u) << "replica " << id;
-          EXPECT_EQ(footprint.context_entries, 1u) << "replica " << id << ": one writer's entry";
-
-          TEST(TombstoneGcMembership, AJoinDuringARoundNeverBringsACollectedDeletionBack) {
-            constexpr std::uint64_t kSeeds = 30;
-            std::uint64_t planted = 0;
-            for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-              EXPECT_FALSE(deleted_value_came_back(PlantedBug::none, seed)) << "seed " << seed;
-              planted +=
-                  deleted_value_came_back(PlantedBug::gc_membership_unfenced, seed) ? 1U : 0U;
-            }
-            EXPECT_GE(planted, kSeeds / 2)
-                << "the planted round without the fence phase went unnoticed";
-          }
-
-          // The same, with the join after the joiner prepared the key holding
-          // nothing: only the fence phase stands between the old delta it then takes
-          // and the commit (a hand-made mutant that commits once every process
-          // prepared brings the value back on most of these seeds).
-          TEST(TombstoneGcMembership, AJoinAfterPreparingIsCaughtByTheFencePhase) {
-            for (std::uint64_t seed = 1; seed <= 30; ++seed) {
-              EXPECT_FALSE(
-                  deleted_value_came_back(PlantedBug::none, seed, JoinWhen::joiner_prepared))
-                  << "seed " << seed;
-            }
-          }
-
-        }  // namespace
-      }    // namespace crdtsim::testing
+}  // namespace
+}  // namespace crdtsim::testing
