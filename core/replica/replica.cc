@@ -190,6 +190,11 @@ Output Replica::start(std::uint64_t now_us, RandomSource& random) {
   return out;
 }
 
+bool Replica::serves(std::string_view key) const {
+  const ReplicaList serving = placement_.serving_of(key);
+  return std::find(serving.begin(), serving.end(), config_.id) != serving.end();
+}
+
 bool Replica::replicates(ReplicaId replica, std::string_view key) const {
   return placement_.is_replica(replica, key);
 }
@@ -670,10 +675,25 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   }
   recent_forwards_.start(from, message.forward_id);
   // A forwarded command executes here unconditionally (never re-forwarded),
-  // so a disagreement about placement cannot loop.
+  // so a disagreement about placement cannot loop. Except, with tombstone GC
+  // on, a write of a key this replica does not serve: a forward delayed past
+  // a demotion (or a ring change) and the drop of the stray copy would write
+  // a key it holds nothing of, and the dot floor would then seed its new
+  // context over its own earlier dots of the key, which may still be live
+  // at the key's replicas (docs/tombstone-gc.md). Nothing is written; the
+  // coordinator answers UNAVAILABLE, which the client takes as indeterminate.
+  const bool refused = gc_enabled() && is_write(message.command.kind) &&
+                       std::any_of(message.command.keys.begin(), message.command.keys.end(),
+                                   [this](const std::string& key) { return !serves(key); });
+  if (refused) {
+    stats_.forwarded_writes_refused += 1;
+  }
   Reply reply = validate(message.command)
                     ? Reply::failure(ReplyStatus::bad_request, *validate(message.command))
-                    : execute_local(now_us, message.command, out);
+                : refused ? Reply::failure(ReplyStatus::unavailable,
+                                           "replica " + std::to_string(config_.id) +
+                                               " does not serve the key; nothing written")
+                          : execute_local(now_us, message.command, out);
   Bytes frame = encode_frame(ForwardReply{message.forward_id, std::move(reply)});
   recent_forwards_.answer(from, message.forward_id, frame);
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);

@@ -162,19 +162,20 @@ struct ReplicaStats {
   std::uint64_t commands_executed = 0;
   std::uint64_t commands_forwarded = 0;
   std::uint64_t forward_timeouts = 0;
-  std::uint64_t corrupt_messages = 0;       // frames or payloads that failed to decode
-  std::uint64_t duplicate_requests = 0;     // client or forwarded requests seen twice
-  std::uint64_t deltas_applied = 0;         // received deltas that changed state
-  std::uint64_t deltas_redundant = 0;       // received deltas that changed nothing
-  std::uint64_t keys_repaired = 0;          // anti-entropy states that changed state
-  std::uint64_t recovered_keys = 0;         // keys reloaded from durable storage
-  std::uint64_t recovered_corrupt = 0;      // durable records that failed to decode
-  std::uint64_t session_behind = 0;         // commands refused: state behind the session token
-  std::uint64_t session_pulls = 0;          // state requests sent to catch up with a token
-  std::uint64_t causal_buffered = 0;        // received deltas held back until their past arrived
-  std::uint64_t causal_buffer_dropped = 0;  // ... dropped with the buffer full (anti-entropy)
-  std::uint64_t mget_snapshot_rereads = 0;  // MGET parts read again for a causal snapshot
-  std::uint64_t mget_snapshot_refused = 0;  // MGETs refused: no snapshot within the rounds
+  std::uint64_t corrupt_messages = 0;          // frames or payloads that failed to decode
+  std::uint64_t duplicate_requests = 0;        // client or forwarded requests seen twice
+  std::uint64_t deltas_applied = 0;            // received deltas that changed state
+  std::uint64_t deltas_redundant = 0;          // received deltas that changed nothing
+  std::uint64_t keys_repaired = 0;             // anti-entropy states that changed state
+  std::uint64_t recovered_keys = 0;            // keys reloaded from durable storage
+  std::uint64_t recovered_corrupt = 0;         // durable records that failed to decode
+  std::uint64_t session_behind = 0;            // commands refused: state behind the session token
+  std::uint64_t session_pulls = 0;             // state requests sent to catch up with a token
+  std::uint64_t causal_buffered = 0;           // received deltas held back until their past arrived
+  std::uint64_t causal_buffer_dropped = 0;     // ... dropped with the buffer full (anti-entropy)
+  std::uint64_t forwarded_writes_refused = 0;  // GC on: forwarded writes of keys not served here
+  std::uint64_t mget_snapshot_rereads = 0;     // MGET parts read again for a causal snapshot
+  std::uint64_t mget_snapshot_refused = 0;     // MGETs refused: no snapshot within the rounds
   // Hot keys (zero unless enabled).
   std::uint64_t hot_key_promotions = 0;          // decisions this replica made
   std::uint64_t hot_key_demotions = 0;           // decisions this replica made
@@ -240,6 +241,9 @@ class Replica {
   const Keyspace& keyspace() const { return keyspace_; }
   const HashRing& ring() const { return ring_; }
   bool replicates(ReplicaId replica, std::string_view key) const;
+  // This replica executes the key's commands: a base replica or a ready
+  // extra (KeyPlacement::serving_of).
+  bool serves(std::string_view key) const;
   std::vector<ReplicaId> replicas_of(std::string_view key) const;
   const ReplicaStats& stats() const { return stats_; }
   const DeltaLog& delta_log() const { return delta_log_; }

@@ -126,7 +126,7 @@ void Replica::gc_round(Output& out) {
     if (keys.size() == kGcKeysMax) {
       break;
     }
-    if (collectible(state) == Collectible::nothing ||
+    if (collectible(state, !config_.membership.enabled) == Collectible::nothing ||
         std::binary_search(logged.begin(), logged.end(), std::string_view(key))) {
       continue;
     }
@@ -194,7 +194,8 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
       }
       continue;
     }
-    if (state == nullptr || collectible(*state) == Collectible::nothing ||
+    if (state == nullptr ||
+        collectible(*state, !config_.membership.enabled) == Collectible::nothing ||
         gc_digest(entry.key) != entry.digest) {
       continue;
     }
@@ -385,7 +386,8 @@ void Replica::on_gc_commit(const GcCommit& message, Output& out) {
   for (const GcKeyDigest& entry : message.keys) {
     const KeyState* state = keyspace_.find(entry.key);
     // A changed state (new content since prepare) is kept whole.
-    if (state != nullptr && collectible(*state) != Collectible::nothing &&
+    if (state != nullptr &&
+        collectible(*state, !config_.membership.enabled) != Collectible::nothing &&
         gc_digest(entry.key) == entry.digest) {
       gc_collect(entry.key, out);
     }
@@ -396,7 +398,7 @@ void Replica::on_gc_commit(const GcCommit& message, Output& out) {
 void Replica::gc_collect_unstable(Output& out) {
   std::vector<std::string> keys;
   for (const auto& [key, state] : keyspace_) {
-    if (collectible(state) != Collectible::nothing) {
+    if (collectible(state, !config_.membership.enabled) != Collectible::nothing) {
       keys.push_back(key);
     }
   }
@@ -409,7 +411,7 @@ void Replica::gc_collect_unstable(Output& out) {
 void Replica::gc_collect(const std::string& key, Output& out) {
   const KeyState* state = keyspace_.find(key);
   assert(state != nullptr);
-  const Collectible what = collectible(*state);
+  const Collectible what = collectible(*state, !config_.membership.enabled);
   assert(what != Collectible::nothing);
   // Every later write at this key must beat the collected tombstones.
   const LwwTimestamp newest = state->max_timestamp();

@@ -23,8 +23,12 @@ namespace {
 // an empty grow-only value. A multi-value register (the causal level only,
 // which GC refuses) is never dropped: its dots are update dots of the key's
 // versions.
-bool dead_slot(const KeyValue& value) {
+bool dead_slot(const KeyValue& value, bool causal_keys) {
   if (std::holds_alternative<MvRegister>(value)) {
+    return false;
+  }
+  if (!causal_keys &&
+      (std::holds_alternative<ORSet>(value) || std::holds_alternative<CausalCounter>(value))) {
     return false;
   }
   return value_empty(value);
@@ -73,14 +77,14 @@ std::vector<GcKeyDigest> decode_keys(Decoder& decoder) {
 
 }  // namespace
 
-Collectible collectible(const KeyState& state) {
+Collectible collectible(const KeyState& state, bool causal_keys) {
   // Version dots and dependencies (sessions, the causal level) are never
   // dropped: GC is refused with them, and a state holding any stays.
   bool all_dead =
       !state.slots().empty() && state.versions().empty() && state.dependencies().empty();
   bool any_map_tombstone = false;
   for (const auto& [type, slot] : state.slots()) {
-    all_dead = all_dead && dead_slot(slot.value);
+    all_dead = all_dead && dead_slot(slot.value, causal_keys);
     any_map_tombstone = any_map_tombstone || has_map_tombstone(slot.value);
   }
   if (all_dead) {

@@ -76,8 +76,10 @@ struct TombstoneGcConfig {
 // What collection would do to a key state.
 enum class Collectible : std::uint8_t { nothing = 0, fields = 1, key = 2 };
 // Requires nothing. A state with version dots or dependencies (sessions,
-// the causal level) is never dropped whole.
-Collectible collectible(const KeyState& state);
+// the causal level) is never dropped whole. `causal_keys` false: a dead
+// OR-Set or PN-counter slot does not make a key collectible either (with
+// membership changes, where strays keep such copies: docs/tombstone-gc.md).
+Collectible collectible(const KeyState& state, bool causal_keys = true);
 // The greatest counter of `writer`'s dots in any causal context of `state`
 // (0 if none): what a replica dropping `state` raises its dot floor to.
 std::uint64_t writer_dot_max(const KeyState& state, ReplicaId writer);

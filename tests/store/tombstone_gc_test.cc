@@ -16,6 +16,7 @@
 #include "core/replication/hash_ring.h"
 #include "core/replication/hot_keys.h"
 #include "core/replication/membership.h"
+#include "core/replication/peer_messages.h"
 #include "core/wire/frame.h"
 #include "tests/store/store_driver.h"
 
@@ -398,6 +399,36 @@ TEST(TombstoneGcReplica, DotFloorSurvivesADurableRestartAndDeadCountersAreCollec
 // Churn over many set and counter keys (created, emptied, re-created): every
 // replica ends holding the live keys only, and each replica's footprint does
 // not depend on how many times the keys were re-created.
+// A forwarded write of a key the target does not serve (a forward delayed
+// past a demotion or ring change, and the drop of the stray copy) is refused
+// with GC on: writing there would seed a fresh context through the dot floor
+// over the target's own earlier dots of the key, which may still be live at
+// the key's replicas. Without GC the target executes it as a stray.
+std::uint64_t stray_writes_kept(bool tombstone_gc) {
+  StoreDriver driver({.replicas = 3, .replication_factor = 1, .tombstone_gc = tombstone_gc}, 5);
+  std::string key;
+  for (int index = 0; index < 64 && key.empty(); ++index) {
+    const std::string candidate = "k" + std::to_string(index);
+    if (driver.replica(0)->replicas_of(candidate) == std::vector<ReplicaId>{1}) {
+      key = candidate;
+    }
+  }
+  EXPECT_FALSE(key.empty());
+  Bytes frame = core::encode_forward_request_frame(7, command(CommandKind::sadd, {key}, {"x"}));
+  if (tombstone_gc) {  // peer messages travel in GC's envelope then
+    frame = core::encode_frame(core::GcEnvelope{0, 0, std::move(frame)});
+  }
+  driver.inject(0, 2, std::move(frame));
+  driver.run_for(50'000);
+  EXPECT_EQ(driver.replica(2)->stats().forwarded_writes_refused, tombstone_gc ? 1u : 0u);
+  return driver.replica(2)->keyspace().find(key) == nullptr ? 0 : 1;
+}
+
+TEST(TombstoneGcReplica, AForwardedWriteOfAKeyNotServedThereIsRefused) {
+  EXPECT_EQ(stray_writes_kept(true), 0u);
+  EXPECT_EQ(stray_writes_kept(false), 1u) << "without GC a stray executes it";
+}
+
 TEST(TombstoneGcReplica, SetAndCounterChurnLeavesOnlyLiveKeys) {
   StoreDriver driver(
       {.replicas = kReplicas, .tombstone_gc = true, .drop_percent = 5, .duplicate_percent = 5}, 33);
