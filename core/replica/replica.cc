@@ -738,10 +738,10 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
   return out;
 }
 
-void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch,
+void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch,
                              Output& out) {
   bool applied = false;
-  for (const DeltaBatch::Entry& entry : batch.entries) {
+  for (DeltaBatch::Entry& entry : batch.entries) {
     if (!replicates(config_.id, entry.key)) {
       continue;  // placement disagrees: anti-entropy settles it
     }
@@ -751,7 +751,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
       buffer_delta(from, entry);
       continue;
     }
-    applied |= apply_delta(now_us, from, entry, out);
+    applied |= apply_delta(now_us, from, std::move(entry), out);
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
@@ -760,7 +760,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
   }
 }
 
-bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch::Entry& entry,
+bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
                           Output& out) {
   const std::vector<std::string> removed = removal_targets(entry);
   const bool changed = keyspace_.apply(entry.key, entry.delta);
@@ -779,8 +779,10 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch
   persist_key(entry.key, out);
   // Forward to the key's other replicas, never back to the writer or the
   // sender (the log's routing excludes both).
-  delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us,
-                    as_span(placement_.replicas_of(entry.key)));
+  // The entry is not used after this: its key and delta move into the log.
+  const ReplicaList targets = placement_.replicas_of(entry.key);
+  delta_log_.append(std::move(entry.key), entry.origin, from, std::move(entry.delta), now_us,
+                    as_span(targets));
   return true;
 }
 
@@ -845,11 +847,11 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
         ++index;
         continue;
       }
-      const BufferedDelta ready = std::move(causal_buffer_[index]);
+      BufferedDelta ready = std::move(causal_buffer_[index]);
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
         out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
-        apply_delta(now_us, ready.from, ready.entry, out);
+        apply_delta(now_us, ready.from, std::move(ready.entry), out);
         progress = true;
       }
     }

@@ -293,11 +293,11 @@ class Replica {
   void finish(std::uint64_t pending_id, Output& out);
   static Reply aggregate(Pending& pending);
 
-  void on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch, Output& out);
-  // Merges one received delta, persists and relays it. Returns true if it
-  // changed the state.
-  bool apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch::Entry& entry,
-                   Output& out);
+  // Consumes the batch: applied entries move into the delta log.
+  void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);
+  // Merges one received delta, persists and relays it (moving it into the
+  // delta log). Returns true if it changed the state.
+  bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry, Output& out);
   // The causal level: every update `delta` depends on, of a key this
   // replica holds, is here (for `key` itself, here or in the delta).
   bool causally_ready(const std::string& key, const KeyState& delta) const;
