@@ -586,14 +586,14 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
 
-void Replica::on_forward_reply(const ForwardReply& message, Output& out) {
+void Replica::on_forward_reply(ForwardReply&& message, Output& out) {
   const auto found = forwards_.find(message.forward_id);
   if (found == forwards_.end()) {
     return;  // a duplicate, or an answer after the timeout: ignore
   }
   const Forward forward = found->second;
   forwards_.erase(found);
-  complete_part(forward.pending_id, forward.part, message.reply, out);
+  complete_part(forward.pending_id, forward.part, std::move(message.reply), out);
 }
 
 void Replica::on_forward_timeout(std::uint64_t forward_id, Output& out) {
@@ -696,7 +696,7 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
     case PeerMessageKind::forward_reply: {
       ForwardReply message;
       if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_reply(message, out);
+        on_forward_reply(std::move(message), out);
       }
       break;
     }

@@ -318,7 +318,7 @@ class Replica {
   void on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message, Output& out);
   void on_forward_request(std::uint64_t now_us, ReplicaId from, const ForwardRequest& message,
                           Output& out);
-  void on_forward_reply(const ForwardReply& message, Output& out);
+  void on_forward_reply(ForwardReply&& message, Output& out);
   void on_forward_timeout(std::uint64_t forward_id, Output& out);
 
   void gossip(std::uint64_t now_us, Output& out);
