@@ -344,9 +344,16 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
 
 // ---- client requests and forwarding ---------------------------------------
 
-Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame_bytes,
+Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame,
                                   RandomSource& random) {
   Output out;
+  on_client_request(now_us, client, frame, random, out);
+  return out;
+}
+
+void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame_bytes,
+                                RandomSource& random, Output& out) {
+  assert(out.empty());
   FrameView frame;
   std::string error;
   ClientRequest request;
@@ -354,17 +361,17 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
       frame.kind != static_cast<std::uint8_t>(PeerMessageKind::client_request) ||
       !decode_payload(frame.payload, request, error)) {
     stats_.corrupt_messages += 1;
-    return out;  // nothing trustworthy to answer: the client times out
+    return;  // nothing trustworthy to answer: the client times out
   }
   const Bytes* cached = nullptr;
   switch (recent_clients_.check(client, request.request_id, &cached)) {
     case RecentRequests::Seen::answered:
       stats_.duplicate_requests += 1;
       send_client(client, *cached, out);
-      return out;
+      return;
     case RecentRequests::Seen::in_progress:
       stats_.duplicate_requests += 1;
-      return out;  // the first copy's reply is on its way
+      return;  // the first copy's reply is on its way
     case RecentRequests::Seen::new_request:
       recent_clients_.start(client, request.request_id);
       break;
@@ -372,12 +379,12 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
   if (const auto invalid = validate(request.command)) {
     answer_client(client, request.request_id, Reply::failure(ReplyStatus::bad_request, *invalid),
                   out);
-    return out;
+    return;
   }
   if (pending_.size() >= config_.pending_requests_max) {
     answer_client(client, request.request_id,
                   Reply::failure(ReplyStatus::unavailable, "too many pending requests"), out);
-    return out;
+    return;
   }
   if (config_.hot_keys.enabled) {
     note_access(request.command);
@@ -404,13 +411,12 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
       Reply reply = execute_local(now_us, part.command, out);
       complete_part(pending_id, index, std::move(reply), out);
       if (!pending_.contains(pending_id)) {
-        return out;
+        return;
       }
     } else {
       send_part(pending_id, index, out);
     }
   }
-  return out;
 }
 
 std::vector<Replica::Part> Replica::split(Command& command) const {
@@ -622,15 +628,22 @@ void Replica::on_forward_timeout(std::uint64_t forward_id, Output& out) {
 
 // ---- peer messages ------------------------------------------------------------
 
-Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame_bytes,
+Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame,
                                 RandomSource& random) {
-  (void)random;
   Output out;
+  on_peer_message(now_us, from, frame, random, out);
+  return out;
+}
+
+void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame_bytes,
+                              RandomSource& random, Output& out) {
+  (void)random;
+  assert(out.empty());
   FrameView frame;
   std::string error;
   if (!parse_frame(frame_bytes, frame, error)) {
     stats_.corrupt_messages += 1;
-    return out;
+    return;
   }
   delta_log_.on_heard_from(from, now_us);
   // With tombstone GC on, every peer message comes in an envelope whose
@@ -639,11 +652,11 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
   if (gc_enabled()) {
     if (frame.kind != static_cast<std::uint8_t>(PeerMessageKind::gc_envelope)) {
       stats_.corrupt_messages += 1;
-      return out;
+      return;
     }
     unwrapped = gc_unwrap(from, frame.payload);
     if (!unwrapped) {
-      return out;
+      return;
     }
     const bool parsed = parse_frame(*unwrapped, frame, error);
     assert(parsed);
@@ -735,7 +748,6 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
   if (!decoded) {
     stats_.corrupt_messages += 1;
   }
-  return out;
 }
 
 void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch,
@@ -1019,6 +1031,13 @@ void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates&
 Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
                          RandomSource& random) {
   Output out;
+  on_timer(now_us, timer, tag, random, out);
+  return out;
+}
+
+void Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
+                       RandomSource& random, Output& out) {
+  assert(out.empty());
   switch (timer) {
     case ReplicaTimer::gossip:
       // PlantedBug::ack_before_write: the writes acknowledged since the last
@@ -1051,7 +1070,6 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
           TimerRequest{ReplicaTimer::membership, config_.membership.interval_us, 0});
       break;
   }
-  return out;
 }
 
 void Replica::gossip(std::uint64_t now_us, Output& out) {

@@ -153,6 +153,18 @@ struct Output {
   std::vector<TimerRequest> timers;
   // Named situations reached (static strings), for coverage accounting.
   std::vector<std::string_view> coverage;
+
+  bool empty() const {
+    return storage.empty() && !sync && messages.empty() && timers.empty() && coverage.empty();
+  }
+  // Empties it, keeping the vectors' capacity (for a caller that reuses one).
+  void clear() {
+    storage.clear();
+    sync = false;
+    messages.clear();
+    timers.clear();
+    coverage.clear();
+  }
 };
 
 struct ReplicaStats {
@@ -215,6 +227,16 @@ class Replica {
                          RandomSource& random);
   Output on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
                   RandomSource& random);
+  // The same three inputs, writing their Output into `out`, which must be
+  // empty (Output::clear()): a caller that reuses one Output across inputs
+  // (the simulator adapter) keeps its vectors' capacity instead of
+  // allocating them afresh for every input.
+  void on_client_request(std::uint64_t now_us, ClientId client, ByteView frame,
+                         RandomSource& random, Output& out);
+  void on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame, RandomSource& random,
+                       Output& out);
+  void on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag, RandomSource& random,
+                Output& out);
   // Membership on: this replica joins the ring, or decommissions itself. A
   // replica changes only its own entry, stamped past every stamp it issued,
   // so its latest change wins everywhere. Refused (an empty Output, counted)
