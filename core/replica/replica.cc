@@ -189,13 +189,16 @@ std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
   return {list.begin(), list.end()};
 }
 
-void Replica::mark_dirty(std::string_view key) {
-  const auto found = dirty_keys_.find(absl::string_view(key.data(), key.size()));
-  if (found == dirty_keys_.end()) {
-    dirty_keys_.emplace(std::string(key), std::nullopt);
+std::optional<std::uint64_t>& Replica::mark_dirty(std::string_view key) {
+  // One search: the slot's position, and the insertion hint if it is new.
+  const absl::string_view absl_key(key.data(), key.size());
+  auto slot = dirty_keys_.lower_bound(absl_key);
+  if (slot == dirty_keys_.end() || slot->first != absl_key) {
+    slot = dirty_keys_.emplace_hint(slot, std::string(key), std::nullopt);
   } else {
-    found->second.reset();
+    slot->second.reset();
   }
+  return slot->second;
 }
 
 void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
@@ -221,7 +224,8 @@ void Replica::send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output&
                                          static_cast<std::uint8_t>(kind), std::move(frame)});
 }
 
-void Replica::persist_key(const std::string& key, Output& out) {
+void Replica::persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot,
+                          Output& out) {
   if (!config_.durable) {
     return;
   }
@@ -230,7 +234,7 @@ void Replica::persist_key(const std::string& key, Output& out) {
   Bytes bytes = encode(*state);
   // The leaf digest of exactly the state written (every change calls
   // mark_dirty first, which clears a stale one).
-  dirty_keys_[key] = leaf_digest(key, bytes);
+  dirty_slot = leaf_digest(key, bytes);
   if (config_.planted_bug == PlantedBug::ack_before_write) {
     deferred_writes_.push_back(StorageWrite{key_record(key), std::move(bytes)});
     return;
@@ -321,8 +325,7 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
     note_served(command);
   }
   for (auto& [key, delta] : execution.deltas) {
-    mark_dirty(key);
-    persist_key(key, out);
+    persist_key(key, mark_dirty(key), out);
     delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us,
                       as_span(placement_.replicas_of(key)));
   }
@@ -787,8 +790,7 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entr
     return false;
   }
   stats_.deltas_applied += 1;
-  mark_dirty(entry.key);
-  persist_key(entry.key, out);
+  persist_key(entry.key, mark_dirty(entry.key), out);
   // Forward to the key's other replicas, never back to the writer or the
   // sender (the log's routing excludes both).
   // The entry is not used after this: its key and delta move into the log.
@@ -1010,8 +1012,7 @@ void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates&
     if (keyspace_.apply(state.key, state.state)) {
       stats_.keys_repaired += 1;
       out.coverage.push_back("anti_entropy.repaired_key");
-      mark_dirty(state.key);
-      persist_key(state.key, out);
+      persist_key(state.key, mark_dirty(state.key), out);
       repaired = true;
     }
   }

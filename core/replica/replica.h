@@ -302,11 +302,14 @@ class Replica {
   // replicas for their states of them, so that a retry can succeed.
   std::vector<std::string> behind_session(const Command& command, Output& out);
   // Writes `key`'s state to storage, and remembers its Merkle leaf digest
-  // (computed from the same bytes) for the next refresh_trees.
-  void persist_key(const std::string& key, Output& out);
+  // (computed from the same bytes) for the next refresh_trees, in
+  // `dirty_slot` (key's entry of dirty_keys_, as mark_dirty returns it).
+  void persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot, Output& out);
   void persist_clock(Output& out);
-  // Every change of a key's state calls this (then persist_key, if durable).
-  void mark_dirty(std::string_view key);
+  // Every change of a key's state calls this (then persist_key, if
+  // durable). Returns key's entry of dirty_keys_, valid until dirty_keys_
+  // next changes.
+  std::optional<std::uint64_t>& mark_dirty(std::string_view key);
 
   // Moves `command` into the part when it is a single-key command.
   std::vector<Part> split(Command& command) const;
