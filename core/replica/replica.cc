@@ -753,8 +753,7 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
   }
 }
 
-void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch,
-                             Output& out) {
+void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out) {
   bool applied = false;
   for (DeltaBatch::Entry& entry : batch.entries) {
     if (!replicates(config_.id, entry.key)) {
