@@ -36,11 +36,13 @@ void ReplicaProcess::on_message(sim::Context& ctx, const sim::Message& message) 
   // Replica processes are 0 .. R-1 (with membership on, members or not).
   const std::size_t replicas =
       config_.membership.enabled ? config_.membership.processes.size() : config_.members.size();
+  output_.clear();
   if (message.from < replicas) {
-    apply(ctx, replica_->on_peer_message(now_us, message.from, message.bytes, random));
+    replica_->on_peer_message(now_us, message.from, message.bytes, random, output_);
   } else {
-    apply(ctx, replica_->on_client_request(now_us, message.from, message.bytes, random));
+    replica_->on_client_request(now_us, message.from, message.bytes, random, output_);
   }
+  apply(ctx, output_);
 }
 
 void ReplicaProcess::on_timer(sim::Context& ctx, sim::TimerId id, std::uint32_t tag) {
@@ -54,7 +56,9 @@ void ReplicaProcess::on_timer(sim::Context& ctx, sim::TimerId id, std::uint32_t 
   slot.armed = false;
   free_timer_slots_.push_back(tag);
   PrngSource random(ctx.random());
-  apply(ctx, replica_->on_timer(local_now(ctx), timer, replica_tag, random));
+  output_.clear();
+  replica_->on_timer(local_now(ctx), timer, replica_tag, random, output_);
+  apply(ctx, output_);
 }
 
 bool ReplicaProcess::change_membership(sim::Context& ctx, core::MembershipChange change) {
@@ -80,7 +84,7 @@ std::uint32_t ReplicaProcess::allocate_timer_slot(core::ReplicaTimer timer, std:
   return index;
 }
 
-void ReplicaProcess::apply(sim::Context& ctx, core::Output output) {
+void ReplicaProcess::apply(sim::Context& ctx, const core::Output& output) {
   for (const core::StorageWrite& write : output.storage) {
     if (write.erase) {
       ctx.disk_remove(write.key);

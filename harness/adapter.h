@@ -58,12 +58,15 @@ class ReplicaProcess final : public sim::Process {
     bool armed = false;
   };
 
-  void apply(sim::Context& ctx, core::Output output);
+  void apply(sim::Context& ctx, const core::Output& output);
   std::uint32_t allocate_timer_slot(core::ReplicaTimer timer, std::uint64_t tag);
   static std::uint64_t local_now(const sim::Context& ctx);
 
   core::ReplicaConfig config_;
   std::unique_ptr<core::Replica> replica_;
+  // The Output of messages and timers, reused across callbacks (cleared
+  // before each) so that its vectors are not allocated per callback.
+  core::Output output_;
   std::vector<TimerSlot> timer_slots_;
   std::vector<std::uint32_t> free_timer_slots_;
   bool restarted_ = false;  // an earlier incarnation of this replica ran

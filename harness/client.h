@@ -30,6 +30,13 @@ class HistoryRecorder {
  public:
   explicit HistoryRecorder(std::uint32_t clients) : finished_(clients, 0) {}
 
+  // Room for `operations` invocations (a hint: more may be recorded), so
+  // that the history does not move its operations as it grows.
+  void reserve(std::size_t operations) {
+    history_.operations.reserve(operations);
+    completed_.reserve(operations);
+  }
+
   // Records an invocation; returns the operation's id (its index).
   std::uint64_t invoke(std::uint32_t client, core::ReplicaId replica, std::uint64_t now_us,
                        core::Command command);

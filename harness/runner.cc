@@ -248,7 +248,13 @@ void cover_concurrent_add_remove(sim::Simulation& simulation, const History& his
 // Everything one run owns besides the simulation; processes point into it.
 struct RunState {
   RunState(const Scenario& scenario, std::uint32_t clients)
-      : workload(scenario.workload), recorder(clients), scripts(clients) {}
+      : workload(scenario.workload), recorder(clients), scripts(clients) {
+    // The random workload's operations (scripted ones are few); capped, as
+    // a hint must not turn a large scenario into a large allocation.
+    constexpr std::size_t kReserveMax = 1U << 16U;
+    recorder.reserve(std::min<std::size_t>(
+        kReserveMax, std::size_t{clients} * scenario.workload.ops_per_client));
+  }
 
   Workload workload;
   HistoryRecorder recorder;

@@ -108,7 +108,7 @@ std::string Decoder::string() {
   return value;
 }
 
-std::size_t Decoder::count(std::size_t min_bytes_each) {
+std::size_t Decoder::count_slow(std::size_t min_bytes_each) {
   const std::uint64_t value = varint();
   if (failed_) {
     return 0;
@@ -123,7 +123,7 @@ std::size_t Decoder::count(std::size_t min_bytes_each) {
   return static_cast<std::size_t>(value);
 }
 
-std::uint32_t Decoder::varint32() {
+std::uint32_t Decoder::varint32_slow() {
   const std::uint64_t value = varint();
   if (value > std::numeric_limits<std::uint32_t>::max()) {
     fail("value " + std::to_string(value) + " does not fit in 32 bits");

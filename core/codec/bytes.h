@@ -67,9 +67,26 @@ class Decoder {
   std::string string();
   // A varint element count, rejected if the remaining input cannot hold that
   // many elements of at least `min_bytes_each` bytes (bounds allocations).
-  std::size_t count(std::size_t min_bytes_each);
+  // Inline for a one-byte count that fits (value * each <= rest is value <=
+  // rest / each, without the division, for the small constants callers pass).
+  std::size_t count(std::size_t min_bytes_each) {
+    if (position_ < input_.size() && !failed_ && input_[position_] < 0x80) [[likely]] {
+      const std::size_t value = input_[position_];
+      const std::size_t rest = input_.size() - position_ - 1;
+      if (value * (min_bytes_each <= 1 ? 1 : min_bytes_each) <= rest) {
+        ++position_;
+        return value;
+      }
+    }
+    return count_slow(min_bytes_each);
+  }
   // A varint that must fit in 32 bits.
-  std::uint32_t varint32();
+  std::uint32_t varint32() {
+    if (position_ < input_.size() && !failed_ && input_[position_] < 0x80) [[likely]] {
+      return input_[position_++];
+    }
+    return varint32_slow();
+  }
 
   // Marks the decode as failed with `reason` (first failure wins).
   void fail(std::string reason);
@@ -82,6 +99,8 @@ class Decoder {
  private:
   std::uint8_t u8_slow();
   std::uint64_t varint_long();
+  std::size_t count_slow(std::size_t min_bytes_each);
+  std::uint32_t varint32_slow();
 
   ByteView input_;
   std::size_t position_ = 0;

@@ -204,13 +204,16 @@ std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
   return {list.begin(), list.end()};
 }
 
-void Replica::mark_dirty(std::string_view key) {
-  const auto found = dirty_keys_.find(absl::string_view(key.data(), key.size()));
-  if (found == dirty_keys_.end()) {
-    dirty_keys_.emplace(std::string(key), std::nullopt);
+std::optional<std::uint64_t>& Replica::mark_dirty(std::string_view key) {
+  // One search: the slot's position, and the insertion hint if it is new.
+  const absl::string_view absl_key(key.data(), key.size());
+  auto slot = dirty_keys_.lower_bound(absl_key);
+  if (slot == dirty_keys_.end() || slot->first != absl_key) {
+    slot = dirty_keys_.emplace_hint(slot, std::string(key), std::nullopt);
   } else {
-    found->second.reset();
+    slot->second.reset();
   }
+  return slot->second;
 }
 
 void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
@@ -236,7 +239,8 @@ void Replica::send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output&
                                          static_cast<std::uint8_t>(kind), std::move(frame)});
 }
 
-void Replica::persist_key(const std::string& key, Output& out) {
+void Replica::persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot,
+                          Output& out) {
   if (!config_.durable) {
     return;
   }
@@ -245,7 +249,7 @@ void Replica::persist_key(const std::string& key, Output& out) {
   Bytes bytes = encode(*state);
   // The leaf digest of exactly the state written (every change calls
   // mark_dirty first, which clears a stale one).
-  dirty_keys_[key] = leaf_digest(key, bytes);
+  dirty_slot = leaf_digest(key, bytes);
   if (config_.planted_bug == PlantedBug::ack_before_write) {
     deferred_writes_.push_back(StorageWrite{key_record(key), std::move(bytes)});
     return;
@@ -341,8 +345,7 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
     note_served(command);
   }
   for (auto& [key, delta] : execution.deltas) {
-    mark_dirty(key);
-    persist_key(key, out);
+    persist_key(key, mark_dirty(key), out);
     delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us,
                       as_span(placement_.replicas_of(key)));
   }
@@ -364,9 +367,16 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
 
 // ---- client requests and forwarding ---------------------------------------
 
-Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame_bytes,
+Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame,
                                   RandomSource& random) {
   Output out;
+  on_client_request(now_us, client, frame, random, out);
+  return out;
+}
+
+void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView frame_bytes,
+                                RandomSource& random, Output& out) {
+  assert(out.empty());
   FrameView frame;
   std::string error;
   ClientRequest request;
@@ -374,17 +384,17 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
       frame.kind != static_cast<std::uint8_t>(PeerMessageKind::client_request) ||
       !decode_payload(frame.payload, request, error)) {
     stats_.corrupt_messages += 1;
-    return out;  // nothing trustworthy to answer: the client times out
+    return;  // nothing trustworthy to answer: the client times out
   }
   const Bytes* cached = nullptr;
   switch (recent_clients_.check(client, request.request_id, &cached)) {
     case RecentRequests::Seen::answered:
       stats_.duplicate_requests += 1;
       send_client(client, *cached, out);
-      return out;
+      return;
     case RecentRequests::Seen::in_progress:
       stats_.duplicate_requests += 1;
-      return out;  // the first copy's reply is on its way
+      return;  // the first copy's reply is on its way
     case RecentRequests::Seen::new_request:
       recent_clients_.start(client, request.request_id);
       break;
@@ -392,12 +402,12 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
   if (const auto invalid = validate(request.command)) {
     answer_client(client, request.request_id, Reply::failure(ReplyStatus::bad_request, *invalid),
                   out);
-    return out;
+    return;
   }
   if (pending_.size() >= config_.pending_requests_max) {
     answer_client(client, request.request_id,
                   Reply::failure(ReplyStatus::unavailable, "too many pending requests"), out);
-    return out;
+    return;
   }
   if (config_.hot_keys.enabled) {
     note_access(request.command);
@@ -424,13 +434,12 @@ Output Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteVie
       Reply reply = execute_local(now_us, part.command, out);
       complete_part(now_us, pending_id, index, std::move(reply), out);
       if (!pending_.contains(pending_id)) {
-        return out;
+        return;
       }
     } else {
       send_part(pending_id, index, out);
     }
   }
-  return out;
 }
 
 std::vector<Replica::Part> Replica::split(Command& command) const {
@@ -699,14 +708,14 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
 
-void Replica::on_forward_reply(std::uint64_t now_us, const ForwardReply& message, Output& out) {
+void Replica::on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Output& out) {
   const auto found = forwards_.find(message.forward_id);
   if (found == forwards_.end()) {
     return;  // a duplicate, or an answer after the timeout: ignore
   }
   const Forward forward = found->second;
   forwards_.erase(found);
-  complete_part(now_us, forward.pending_id, forward.part, message.reply, out);
+  complete_part(now_us, forward.pending_id, forward.part, std::move(message.reply), out);
 }
 
 void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out) {
@@ -735,15 +744,22 @@ void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id,
 
 // ---- peer messages ------------------------------------------------------------
 
-Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame_bytes,
+Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame,
                                 RandomSource& random) {
-  (void)random;
   Output out;
+  on_peer_message(now_us, from, frame, random, out);
+  return out;
+}
+
+void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame_bytes,
+                              RandomSource& random, Output& out) {
+  (void)random;
+  assert(out.empty());
   FrameView frame;
   std::string error;
   if (!parse_frame(frame_bytes, frame, error)) {
     stats_.corrupt_messages += 1;
-    return out;
+    return;
   }
   delta_log_.on_heard_from(from, now_us);
   // With tombstone GC on, every peer message comes in an envelope whose
@@ -752,11 +768,11 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
   if (gc_enabled()) {
     if (frame.kind != static_cast<std::uint8_t>(PeerMessageKind::gc_envelope)) {
       stats_.corrupt_messages += 1;
-      return out;
+      return;
     }
     unwrapped = gc_unwrap(from, frame.payload);
     if (!unwrapped) {
-      return out;
+      return;
     }
     const bool parsed = parse_frame(*unwrapped, frame, error);
     assert(parsed);
@@ -809,7 +825,7 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
     case PeerMessageKind::forward_reply: {
       ForwardReply message;
       if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_reply(now_us, message, out);
+        on_forward_reply(now_us, std::move(message), out);
       }
       break;
     }
@@ -848,13 +864,11 @@ Output Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView f
   if (!decoded) {
     stats_.corrupt_messages += 1;
   }
-  return out;
 }
 
-void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch,
-                             Output& out) {
+void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out) {
   bool applied = false;
-  for (const DeltaBatch::Entry& entry : batch.entries) {
+  for (DeltaBatch::Entry& entry : batch.entries) {
     if (!replicates(config_.id, entry.key)) {
       continue;  // placement disagrees: anti-entropy settles it
     }
@@ -864,7 +878,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
       buffer_delta(from, entry);
       continue;
     }
-    applied |= apply_delta(now_us, from, entry, out);
+    applied |= apply_delta(now_us, from, std::move(entry), out);
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
@@ -873,7 +887,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBa
   }
 }
 
-bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch::Entry& entry,
+bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
                           Output& out) {
   const std::vector<std::string> removed = removal_targets(entry);
   const bool changed = keyspace_.apply(entry.key, entry.delta);
@@ -888,12 +902,13 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch
     return false;
   }
   stats_.deltas_applied += 1;
-  mark_dirty(entry.key);
-  persist_key(entry.key, out);
+  persist_key(entry.key, mark_dirty(entry.key), out);
   // Forward to the key's other replicas, never back to the writer or the
   // sender (the log's routing excludes both).
-  delta_log_.append(entry.key, entry.origin, from, entry.delta, now_us,
-                    as_span(placement_.replicas_of(entry.key)));
+  // The entry is not used after this: its key and delta move into the log.
+  const ReplicaList targets = placement_.replicas_of(entry.key);
+  delta_log_.append(std::move(entry.key), entry.origin, from, std::move(entry.delta), now_us,
+                    as_span(targets));
   return true;
 }
 
@@ -958,11 +973,11 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
         ++index;
         continue;
       }
-      const BufferedDelta ready = std::move(causal_buffer_[index]);
+      BufferedDelta ready = std::move(causal_buffer_[index]);
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
         out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
-        apply_delta(now_us, ready.from, ready.entry, out);
+        apply_delta(now_us, ready.from, std::move(ready.entry), out);
         progress = true;
       }
     }
@@ -1109,8 +1124,7 @@ void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates&
     if (keyspace_.apply(state.key, state.state)) {
       stats_.keys_repaired += 1;
       out.coverage.push_back("anti_entropy.repaired_key");
-      mark_dirty(state.key);
-      persist_key(state.key, out);
+      persist_key(state.key, mark_dirty(state.key), out);
       repaired = true;
     }
   }
@@ -1130,6 +1144,13 @@ void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates&
 Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
                          RandomSource& random) {
   Output out;
+  on_timer(now_us, timer, tag, random, out);
+  return out;
+}
+
+void Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
+                       RandomSource& random, Output& out) {
+  assert(out.empty());
   switch (timer) {
     case ReplicaTimer::gossip:
       // PlantedBug::ack_before_write: the writes acknowledged since the last
@@ -1162,7 +1183,6 @@ Output Replica::on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t
           TimerRequest{ReplicaTimer::membership, config_.membership.interval_us, 0});
       break;
   }
-  return out;
 }
 
 void Replica::gossip(std::uint64_t now_us, Output& out) {

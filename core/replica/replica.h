@@ -156,6 +156,18 @@ struct Output {
   std::vector<TimerRequest> timers;
   // Named situations reached (static strings), for coverage accounting.
   std::vector<std::string_view> coverage;
+
+  bool empty() const {
+    return storage.empty() && !sync && messages.empty() && timers.empty() && coverage.empty();
+  }
+  // Empties it, keeping the vectors' capacity (for a caller that reuses one).
+  void clear() {
+    storage.clear();
+    sync = false;
+    messages.clear();
+    timers.clear();
+    coverage.clear();
+  }
 };
 
 struct ReplicaStats {
@@ -225,6 +237,16 @@ class Replica {
                          RandomSource& random);
   Output on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag,
                   RandomSource& random);
+  // The same three inputs, writing their Output into `out`, which must be
+  // empty (Output::clear()): a caller that reuses one Output across inputs
+  // (the simulator adapter) keeps its vectors' capacity instead of
+  // allocating them afresh for every input.
+  void on_client_request(std::uint64_t now_us, ClientId client, ByteView frame,
+                         RandomSource& random, Output& out);
+  void on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView frame, RandomSource& random,
+                       Output& out);
+  void on_timer(std::uint64_t now_us, ReplicaTimer timer, std::uint64_t tag, RandomSource& random,
+                Output& out);
   // Membership on: this replica joins the ring, or decommissions itself. A
   // replica changes only its own entry, stamped past every stamp it issued,
   // so its latest change wins everywhere. Refused (an empty Output, counted)
@@ -304,11 +326,14 @@ class Replica {
   // (bounded rounds). False if the pending is answered or still waits.
   bool reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   // Writes `key`'s state to storage, and remembers its Merkle leaf digest
-  // (computed from the same bytes) for the next refresh_trees.
-  void persist_key(const std::string& key, Output& out);
+  // (computed from the same bytes) for the next refresh_trees, in
+  // `dirty_slot` (key's entry of dirty_keys_, as mark_dirty returns it).
+  void persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot, Output& out);
   void persist_clock(Output& out);
-  // Every change of a key's state calls this (then persist_key, if durable).
-  void mark_dirty(std::string_view key);
+  // Every change of a key's state calls this (then persist_key, if
+  // durable). Returns key's entry of dirty_keys_, valid until dirty_keys_
+  // next changes.
+  std::optional<std::uint64_t>& mark_dirty(std::string_view key);
 
   // Moves `command` into the part when it is a single-key command.
   std::vector<Part> split(Command& command) const;
@@ -318,11 +343,11 @@ class Replica {
   void finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   static Reply aggregate(Pending& pending);
 
-  void on_delta_batch(std::uint64_t now_us, ReplicaId from, const DeltaBatch& batch, Output& out);
-  // Merges one received delta, persists and relays it. Returns true if it
-  // changed the state.
-  bool apply_delta(std::uint64_t now_us, ReplicaId from, const DeltaBatch::Entry& entry,
-                   Output& out);
+  // Consumes the batch: applied entries move into the delta log.
+  void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);
+  // Merges one received delta, persists and relays it (moving it into the
+  // delta log). Returns true if it changed the state.
+  bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry, Output& out);
   // The causal level: every update `delta` depends on, of a key this
   // replica holds, is here (for `key` itself, here or in the delta).
   bool causally_ready(const std::string& key, const KeyState& delta) const;
@@ -343,7 +368,7 @@ class Replica {
   void on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message, Output& out);
   void on_forward_request(std::uint64_t now_us, ReplicaId from, const ForwardRequest& message,
                           Output& out);
-  void on_forward_reply(std::uint64_t now_us, const ForwardReply& message, Output& out);
+  void on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Output& out);
   void on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out);
 
   void gossip(std::uint64_t now_us, Output& out);

@@ -438,8 +438,7 @@ void Replica::gc_collect(const std::string& key, Output& out) {
     stats.keys_compacted += 1;
     keyspace_.erase(key);
     keyspace_.apply(key, rest);
-    mark_dirty(key);
-    persist_key(key, out);
+    persist_key(key, mark_dirty(key), out);
   }
   persist_clock(out);
   out.sync = out.sync || config_.durable;

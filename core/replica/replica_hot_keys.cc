@@ -294,8 +294,7 @@ void Replica::on_hot_key_handoff(ReplicaId from, const HotKeyHandoff& message, O
     }
     if (item.has_state && !item.state.empty() && keyspace_.apply(item.key, item.state)) {
       stats_.hot_key_handoffs_merged += 1;
-      mark_dirty(item.key);
-      persist_key(item.key, out);
+      persist_key(item.key, mark_dirty(item.key), out);
     }
     ack.items.push_back(
         HotKeyHandoffAck::Item{item.key, item.has_state ? state_digest(item.key, item.state) : 0});

@@ -1,7 +1,5 @@
 #include "core/replication/delta_log.h"
 
-#include <absl/container/btree_map.h>
-
 #include <algorithm>
 #include <cassert>
 #include <utility>
@@ -68,23 +66,30 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
   // Join the due entries per key; groups are emitted in key order
   // (deterministic). Keys are views into the entries: nothing is copied for
   // a key with one entry.
-  absl::btree_map<std::string_view, std::size_t> group_of;
-  std::vector<Group> groups;
+  // `group_of` (key, index into `groups`), sorted by key: a reused scratch
+  // vector, small (a batch names few keys), searched by bisection.
+  std::vector<std::pair<std::string_view, std::size_t>>& group_of = group_of_scratch_;
+  std::vector<Group>& groups = selection.groups;
+  group_of.clear();
+  groups.clear();
   std::uint64_t last_seq = peer.sent_seq;
   const auto first =
       std::lower_bound(entries_.begin(), entries_.end(), peer.sent_seq + 1,
                        [](const Entry& entry, std::uint64_t seq) { return entry.seq < seq; });
+  const auto by_key = [](const std::pair<std::string_view, std::size_t>& slot,
+                         std::string_view key) { return slot.first < key; };
   for (auto it = first; it != entries_.end(); ++it) {
     const bool to_peer =
         std::find(it->targets.begin(), it->targets.end(), peer_id) != it->targets.end();
     if (it->origin != peer_id && it->via != peer_id && to_peer) {
-      const auto slot = group_of.find(it->key);
-      if (slot == group_of.end()) {
+      const std::string_view key = it->key;
+      const auto slot = std::lower_bound(group_of.begin(), group_of.end(), key, by_key);
+      if (slot == group_of.end() || slot->first != key) {
         if (groups.size() == kBatchKeysMax) {
           break;  // the rest goes in the next batch
         }
-        group_of.emplace(it->key, groups.size());
-        groups.push_back(Group{it->key, it->origin, &*it, std::nullopt});
+        group_of.emplace(slot, key, groups.size());
+        groups.push_back(Group{key, it->origin, &*it, std::nullopt});
       } else {
         Group& group = groups[slot->second];
         if (!group.joined) {
@@ -114,17 +119,21 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
     return false;
   }
   selection.last_seq = last_seq;
-  selection.groups.clear();
-  selection.groups.reserve(groups.size());
+  // Key order: the groups were appended in order of first appearance.
+  std::vector<Group>& ordered = ordered_scratch_;
+  ordered.clear();
+  ordered.reserve(groups.size());
   for (const auto& [key, index] : group_of) {
-    selection.groups.push_back(std::move(groups[index]));
+    ordered.push_back(std::move(groups[index]));
   }
+  groups.swap(ordered);
+  ordered.clear();
   stats_.batches += 1;
   return true;
 }
 
 std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t now_us) {
-  Selection selection;
+  Selection& selection = selection_scratch_;
   if (!select(peer_id, now_us, selection)) {
     return std::nullopt;
   }
@@ -137,6 +146,7 @@ std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t 
         DeltaBatch::Entry{std::string(group.key), group.origin,
                           group.joined ? std::move(*group.joined) : group.single->delta});
   }
+  selection.groups.clear();
   // Trim last: the groups point into the entries.
   if (config_.forget_unacked) {
     forget(peer_id, selection.last_seq);
@@ -145,16 +155,19 @@ std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t 
 }
 
 std::optional<Bytes> DeltaLog::next_batch_frame(ReplicaId peer_id, std::uint64_t now_us) {
-  Selection selection;
+  Selection& selection = selection_scratch_;
   if (!select(peer_id, now_us, selection)) {
     return std::nullopt;
   }
-  std::vector<DeltaBatchEntryView> views;
+  std::vector<DeltaBatchEntryView>& views = views_scratch_;
+  views.clear();
   views.reserve(selection.groups.size());
   for (const Group& group : selection.groups) {
     views.push_back(DeltaBatchEntryView{group.key, group.origin, &group.delta()});
   }
   Bytes frame = encode_delta_batch_frame(selection.first_seq, selection.last_seq, views);
+  views.clear();
+  selection.groups.clear();
   if (config_.forget_unacked) {
     forget(peer_id, selection.last_seq);
   }
