@@ -192,8 +192,7 @@ bool tombstones_pending(const sim::Simulation& simulation, std::uint32_t replica
       continue;
     }
     for (const auto& [key, state] : node->keyspace()) {
-      if (core::collectible(state, !node->config().membership.enabled) !=
-          core::Collectible::nothing) {
+      if (node->gc_collectible(state) != core::Collectible::nothing) {
         return true;
       }
     }

@@ -691,18 +691,19 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   // context over its own earlier dots of the key, which may still be live
   // at the key's replicas (docs/tombstone-gc.md). Nothing is written; the
   // coordinator answers UNAVAILABLE, which the client takes as indeterminate.
-  const bool refused = gc_enabled() && is_write(message.command.kind) &&
-                       std::any_of(message.command.keys.begin(), message.command.keys.end(),
-                                   [this](const std::string& key) { return !serves(key); });
-  if (refused) {
+  Reply reply;
+  if (const auto invalid = validate(message.command)) {
+    reply = Reply::failure(ReplyStatus::bad_request, *invalid);
+  } else if (gc_enabled() && is_write(message.command.kind) &&
+             std::any_of(message.command.keys.begin(), message.command.keys.end(),
+                         [this](const std::string& key) { return !serves(key); })) {
     stats_.forwarded_writes_refused += 1;
+    reply =
+        Reply::failure(ReplyStatus::unavailable, "replica " + std::to_string(config_.id) +
+                                                     " does not serve the key; nothing written");
+  } else {
+    reply = execute_local(now_us, message.command, out);
   }
-  Reply reply = validate(message.command)
-                    ? Reply::failure(ReplyStatus::bad_request, *validate(message.command))
-                : refused ? Reply::failure(ReplyStatus::unavailable,
-                                           "replica " + std::to_string(config_.id) +
-                                               " does not serve the key; nothing written")
-                          : execute_local(now_us, message.command, out);
   Bytes frame = encode_frame(ForwardReply{message.forward_id, std::move(reply)});
   recent_forwards_.answer(from, message.forward_id, frame);
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);

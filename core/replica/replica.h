@@ -266,6 +266,9 @@ class Replica {
   // This replica executes the key's commands: a base replica or a ready
   // extra (KeyPlacement::serving_of).
   bool serves(std::string_view key) const;
+  // What tombstone GC would collect of `state` here (collectible() with
+  // this replica's configuration).
+  Collectible gc_collectible(const KeyState& state) const;
   std::vector<ReplicaId> replicas_of(std::string_view key) const;
   const ReplicaStats& stats() const { return stats_; }
   const DeltaLog& delta_log() const { return delta_log_; }

@@ -126,7 +126,7 @@ void Replica::gc_round(Output& out) {
     if (keys.size() == kGcKeysMax) {
       break;
     }
-    if (collectible(state, !config_.membership.enabled) == Collectible::nothing ||
+    if (gc_collectible(state) == Collectible::nothing ||
         std::binary_search(logged.begin(), logged.end(), std::string_view(key))) {
       continue;
     }
@@ -194,8 +194,7 @@ void Replica::on_gc_prepare(ReplicaId from, const GcPrepare& message, Output& ou
       }
       continue;
     }
-    if (state == nullptr ||
-        collectible(*state, !config_.membership.enabled) == Collectible::nothing ||
+    if (state == nullptr || gc_collectible(*state) == Collectible::nothing ||
         gc_digest(entry.key) != entry.digest) {
       continue;
     }
@@ -386,8 +385,7 @@ void Replica::on_gc_commit(const GcCommit& message, Output& out) {
   for (const GcKeyDigest& entry : message.keys) {
     const KeyState* state = keyspace_.find(entry.key);
     // A changed state (new content since prepare) is kept whole.
-    if (state != nullptr &&
-        collectible(*state, !config_.membership.enabled) != Collectible::nothing &&
+    if (state != nullptr && gc_collectible(*state) != Collectible::nothing &&
         gc_digest(entry.key) == entry.digest) {
       gc_collect(entry.key, out);
     }
@@ -398,7 +396,7 @@ void Replica::on_gc_commit(const GcCommit& message, Output& out) {
 void Replica::gc_collect_unstable(Output& out) {
   std::vector<std::string> keys;
   for (const auto& [key, state] : keyspace_) {
-    if (collectible(state, !config_.membership.enabled) != Collectible::nothing) {
+    if (gc_collectible(state) != Collectible::nothing) {
       keys.push_back(key);
     }
   }
@@ -411,7 +409,7 @@ void Replica::gc_collect_unstable(Output& out) {
 void Replica::gc_collect(const std::string& key, Output& out) {
   const KeyState* state = keyspace_.find(key);
   assert(state != nullptr);
-  const Collectible what = collectible(*state, !config_.membership.enabled);
+  const Collectible what = gc_collectible(*state);
   assert(what != Collectible::nothing);
   // Every later write at this key must beat the collected tombstones.
   const LwwTimestamp newest = state->max_timestamp();
@@ -443,6 +441,13 @@ void Replica::gc_collect(const std::string& key, Output& out) {
   persist_clock(out);
   out.sync = out.sync || config_.durable;
   out.coverage.push_back(what == Collectible::key ? "gc.key_collected" : "gc.fields_collected");
+}
+
+Collectible Replica::gc_collectible(const KeyState& state) const {
+  // With membership changes, strays keep their set and counter copies (a
+  // rejoining replica serves at once), so such keys are never collected
+  // (docs/tombstone-gc.md, "Left out").
+  return collectible(state, !config_.membership.enabled);
 }
 
 void Replica::drop_key(const std::string& key, Output& out) {

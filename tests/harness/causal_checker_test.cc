@@ -33,15 +33,8 @@ class CausalBuilder {
   CausalBuilder& op(std::uint64_t session, CommandKind kind, const std::string& key,
                     std::uint64_t at_ms, std::initializer_list<Dot> versions,
                     std::initializer_list<Dot> created = {}, OpOutcome outcome = OpOutcome::ok) {
-    Operation& operation = history_.operations.emplace_back();
-    operation.id = history_.operations.size() - 1;
-    operation.session = session;
-    operation.client = static_cast<std::uint32_t>(session);
-    operation.invoke_us = at_ms * 1000;
-    operation.complete_us = operation.invoke_us + 1000;
-    operation.command.kind = kind;
+    Operation& operation = add(session, kind, at_ms, outcome);
     operation.command.keys = {key};
-    operation.outcome = outcome;
     if (outcome == OpOutcome::ok) {
       operation.reply = core::Reply{};
       operation.reply->metadata.versions = {{key, context_of(versions)}};
@@ -56,14 +49,7 @@ class CausalBuilder {
   CausalBuilder& mget(
       std::uint64_t session, std::uint64_t at_ms,
       std::initializer_list<std::pair<std::string, std::initializer_list<Dot>>> states) {
-    Operation& operation = history_.operations.emplace_back();
-    operation.id = history_.operations.size() - 1;
-    operation.session = session;
-    operation.client = static_cast<std::uint32_t>(session);
-    operation.invoke_us = at_ms * 1000;
-    operation.complete_us = operation.invoke_us + 1000;
-    operation.command.kind = CommandKind::mget;
-    operation.outcome = OpOutcome::ok;
+    Operation& operation = add(session, CommandKind::mget, at_ms, OpOutcome::ok);
     operation.reply = core::Reply{};
     for (const auto& [key, versions] : states) {
       operation.command.keys.push_back(key);
@@ -74,6 +60,19 @@ class CausalBuilder {
   Verdict check() const { return check_causal_consistency(history_); }
 
  private:
+  // A new operation of `session`, invoked at `at_ms`, completed 1 ms later.
+  Operation& add(std::uint64_t session, CommandKind kind, std::uint64_t at_ms, OpOutcome outcome) {
+    Operation& operation = history_.operations.emplace_back();
+    operation.id = history_.operations.size() - 1;
+    operation.session = session;
+    operation.client = static_cast<std::uint32_t>(session);
+    operation.invoke_us = at_ms * 1000;
+    operation.complete_us = operation.invoke_us + 1000;
+    operation.command.kind = kind;
+    operation.outcome = outcome;
+    return operation;
+  }
+
   History history_;
 };
 
