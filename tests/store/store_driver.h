@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/codec/bytes.h"
@@ -151,6 +152,11 @@ class StoreDriver {
 
   // Loses this share of the messages sent from now on.
   void set_drop_percent(std::uint64_t percent) { options_.drop_percent = percent; }
+  // Loses every message of `kind` that `from` sends from now on (no random
+  // draw, so the other messages' fate is unchanged).
+  void drop_kind_from(ReplicaId from, core::PeerMessageKind kind) {
+    dropped_kinds_.emplace(from, static_cast<std::uint8_t>(kind));
+  }
 
   // Stops losing and duplicating messages (the settle phase).
   void heal_network() {
@@ -295,6 +301,10 @@ class StoreDriver {
         continue;
       }
       const auto to = static_cast<ReplicaId>(message.to);
+      if (dropped_kinds_.contains({id, message.kind})) {
+        messages_dropped_ += 1;
+        continue;
+      }
       if (random_.chance_percent(options_.drop_percent)) {
         messages_dropped_ += 1;
         continue;
@@ -364,6 +374,7 @@ class StoreDriver {
   std::uint64_t messages_dropped_ = 0;
   std::uint64_t frame_bytes_sent_ = 0;
   std::map<std::uint8_t, std::uint64_t> by_kind_;
+  std::set<std::pair<ReplicaId, std::uint8_t>> dropped_kinds_;
 };
 
 inline core::Command command(core::CommandKind kind, std::vector<std::string> keys,

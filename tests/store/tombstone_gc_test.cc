@@ -643,5 +643,94 @@ TEST(TombstoneGcMembership, AJoinAfterPreparingIsCaughtByTheFencePhase) {
   }
 }
 
+// Store bug 7 (seeds/gc-membership-join-leave-seed404.json). A process that
+// is not a key's replica prepares the key only while it holds nothing of it:
+// no copy and no unsent deltas. The prepare listed the delta log's keys once,
+// as views into the log's entries, then erased the entries of the keys it
+// replicates; the entries moved under the views, and a key it still had
+// deltas for looked absent. It prepared that key, and once the key was
+// collected those deltas brought the value back. Here process 3 still logs
+// deltas of `moved` after the joiner took the key and 3 handed its copy off,
+// and a round lists `first` < `own` < `moved`: 3 prepares `first` (nothing
+// of it) and `own` (its own deleted key, whose entries go), never `moved`.
+struct PrepareKeys {
+  std::string first;  // not 3's after the join; 3 never held it
+  std::string own;    // 3's before and after the join
+  std::string moved;  // 3's before the join, the joiner's after
+};
+
+PrepareKeys keys_around_a_join() {
+  const core::KeyPlacement before(core::HashRing({0, 1, 2, 3}, 16), 3, 0);
+  const core::KeyPlacement after(core::HashRing({0, 1, 2, 3, 4}, 16), 3, 0);
+  std::vector<std::string> names;
+  for (int index = 0; index < 300; ++index) {
+    names.push_back("k" + std::to_string(index));
+  }
+  std::sort(names.begin(), names.end());
+  PrepareKeys keys;
+  for (const std::string& moved : names) {
+    if (!before.is_replica(3, moved) || after.is_replica(3, moved)) {
+      continue;
+    }
+    // Keys of different lengths: a view left on a moved entry then reads
+    // other bytes than the key it named.
+    for (const std::string& own : names) {
+      if (own >= moved || own.size() == moved.size() || !before.is_replica(3, own) ||
+          !after.is_replica(3, own)) {
+        continue;
+      }
+      for (const std::string& first : names) {
+        if (first < own && !after.is_replica(3, first)) {
+          return PrepareKeys{first, own, moved};
+        }
+      }
+    }
+  }
+  return {};
+}
+
+TEST(TombstoneGcMembership, APrepareNeverTakesAKeyWhoseDeltasAreStillUnsent) {
+  const PrepareKeys keys = keys_around_a_join();
+  ASSERT_FALSE(keys.moved.empty());
+  DriverOptions options;
+  options.replicas = 5;
+  options.initial_members = {0, 1, 2, 3};
+  options.tombstone_gc = true;
+  options.anti_entropy = false;  // nothing but 3's deltas could spread its writes
+  StoreDriver driver(options, 1);
+  driver.drop_kind_from(3, core::PeerMessageKind::delta_batch);
+  for (const auto& [kind, key] :
+       std::vector<std::pair<CommandKind, std::string>>{{CommandKind::set, keys.own},
+                                                        {CommandKind::del, keys.own},
+                                                        {CommandKind::set, keys.moved}}) {
+    const auto reply =
+        driver.execute(3, command(kind, {key},
+                                  kind == CommandKind::set ? std::vector<std::string>{"v"}
+                                                           : std::vector<std::string>{}));
+    ASSERT_TRUE(reply && reply->status == ReplyStatus::ok) << key;
+  }
+  ASSERT_TRUE(driver.change_membership(4, core::MembershipChange::join));
+  // Until 3 has handed `moved` off to its new replicas and dropped its copy.
+  for (int step = 0; step < 100 && driver.replica(3)->keyspace().find(keys.moved) != nullptr;
+       ++step) {
+    driver.run_for(10'000);
+  }
+  const core::Replica& process = *driver.replica(3);
+  ASSERT_EQ(process.keyspace().find(keys.moved), nullptr) << "3 kept its copy of " << keys.moved;
+  const std::vector<std::string_view> logged = process.delta_log().keys();
+  ASSERT_TRUE(std::binary_search(logged.begin(), logged.end(), std::string_view(keys.moved)))
+      << "3's deltas of " << keys.moved << " are no longer unsent";
+  const KeyState* own = process.keyspace().find(keys.own);
+  ASSERT_NE(own, nullptr);
+  const std::uint64_t own_digest = core::hash64(core::encode(*own), core::hash64(keys.own));
+  const std::uint64_t prepared_before = process.tombstone_gc().stats().keys_prepared;
+  const core::GcPrepare prepare{
+      1, {{keys.first, 1, 1, 0}, {keys.own, own_digest, 1, 0}, {keys.moved, 2, 1, 0}}};
+  driver.inject(0, 3, core::encode_frame(core::GcEnvelope{0, 0, core::encode_frame(prepare)}));
+  driver.run_for(5'000);
+  EXPECT_EQ(driver.replica(3)->tombstone_gc().stats().keys_prepared - prepared_before, 2u)
+      << "3 prepared " << keys.moved << " with deltas of it unsent";
+}
+
 }  // namespace
 }  // namespace crdtsim::testing
