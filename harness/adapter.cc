@@ -19,9 +19,7 @@ std::uint64_t ReplicaProcess::local_now(const sim::Context& ctx) {
 void ReplicaProcess::start(sim::Context& ctx) {
   CRDTSIM_CHECK(replica_ == nullptr);
   CRDTSIM_CHECK(ctx.self() == config_.id);
-  const sim::Disk::Contents& disk = ctx.disk_contents();
-  const std::map<std::string, core::Bytes> recovered(disk.begin(), disk.end());
-  replica_ = std::make_unique<core::Replica>(config_, recovered);
+  replica_ = std::make_unique<core::Replica>(config_, ctx.disk_contents());
   // Both durability modes keep a synced incarnation record, so a non-zero
   // incarnation means an earlier incarnation ran (this one is a restart).
   restarted_ = replica_->incarnation() > 0;

@@ -49,7 +49,7 @@ const Bytes* Context::disk_read(std::string_view key) const {
   return simulation_->slot(self_).disk.read(key);
 }
 
-const Disk::Contents& Context::disk_contents() const {
+Disk::Contents Context::disk_contents() const {
   return simulation_->slot(self_).disk.contents();
 }
 

@@ -26,7 +26,7 @@ struct DiskLimits {
 
 class Disk {
  public:
-  using Contents = std::map<std::string, Bytes, std::less<>>;
+  using Contents = std::map<std::string, Bytes>;
 
   explicit Disk(const DiskLimits& limits = {}) : limits_(limits) {}
 
@@ -37,30 +37,46 @@ class Disk {
   // Removes key (not yet durable). Returns whether it was present.
   bool remove(std::string_view key);
   // The current value of key (including unsynced writes), or nullptr. The
-  // pointer is valid until the next write/remove/crash.
+  // pointer is valid until the next write/remove/sync/crash.
   const Bytes* read(std::string_view key) const;
-  // Every current key and value, in key order.
-  const Contents& contents() const { return current_; }
+  // A copy of every current key and value, in key order.
+  Contents contents() const;
 
   // Makes every write so far durable. Returns the number of keys flushed.
   std::size_t sync();
   // Loses every write since the last sync. Returns the number of keys lost.
   std::size_t crash();
 
-  std::size_t unsynced_keys() const;
+  std::size_t unsynced_keys() const { return dirty_.size(); }
 
  private:
-  void mark_dirty(std::string_view key);
-  void dedupe_dirty();
+  // One key. A clean record's current value is also its durable one, so
+  // only the current value is kept. The first write or remove after a sync
+  // swaps the value into `undo` (the durable value, kept for crash()) and
+  // marks the record dirty; sync() then just forgets the undo values and
+  // crash() swaps them back. Both touch only the dirty records, and the two
+  // buffers are reused, so steady writing allocates nothing.
+  struct Record {
+    Bytes value;
+    Bytes undo;                 // while dirty: the durable value
+    bool present = false;       // the key currently exists
+    bool undo_present = false;  // while dirty: the key exists durably
+    bool dirty = false;
+  };
+  using Records = std::map<std::string, Record, std::less<>>;
 
-  Contents current_;
-  Contents durable_;
-  // Keys written or removed since the last sync, possibly repeated: a flat
-  // vector, reused across syncs (short keys stay in the strings' inline
-  // storage). Sorted and deduplicated before use, and whenever it doubles,
-  // so it stays within twice the number of distinct unsynced keys.
-  std::vector<std::string> dirty_;
-  std::size_t dirty_distinct_ = 0;  // size after the last deduplication
+  // Marks the record dirty (saving its durable value) if it is not already.
+  void touch(Records::iterator record);
+  // Leaves a dirty record clean: drops it if its key is absent.
+  void settle(Records::iterator record);
+
+  // Every key present now, durably, or both (a record of a key absent both
+  // ways is dropped when it is settled).
+  Records records_;
+  // The dirty records, each once, in order of first change (an iterator
+  // stays valid until its record is erased, which only settle() does).
+  std::vector<Records::iterator> dirty_;
+  std::size_t present_ = 0;  // records with present set
   DiskLimits limits_;
 };
 

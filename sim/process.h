@@ -65,7 +65,8 @@ class Context {
   bool disk_write(std::string_view key, ByteView value);
   bool disk_remove(std::string_view key);
   const Bytes* disk_read(std::string_view key) const;
-  const Disk::Contents& disk_contents() const;
+  // A copy of the disk's current contents (start() reads it once).
+  Disk::Contents disk_contents() const;
   void disk_sync();
 
   // Whether the named fault point fires now (see fault_points.h).

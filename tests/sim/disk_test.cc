@@ -62,6 +62,33 @@ TEST(Disk, SyncedRemoveSurvivesCrash) {
   EXPECT_EQ(disk.read("k"), nullptr);
 }
 
+TEST(Disk, CrashUndoesEveryChangeSinceTheSync) {
+  Disk disk;
+  disk.write("a", bytes_of("a1"));
+  disk.write("b", bytes_of("b1"));
+  disk.sync();
+  // Write, remove, re-create and create-then-remove, each key more than once.
+  disk.write("a", bytes_of("a2"));
+  disk.remove("a");
+  disk.write("a", bytes_of("a3"));
+  disk.remove("b");
+  disk.write("c", bytes_of("c1"));
+  disk.remove("c");
+  disk.write("d", bytes_of("d1"));
+  EXPECT_EQ(disk.unsynced_keys(), 4U);
+  EXPECT_EQ(disk.contents().size(), 2U);  // a, d
+  EXPECT_EQ(disk.crash(), 4U);
+  const Disk::Contents expected{{"a", bytes_of("a1")}, {"b", bytes_of("b1")}};
+  EXPECT_EQ(disk.contents(), expected);
+  // A removed key's record is gone after the sync: the limit counts keys.
+  Disk small(DiskLimits{1, 4});
+  EXPECT_TRUE(small.write("x", bytes_of("1")));
+  EXPECT_TRUE(small.remove("x"));
+  EXPECT_EQ(small.sync(), 1U);
+  EXPECT_TRUE(small.write("y", bytes_of("1")));
+  EXPECT_FALSE(small.write("z", bytes_of("1")));
+}
+
 TEST(Disk, EnforcesItsLimits) {
   Disk disk(DiskLimits{2, 4});
   EXPECT_FALSE(disk.write("big", bytes_of("12345")));
