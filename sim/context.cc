@@ -1,5 +1,7 @@
 // Context: a process's view of the simulation, forwarding to Simulation.
 
+#include <utility>
+
 #include "sim/check.h"
 #include "sim/process.h"
 #include "sim/simulation.h"
@@ -16,7 +18,11 @@ TimeUs Context::now_us() const {
 }
 
 void Context::send(ProcessId to, MessageKind kind, ByteView bytes) {
-  simulation_->send(self_, to, kind, bytes);
+  simulation_->send(self_, to, kind, bytes, nullptr);
+}
+
+void Context::send_owned(ProcessId to, MessageKind kind, Bytes&& bytes) {
+  simulation_->send(self_, to, kind, bytes, &bytes);
 }
 
 TimerId Context::arm_timer(TimeUs delay_us, std::uint32_t tag) {
@@ -35,6 +41,14 @@ bool Context::disk_write(std::string_view key, ByteView value) {
   const bool written = simulation_->slot(self_).disk.write(key, value);
   simulation_->record(TraceKind::disk_write, self_, kNoProcess,
                       static_cast<std::uint32_t>(value.size()), written ? 1U : 0U, fnv1a64(key));
+  return written;
+}
+
+bool Context::disk_write_owned(std::string_view key, Bytes&& value) {
+  const std::size_t size = value.size();
+  const bool written = simulation_->slot(self_).disk.write_owned(key, std::move(value));
+  simulation_->record(TraceKind::disk_write, self_, kNoProcess, static_cast<std::uint32_t>(size),
+                      written ? 1U : 0U, fnv1a64(key));
   return written;
 }
 

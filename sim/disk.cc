@@ -24,26 +24,42 @@ void Disk::settle(Records::iterator record) {
   }
 }
 
-bool Disk::write(std::string_view key, ByteView value) {
-  if (value.size() > limits_.value_bytes_max) {
-    return false;
+Disk::Record* Disk::writable(std::string_view key, std::size_t value_size) {
+  if (value_size > limits_.value_bytes_max) {
+    return nullptr;
   }
   auto found = records_.find(key);
   const bool is_new = found == records_.end() || !found->second.present;
   if (is_new && present_ >= limits_.keys_max) {
-    return false;
+    return nullptr;
   }
   if (found == records_.end()) {
     found = records_.emplace(std::string(key), Record{}).first;
   }
   touch(found);
-  Record& entry = found->second;
-  entry.value.assign(value.begin(), value.end());
   if (is_new) {
-    entry.present = true;
+    found->second.present = true;
     ++present_;
   }
   CRDTSIM_CHECK(present_ <= limits_.keys_max);
+  return &found->second;
+}
+
+bool Disk::write(std::string_view key, ByteView value) {
+  Record* record = writable(key, value.size());
+  if (record == nullptr) {
+    return false;
+  }
+  record->value.assign(value.begin(), value.end());
+  return true;
+}
+
+bool Disk::write_owned(std::string_view key, Bytes&& value) {
+  Record* record = writable(key, value.size());
+  if (record == nullptr) {
+    return false;
+  }
+  record->value.swap(value);  // the record's old buffer goes to the caller
   return true;
 }
 

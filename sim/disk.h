@@ -34,6 +34,9 @@ class Disk {
   // nothing, if the value is larger than value_bytes_max or the key is new
   // and the disk already holds keys_max keys.
   bool write(std::string_view key, ByteView value);
+  // The same, taking the value's storage (`value` is left with unspecified
+  // contents).
+  bool write_owned(std::string_view key, Bytes&& value);
   // Removes key (not yet durable). Returns whether it was present.
   bool remove(std::string_view key);
   // The current value of key (including unsynced writes), or nullptr. The
@@ -65,6 +68,9 @@ class Disk {
   };
   using Records = std::map<std::string, Record, std::less<>>;
 
+  // The record write() stores into, marked dirty and present, or nullptr
+  // if the write is refused.
+  Record* writable(std::string_view key, std::size_t value_size);
   // Marks the record dirty (saving its durable value) if it is not already.
   void touch(Records::iterator record);
   // Leaves a dirty record clean: drops it if its key is absent.

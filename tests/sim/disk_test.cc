@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace crdtsim::sim {
 namespace {
@@ -87,6 +88,18 @@ TEST(Disk, CrashUndoesEveryChangeSinceTheSync) {
   EXPECT_EQ(small.sync(), 1U);
   EXPECT_TRUE(small.write("y", bytes_of("1")));
   EXPECT_FALSE(small.write("z", bytes_of("1")));
+}
+
+TEST(Disk, WriteOwnedStoresTheSameAsWrite) {
+  Disk disk;
+  disk.write("k", bytes_of("old"));
+  disk.sync();
+  Bytes value = bytes_of("new");
+  EXPECT_TRUE(disk.write_owned("k", std::move(value)));
+  EXPECT_EQ(*disk.read("k"), bytes_of("new"));
+  EXPECT_FALSE(Disk(DiskLimits{1, 2}).write_owned("k", bytes_of("big")));
+  EXPECT_EQ(disk.crash(), 1U);
+  EXPECT_EQ(*disk.read("k"), bytes_of("old"));
 }
 
 TEST(Disk, EnforcesItsLimits) {
