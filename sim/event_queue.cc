@@ -53,12 +53,20 @@ void EventQueue::split() {
   // time becomes the base, and every entry moves to a lower bucket.
   const auto lowest = static_cast<std::size_t>(std::countr_zero(occupied_));
   std::vector<QueueEntry>& source = buckets_[lowest];
+  occupied_ &= ~(std::uint64_t{1} << lowest);
+  if (source.size() == 1) {
+    // The common case: a lone entry becomes bucket 0 as it is (bucket 0 is
+    // empty, and its storage is kept for the other bucket).
+    base_us_ = source.front().time_us;
+    buckets_[0].swap(source);
+    occupied_ |= 1U;
+    return;
+  }
   TimeUs earliest_us = source.front().time_us;
   for (const QueueEntry& entry : source) {
     earliest_us = std::min(earliest_us, entry.time_us);
   }
   base_us_ = earliest_us;
-  occupied_ &= ~(std::uint64_t{1} << lowest);
   for (const QueueEntry& entry : source) {
     insert(entry);
   }
