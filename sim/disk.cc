@@ -6,21 +6,21 @@
 
 namespace crdtsim::sim {
 
-void Disk::touch(Records::iterator record) {
-  Record& entry = record->second;
+void Disk::touch(Entry& record) {
+  Record& entry = record.second;
   if (entry.dirty) {
     return;
   }
   std::swap(entry.value, entry.undo);  // `value` is overwritten or cleared next
   entry.undo_present = entry.present;
   entry.dirty = true;
-  dirty_.push_back(record);
+  dirty_.push_back(&record);
 }
 
-void Disk::settle(Records::iterator record) {
-  record->second.dirty = false;
-  if (!record->second.present) {
-    records_.erase(record);
+void Disk::settle(Entry& record) {
+  record.second.dirty = false;
+  if (!record.second.present) {
+    records_.erase(records_.find(record.first));
   }
 }
 
@@ -36,7 +36,7 @@ Disk::Record* Disk::writable(std::string_view key, std::size_t value_size) {
   if (found == records_.end()) {
     found = records_.emplace(std::string(key), Record{}).first;
   }
-  touch(found);
+  touch(*found);
   if (is_new) {
     found->second.present = true;
     ++present_;
@@ -68,7 +68,7 @@ bool Disk::remove(std::string_view key) {
   if (found == records_.end() || !found->second.present) {
     return false;
   }
-  touch(found);
+  touch(*found);
   found->second.value.clear();
   found->second.present = false;
   --present_;
@@ -82,9 +82,9 @@ const Bytes* Disk::read(std::string_view key) const {
 
 Disk::Contents Disk::contents() const {
   Contents contents;
-  for (const auto& [key, record] : records_) {
+  for (const auto& [key, record] : records_) {  // any order: the map sorts
     if (record.present) {
-      contents.emplace_hint(contents.end(), key, record.value);
+      contents.emplace(key, record.value);
     }
   }
   return contents;
@@ -92,8 +92,8 @@ Disk::Contents Disk::contents() const {
 
 std::size_t Disk::sync() {
   const std::size_t flushed = dirty_.size();
-  for (const Records::iterator record : dirty_) {
-    settle(record);
+  for (Entry* record : dirty_) {
+    settle(*record);
   }
   dirty_.clear();
   return flushed;
@@ -101,7 +101,7 @@ std::size_t Disk::sync() {
 
 std::size_t Disk::crash() {
   const std::size_t lost = dirty_.size();
-  for (const Records::iterator record : dirty_) {
+  for (Entry* record : dirty_) {
     Record& entry = record->second;
     std::swap(entry.value, entry.undo);
     if (entry.present != entry.undo_present) {
@@ -112,7 +112,7 @@ std::size_t Disk::crash() {
         --present_;
       }
     }
-    settle(record);
+    settle(*record);
   }
   dirty_.clear();
   return lost;

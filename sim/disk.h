@@ -5,14 +5,18 @@
 // durable. crash() forgets every write since the last sync: the disk returns
 // to its synced contents. The disk belongs to the simulation, not to the
 // process object, so it survives the process's crash and restart.
-// Keys iterate in sorted order (std::map), so a process reloading its state
-// sees a deterministic order.
+// contents() lists keys in sorted order (std::map), so a process reloading
+// its state sees a deterministic order. The records themselves sit in a hash
+// map (a write is one hash and one key compare, where a tree of long, similar
+// keys costs several compares); its order is never observed.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/types.h"
@@ -66,22 +70,30 @@ class Disk {
     bool undo_present = false;  // while dirty: the key exists durably
     bool dirty = false;
   };
-  using Records = std::map<std::string, Record, std::less<>>;
+  // Looks records up by string_view without building a std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+  using Records = std::unordered_map<std::string, Record, KeyHash, std::equal_to<>>;
+  using Entry = Records::value_type;
 
   // The record write() stores into, marked dirty and present, or nullptr
   // if the write is refused.
   Record* writable(std::string_view key, std::size_t value_size);
   // Marks the record dirty (saving its durable value) if it is not already.
-  void touch(Records::iterator record);
+  void touch(Entry& record);
   // Leaves a dirty record clean: drops it if its key is absent.
-  void settle(Records::iterator record);
+  void settle(Entry& record);
 
   // Every key present now, durably, or both (a record of a key absent both
   // ways is dropped when it is settled).
   Records records_;
-  // The dirty records, each once, in order of first change (an iterator
-  // stays valid until its record is erased, which only settle() does).
-  std::vector<Records::iterator> dirty_;
+  // The dirty records, each once, in order of first change (a rehash moves
+  // no element, so the pointers stay valid until settle() erases one).
+  std::vector<Entry*> dirty_;
   std::size_t present_ = 0;  // records with present set
   DiskLimits limits_;
 };
