@@ -38,18 +38,6 @@ std::uint64_t load_le64(ByteView bytes, std::size_t offset) {
   }
 }
 
-// The last 1-7 bytes as a zero-padded little-endian word: one copy on
-// little-endian hosts.
-std::uint64_t load_tail_le(ByteView bytes, std::size_t offset) {
-  if constexpr (std::endian::native == std::endian::little) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, bytes.data() + offset, bytes.size() - offset);
-    return word;
-  } else {
-    return load_le(bytes, offset, bytes.size() - offset);
-  }
-}
-
 }  // namespace
 
 std::uint64_t digest_bytes(ByteView bytes) {
@@ -59,7 +47,7 @@ std::uint64_t digest_bytes(ByteView bytes) {
     hash = chain64(hash, load_le64(bytes, offset));
   }
   if (offset < bytes.size()) {
-    hash = chain64(hash, load_tail_le(bytes, offset));
+    hash = chain64(hash, load_le(bytes, offset, bytes.size() - offset));
   }
   hash = chain64(hash, static_cast<std::uint64_t>(bytes.size()));
   return mix64(hash);

@@ -1,5 +1,6 @@
 // Simulation: sending and delivering messages.
 
+#include <type_traits>
 #include <utility>
 
 #include "sim/check.h"
@@ -52,6 +53,7 @@ void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView b
   // Taking the storage moves the buffer `bytes` views into the slab: the
   // view stays valid for the duplicate's copy (growing the slab moves the
   // vectors, never their buffers).
+  static_assert(std::is_nothrow_move_constructible_v<InFlight>);
   enqueue_copy(from, to, kind, id, bytes, owned);
   if (network_.draw_duplicate(from, to)) {
     ++per_kind.messages_duplicated;
