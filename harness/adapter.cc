@@ -19,14 +19,13 @@ std::uint64_t ReplicaProcess::local_now(const sim::Context& ctx) {
 void ReplicaProcess::start(sim::Context& ctx) {
   CRDTSIM_CHECK(replica_ == nullptr);
   CRDTSIM_CHECK(ctx.self() == config_.id);
-  const sim::Disk::Contents& disk = ctx.disk_contents();
-  const std::map<std::string, core::Bytes> recovered(disk.begin(), disk.end());
-  replica_ = std::make_unique<core::Replica>(config_, recovered);
+  replica_ = std::make_unique<core::Replica>(config_, ctx.disk_contents());
   // Both durability modes keep a synced incarnation record, so a non-zero
   // incarnation means an earlier incarnation ran (this one is a restart).
   restarted_ = replica_->incarnation() > 0;
   PrngSource random(ctx.random());
-  apply(ctx, replica_->start(local_now(ctx), random));
+  core::Output output = replica_->start(local_now(ctx), random);
+  apply(ctx, output);
 }
 
 void ReplicaProcess::on_message(sim::Context& ctx, const sim::Message& message) {
@@ -65,7 +64,8 @@ bool ReplicaProcess::change_membership(sim::Context& ctx, core::MembershipChange
   CRDTSIM_CHECK(replica_ != nullptr);
   const std::uint64_t before = replica_->stats().membership_changes;
   PrngSource random(ctx.random());
-  apply(ctx, replica_->on_membership_change(local_now(ctx), change, random));
+  core::Output output = replica_->on_membership_change(local_now(ctx), change, random);
+  apply(ctx, output);
   return replica_->stats().membership_changes > before;
 }
 
@@ -84,21 +84,22 @@ std::uint32_t ReplicaProcess::allocate_timer_slot(core::ReplicaTimer timer, std:
   return index;
 }
 
-void ReplicaProcess::apply(sim::Context& ctx, const core::Output& output) {
-  for (const core::StorageWrite& write : output.storage) {
+// Takes the frames' and values' storage (`output` is cleared before reuse).
+void ReplicaProcess::apply(sim::Context& ctx, core::Output& output) {
+  for (core::StorageWrite& write : output.storage) {
     if (write.erase) {
       ctx.disk_remove(write.key);
-    } else if (!ctx.disk_write(write.key, write.value)) {
+    } else if (!ctx.disk_write_owned(write.key, std::move(write.value))) {
       ctx.cover(coverage::kDiskWriteRefused);
     }
   }
   if (output.sync) {
     ctx.disk_sync();
   }
-  for (const core::OutgoingMessage& message : output.messages) {
+  for (core::OutgoingMessage& message : output.messages) {
     // Peer ids are replica process ids; client ids are client process ids.
     CRDTSIM_CHECK(message.to < ctx.process_count());
-    ctx.send(static_cast<sim::ProcessId>(message.to), message.kind, message.frame);
+    ctx.send_owned(static_cast<sim::ProcessId>(message.to), message.kind, std::move(message.frame));
   }
   for (const core::TimerRequest& request : output.timers) {
     const std::uint32_t slot = allocate_timer_slot(request.timer, request.tag);

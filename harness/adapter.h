@@ -58,7 +58,7 @@ class ReplicaProcess final : public sim::Process {
     bool armed = false;
   };
 
-  void apply(sim::Context& ctx, const core::Output& output);
+  void apply(sim::Context& ctx, core::Output& output);
   std::uint32_t allocate_timer_slot(core::ReplicaTimer timer, std::uint64_t tag);
   static std::uint64_t local_now(const sim::Context& ctx);
 

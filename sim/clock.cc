@@ -19,16 +19,6 @@ LocalClock::LocalClock(const ClockConfig& config, TimeUs true_now_us)
   CRDTSIM_CHECK(true_now_us >= 0);
 }
 
-TimeUs LocalClock::drift_since_base(TimeUs true_now_us) const {
-  CRDTSIM_CHECK(true_now_us >= drift_base_us_);
-  CRDTSIM_CHECK(true_now_us < kTrueTimeMaxUs);
-  return (true_now_us - drift_base_us_) * drift_ppm_ / TimeUs{kPpmOne};
-}
-
-TimeUs LocalClock::read(TimeUs true_now_us) const {
-  return true_now_us + offset_us_ + drift_accumulated_us_ + drift_since_base(true_now_us);
-}
-
 void LocalClock::jump(TimeUs delta_us) {
   CRDTSIM_CHECK(delta_us < kTrueTimeMaxUs);
   CRDTSIM_CHECK(delta_us > -kTrueTimeMaxUs);

@@ -1,5 +1,7 @@
 // Context: a process's view of the simulation, forwarding to Simulation.
 
+#include <utility>
+
 #include "sim/check.h"
 #include "sim/process.h"
 #include "sim/simulation.h"
@@ -16,7 +18,11 @@ TimeUs Context::now_us() const {
 }
 
 void Context::send(ProcessId to, MessageKind kind, ByteView bytes) {
-  simulation_->send(self_, to, kind, bytes);
+  simulation_->send(self_, to, kind, bytes, nullptr);
+}
+
+void Context::send_owned(ProcessId to, MessageKind kind, Bytes&& bytes) {
+  simulation_->send(self_, to, kind, bytes, &bytes);
 }
 
 TimerId Context::arm_timer(TimeUs delay_us, std::uint32_t tag) {
@@ -38,6 +44,14 @@ bool Context::disk_write(std::string_view key, ByteView value) {
   return written;
 }
 
+bool Context::disk_write_owned(std::string_view key, Bytes&& value) {
+  const std::size_t size = value.size();
+  const bool written = simulation_->slot(self_).disk.write_owned(key, std::move(value));
+  simulation_->record(TraceKind::disk_write, self_, kNoProcess, static_cast<std::uint32_t>(size),
+                      written ? 1U : 0U, fnv1a64(key));
+  return written;
+}
+
 bool Context::disk_remove(std::string_view key) {
   const bool removed = simulation_->slot(self_).disk.remove(key);
   simulation_->record(TraceKind::disk_remove, self_, kNoProcess, 0, removed ? 1U : 0U,
@@ -49,7 +63,7 @@ const Bytes* Context::disk_read(std::string_view key) const {
   return simulation_->slot(self_).disk.read(key);
 }
 
-const Disk::Contents& Context::disk_contents() const {
+Disk::Contents Context::disk_contents() const {
   return simulation_->slot(self_).disk.contents();
 }
 

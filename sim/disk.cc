@@ -1,93 +1,120 @@
 #include "sim/disk.h"
 
-#include <algorithm>
+#include <utility>
 
 #include "sim/check.h"
 
 namespace crdtsim::sim {
 
-void Disk::mark_dirty(std::string_view key) {
-  dirty_.emplace_back(key);
-  if (dirty_.size() > 2 * dirty_distinct_ + 16) {
-    dedupe_dirty();
+void Disk::touch(Entry& record) {
+  Record& entry = record.second;
+  if (entry.dirty) {
+    return;
+  }
+  std::swap(entry.value, entry.undo);  // `value` is overwritten or cleared next
+  entry.undo_present = entry.present;
+  entry.dirty = true;
+  dirty_.push_back(&record);
+}
+
+void Disk::settle(Entry& record) {
+  record.second.dirty = false;
+  if (!record.second.present) {
+    records_.erase(records_.find(record.first));
   }
 }
 
-void Disk::dedupe_dirty() {
-  std::sort(dirty_.begin(), dirty_.end());
-  dirty_.erase(std::unique(dirty_.begin(), dirty_.end()), dirty_.end());
-  dirty_distinct_ = dirty_.size();
-}
-
-std::size_t Disk::unsynced_keys() const {
-  std::vector<std::string_view> keys(dirty_.begin(), dirty_.end());
-  std::sort(keys.begin(), keys.end());
-  return static_cast<std::size_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+Disk::Record* Disk::writable(std::string_view key, std::size_t value_size) {
+  if (value_size > limits_.value_bytes_max) {
+    return nullptr;
+  }
+  auto found = records_.find(key);
+  const bool is_new = found == records_.end() || !found->second.present;
+  if (is_new && present_ >= limits_.keys_max) {
+    return nullptr;
+  }
+  if (found == records_.end()) {
+    found = records_.emplace(std::string(key), Record{}).first;
+  }
+  touch(*found);
+  if (is_new) {
+    found->second.present = true;
+    ++present_;
+  }
+  CRDTSIM_CHECK(present_ <= limits_.keys_max);
+  return &found->second;
 }
 
 bool Disk::write(std::string_view key, ByteView value) {
-  if (value.size() > limits_.value_bytes_max) {
+  Record* record = writable(key, value.size());
+  if (record == nullptr) {
     return false;
   }
-  auto found = current_.find(key);
-  if (found == current_.end()) {
-    if (current_.size() >= limits_.keys_max) {
-      return false;
-    }
-    found = current_.emplace(std::string(key), Bytes{}).first;
+  record->value.assign(value.begin(), value.end());
+  return true;
+}
+
+bool Disk::write_owned(std::string_view key, Bytes&& value) {
+  Record* record = writable(key, value.size());
+  if (record == nullptr) {
+    return false;
   }
-  found->second.assign(value.begin(), value.end());
-  mark_dirty(key);
-  CRDTSIM_CHECK(current_.size() <= limits_.keys_max);
+  record->value.swap(value);  // the record's old buffer goes to the caller
   return true;
 }
 
 bool Disk::remove(std::string_view key) {
-  const auto found = current_.find(key);
-  if (found == current_.end()) {
+  const auto found = records_.find(key);
+  if (found == records_.end() || !found->second.present) {
     return false;
   }
-  current_.erase(found);
-  mark_dirty(key);
+  touch(*found);
+  found->second.value.clear();
+  found->second.present = false;
+  --present_;
   return true;
 }
 
 const Bytes* Disk::read(std::string_view key) const {
-  const auto found = current_.find(key);
-  return found == current_.end() ? nullptr : &found->second;
+  const auto found = records_.find(key);
+  return found == records_.end() || !found->second.present ? nullptr : &found->second.value;
+}
+
+Disk::Contents Disk::contents() const {
+  Contents contents;
+  for (const auto& [key, record] : records_) {  // any order: the map sorts
+    if (record.present) {
+      contents.emplace(key, record.value);
+    }
+  }
+  return contents;
 }
 
 std::size_t Disk::sync() {
-  dedupe_dirty();
   const std::size_t flushed = dirty_.size();
-  for (const auto& key : dirty_) {
-    const auto now = current_.find(key);
-    if (now == current_.end()) {
-      durable_.erase(key);
-    } else {
-      durable_.insert_or_assign(key, now->second);
-    }
+  for (Entry* record : dirty_) {
+    settle(*record);
   }
   dirty_.clear();
-  dirty_distinct_ = 0;
-  CRDTSIM_CHECK(durable_.size() == current_.size());
   return flushed;
 }
 
 std::size_t Disk::crash() {
-  dedupe_dirty();
   const std::size_t lost = dirty_.size();
-  for (const auto& key : dirty_) {
-    const auto then = durable_.find(key);
-    if (then == durable_.end()) {
-      current_.erase(key);
-    } else {
-      current_.insert_or_assign(key, then->second);
+  for (Entry* record : dirty_) {
+    Record& entry = record->second;
+    std::swap(entry.value, entry.undo);
+    if (entry.present != entry.undo_present) {
+      entry.present = entry.undo_present;
+      if (entry.present) {
+        ++present_;
+      } else {
+        --present_;
+      }
     }
+    settle(*record);
   }
   dirty_.clear();
-  dirty_distinct_ = 0;
-  CRDTSIM_CHECK(durable_.size() == current_.size());
   return lost;
 }
 

@@ -5,14 +5,18 @@
 // durable. crash() forgets every write since the last sync: the disk returns
 // to its synced contents. The disk belongs to the simulation, not to the
 // process object, so it survives the process's crash and restart.
-// Keys iterate in sorted order (std::map), so a process reloading its state
-// sees a deterministic order.
+// contents() lists keys in sorted order (std::map), so a process reloading
+// its state sees a deterministic order. The records themselves sit in a hash
+// map (a write is one hash and one key compare, where a tree of long, similar
+// keys costs several compares); its order is never observed.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "sim/types.h"
@@ -26,7 +30,7 @@ struct DiskLimits {
 
 class Disk {
  public:
-  using Contents = std::map<std::string, Bytes, std::less<>>;
+  using Contents = std::map<std::string, Bytes>;
 
   explicit Disk(const DiskLimits& limits = {}) : limits_(limits) {}
 
@@ -34,33 +38,63 @@ class Disk {
   // nothing, if the value is larger than value_bytes_max or the key is new
   // and the disk already holds keys_max keys.
   bool write(std::string_view key, ByteView value);
+  // The same, taking the value's storage (`value` is left with unspecified
+  // contents).
+  bool write_owned(std::string_view key, Bytes&& value);
   // Removes key (not yet durable). Returns whether it was present.
   bool remove(std::string_view key);
   // The current value of key (including unsynced writes), or nullptr. The
-  // pointer is valid until the next write/remove/crash.
+  // pointer is valid until the next write/remove/sync/crash.
   const Bytes* read(std::string_view key) const;
-  // Every current key and value, in key order.
-  const Contents& contents() const { return current_; }
+  // A copy of every current key and value, in key order.
+  Contents contents() const;
 
   // Makes every write so far durable. Returns the number of keys flushed.
   std::size_t sync();
   // Loses every write since the last sync. Returns the number of keys lost.
   std::size_t crash();
 
-  std::size_t unsynced_keys() const;
+  std::size_t unsynced_keys() const { return dirty_.size(); }
 
  private:
-  void mark_dirty(std::string_view key);
-  void dedupe_dirty();
+  // One key. A clean record's current value is also its durable one, so
+  // only the current value is kept. The first write or remove after a sync
+  // swaps the value into `undo` (the durable value, kept for crash()) and
+  // marks the record dirty; sync() then just forgets the undo values and
+  // crash() swaps them back. Both touch only the dirty records, and the two
+  // buffers are reused, so steady writing allocates nothing.
+  struct Record {
+    Bytes value;
+    Bytes undo;                 // while dirty: the durable value
+    bool present = false;       // the key currently exists
+    bool undo_present = false;  // while dirty: the key exists durably
+    bool dirty = false;
+  };
+  // Looks records up by string_view without building a std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
+  using Records = std::unordered_map<std::string, Record, KeyHash, std::equal_to<>>;
+  using Entry = Records::value_type;
 
-  Contents current_;
-  Contents durable_;
-  // Keys written or removed since the last sync, possibly repeated: a flat
-  // vector, reused across syncs (short keys stay in the strings' inline
-  // storage). Sorted and deduplicated before use, and whenever it doubles,
-  // so it stays within twice the number of distinct unsynced keys.
-  std::vector<std::string> dirty_;
-  std::size_t dirty_distinct_ = 0;  // size after the last deduplication
+  // The record write() stores into, marked dirty and present, or nullptr
+  // if the write is refused.
+  Record* writable(std::string_view key, std::size_t value_size);
+  // Marks the record dirty (saving its durable value) if it is not already.
+  void touch(Entry& record);
+  // Leaves a dirty record clean: drops it if its key is absent.
+  void settle(Entry& record);
+
+  // Every key present now, durably, or both (a record of a key absent both
+  // ways is dropped when it is settled).
+  Records records_;
+  // The dirty records, each once, in order of first change (a rehash moves
+  // no element, so the pointers stay valid until settle() erases one).
+  std::vector<Entry*> dirty_;
+  std::size_t present_ = 0;  // records with present set
   DiskLimits limits_;
 };
 

@@ -16,6 +16,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sim/check.h"
+#include "sim/types.h"
+
 namespace crdtsim::sim {
 
 // SplitMix64: a 64-bit counter passed through mix64. Used for seeding.
@@ -52,16 +55,39 @@ class Prng {
 
   // Uniform in [0, bound). Requires bound > 0. Unbiased (Lemire 2019,
   // "Fast Random Integer Generation in an Interval", with rejection).
-  std::uint64_t uniform(std::uint64_t bound);
+  // Inline, with the next three: the network draws several per message.
+  std::uint64_t uniform(std::uint64_t bound) {
+    CRDTSIM_CHECK(bound > 0);
+    Uint128 product = static_cast<Uint128>(next()) * bound;
+    auto low = static_cast<std::uint64_t>(product);
+    if (low < bound) [[unlikely]] {
+      // (2^64 - bound) mod bound: the count of values to reject.
+      const std::uint64_t threshold = (0 - bound) % bound;
+      while (low < threshold) {
+        product = static_cast<Uint128>(next()) * bound;
+        low = static_cast<std::uint64_t>(product);
+      }
+    }
+    return static_cast<std::uint64_t>(product >> 64U);
+  }
 
   // Uniform in [lo, hi], both inclusive. Requires lo <= hi. Any span,
   // including the full int64 range.
-  std::int64_t range(std::int64_t lo, std::int64_t hi);
+  std::int64_t range(std::int64_t lo, std::int64_t hi) {
+    CRDTSIM_CHECK(lo <= hi);
+    // Two's complement arithmetic in uint64 (well defined) for the span.
+    const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo);
+    const std::uint64_t offset = span == UINT64_MAX ? next() : uniform(span + 1);
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + offset);
+  }
 
   // True with probability ppm / 1'000'000. Requires ppm <= 1'000'000.
   // Always consumes exactly one uniform() draw (callers skip the call to
   // avoid drawing for a probability of 0).
-  bool chance_ppm(std::uint32_t ppm);
+  bool chance_ppm(std::uint32_t ppm) {
+    CRDTSIM_CHECK(ppm <= kPpmOne);
+    return uniform(kPpmOne) < ppm;
+  }
 
   // An independent stream named `name`: Prng(child_key) with
   //   child_key = mix64(key ^ mix64(fnv1a64(name))).
@@ -71,6 +97,10 @@ class Prng {
   std::uint64_t key() const { return key_; }
 
  private:
+  // 64 x 64 -> 128-bit product. __extension__ keeps -Wpedantic quiet about
+  // the (GCC and Clang) __int128 type; the arithmetic is exact and portable.
+  __extension__ using Uint128 = unsigned __int128;
+
   Prng() = default;
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) {
     return (x << static_cast<unsigned>(k)) | (x >> static_cast<unsigned>(64 - k));

@@ -49,6 +49,10 @@ class Context {
   // to != self(), kind < max_message_kinds. A message above
   // max_message_bytes ends the run (bound_exceeded).
   void send(ProcessId to, MessageKind kind, ByteView bytes);
+  // The same, taking the bytes' storage instead of copying it (the message
+  // and the trace are the same). `bytes` is left with unspecified contents.
+  // (Not an overload of send: a braced `{}` argument would be ambiguous.)
+  void send_owned(ProcessId to, MessageKind kind, Bytes&& bytes);
 
   // Arms a timer that fires after delay_us (>= 0) of true time, calling
   // on_timer(ctx, id, tag). More than max_timers_per_process armed timers
@@ -63,9 +67,13 @@ class Context {
 
   // Durable storage (see disk.h): writes are volatile until disk_sync().
   bool disk_write(std::string_view key, ByteView value);
+  // The same, taking the value's storage (`value` is left with unspecified
+  // contents).
+  bool disk_write_owned(std::string_view key, Bytes&& value);
   bool disk_remove(std::string_view key);
   const Bytes* disk_read(std::string_view key) const;
-  const Disk::Contents& disk_contents() const;
+  // A copy of the disk's current contents (start() reads it once).
+  Disk::Contents disk_contents() const;
   void disk_sync();
 
   // Whether the named fault point fires now (see fault_points.h).

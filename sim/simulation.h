@@ -163,7 +163,8 @@ class Simulation {
   struct TimerSlot;
 
   // Context implementation.
-  void send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes);
+  // `owned`, if not null, holds `bytes`: the first copy takes its storage.
+  void send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes, Bytes* owned);
   TimerId arm_timer(ProcessId owner, TimeUs delay_us, std::uint32_t tag);
   bool cancel_timer(ProcessId owner, TimerId id);
   ProcessSlot& slot(ProcessId process);
@@ -189,7 +190,7 @@ class Simulation {
 
   // Messages.
   void enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
-                    ByteView bytes);
+                    ByteView bytes, Bytes* owned);
   void drop(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id, DropReason reason);
   std::uint32_t allocate_message();
   void free_message(std::uint32_t index);

@@ -1,5 +1,6 @@
 // Simulation: sending and delivering messages.
 
+#include <type_traits>
 #include <utility>
 
 #include "sim/check.h"
@@ -26,7 +27,8 @@ void Simulation::free_message(std::uint32_t index) {
   free_messages_.push_back(index);
 }
 
-void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes) {
+void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes,
+                      Bytes* owned) {
   CRDTSIM_CHECK(to < processes_.size());
   CRDTSIM_CHECK(to != from);
   if (bytes.size() > config_.max_message_bytes) [[unlikely]] {
@@ -48,20 +50,28 @@ void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView b
     drop(from, to, kind, id, DropReason::random);
     return;
   }
-  enqueue_copy(from, to, kind, id, bytes);
+  // Taking the storage moves the buffer `bytes` views into the slab: the
+  // view stays valid for the duplicate's copy (growing the slab moves the
+  // vectors, never their buffers).
+  static_assert(std::is_nothrow_move_constructible_v<InFlight>);
+  enqueue_copy(from, to, kind, id, bytes, owned);
   if (network_.draw_duplicate(from, to)) {
     ++per_kind.messages_duplicated;
     ++stats_.messages.messages_duplicated;
     record(TraceKind::message_duplicate, from, to, kind, id);
-    enqueue_copy(from, to, kind, id, bytes);
+    enqueue_copy(from, to, kind, id, bytes, nullptr);
   }
 }
 
 void Simulation::enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
-                              ByteView bytes) {
+                              ByteView bytes, Bytes* owned) {
   const std::uint32_t index = allocate_message();
   InFlight& message = messages_[index];
-  message.payload.assign(bytes.begin(), bytes.end());
+  if (owned != nullptr) {
+    message.payload.swap(*owned);  // the slot's old buffer goes to the sender
+  } else {
+    message.payload.assign(bytes.begin(), bytes.end());
+  }
   message.id = id;
   message.from = from;
   message.to = to;

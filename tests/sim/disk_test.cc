@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace crdtsim::sim {
 namespace {
@@ -60,6 +61,45 @@ TEST(Disk, SyncedRemoveSurvivesCrash) {
   disk.sync();
   disk.crash();
   EXPECT_EQ(disk.read("k"), nullptr);
+}
+
+TEST(Disk, CrashUndoesEveryChangeSinceTheSync) {
+  Disk disk;
+  disk.write("a", bytes_of("a1"));
+  disk.write("b", bytes_of("b1"));
+  disk.sync();
+  // Write, remove, re-create and create-then-remove, each key more than once.
+  disk.write("a", bytes_of("a2"));
+  disk.remove("a");
+  disk.write("a", bytes_of("a3"));
+  disk.remove("b");
+  disk.write("c", bytes_of("c1"));
+  disk.remove("c");
+  disk.write("d", bytes_of("d1"));
+  EXPECT_EQ(disk.unsynced_keys(), 4U);
+  EXPECT_EQ(disk.contents().size(), 2U);  // a, d
+  EXPECT_EQ(disk.crash(), 4U);
+  const Disk::Contents expected{{"a", bytes_of("a1")}, {"b", bytes_of("b1")}};
+  EXPECT_EQ(disk.contents(), expected);
+  // A removed key's record is gone after the sync: the limit counts keys.
+  Disk small(DiskLimits{1, 4});
+  EXPECT_TRUE(small.write("x", bytes_of("1")));
+  EXPECT_TRUE(small.remove("x"));
+  EXPECT_EQ(small.sync(), 1U);
+  EXPECT_TRUE(small.write("y", bytes_of("1")));
+  EXPECT_FALSE(small.write("z", bytes_of("1")));
+}
+
+TEST(Disk, WriteOwnedStoresTheSameAsWrite) {
+  Disk disk;
+  disk.write("k", bytes_of("old"));
+  disk.sync();
+  Bytes value = bytes_of("new");
+  EXPECT_TRUE(disk.write_owned("k", std::move(value)));
+  EXPECT_EQ(*disk.read("k"), bytes_of("new"));
+  EXPECT_FALSE(Disk(DiskLimits{1, 2}).write_owned("k", bytes_of("big")));
+  EXPECT_EQ(disk.crash(), 1U);
+  EXPECT_EQ(*disk.read("k"), bytes_of("old"));
 }
 
 TEST(Disk, EnforcesItsLimits) {

@@ -48,6 +48,44 @@ TEST(EventQueue, MatchesASortedReferenceUnderRandomPushesAndPops) {
   EXPECT_EQ(queue.size(), reference.size());
 }
 
+// The simulation may peek at the earliest entry, leave it queued (run_until
+// stops before it) and then schedule something earlier: the queue must
+// still pop in (time, sequence) order. Few distinct times, so that many
+// entries tie.
+TEST(EventQueue, KeepsOrderWhenPushedBeforeAPeekedEntry) {
+  EventQueue queue(100'000);
+  std::vector<std::tuple<TimeUs, std::uint64_t, std::uint32_t>> reference;
+  Prng random(7);
+  TimeUs now = 0;
+  for (std::uint32_t i = 0; i < 20'000; ++i) {
+    if (!queue.empty() && random.chance_ppm(300'000)) {
+      // Peek, then schedule between now and the peeked time.
+      const TimeUs peeked = queue.top().time_us;
+      const TimeUs time = now + random.range(0, peeked - now);
+      reference.emplace_back(time, queue.push(time, EventKind::timer, i), i);
+      continue;
+    }
+    if (random.chance_ppm(550'000) || reference.empty()) {
+      const TimeUs time = now + random.range(0, 3) * random.range(0, 1'000);
+      reference.emplace_back(time, queue.push(time, EventKind::deliver, i), i);
+      continue;
+    }
+    const auto smallest = std::min_element(reference.begin(), reference.end());
+    const QueueEntry entry = queue.pop();
+    ASSERT_EQ(entry.time_us, std::get<0>(*smallest));
+    ASSERT_EQ(entry.sequence, std::get<1>(*smallest));
+    ASSERT_EQ(entry.index, std::get<2>(*smallest));
+    now = entry.time_us;
+    reference.erase(smallest);
+  }
+  EXPECT_EQ(queue.size(), reference.size());
+  while (!queue.empty()) {
+    const auto smallest = std::min_element(reference.begin(), reference.end());
+    ASSERT_EQ(queue.pop().sequence, std::get<1>(*smallest));
+    reference.erase(smallest);
+  }
+}
+
 TEST(EventQueue, KnowsWhenItIsFull) {
   EventQueue queue(2);
   queue.push(1, EventKind::start, 0);
