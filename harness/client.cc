@@ -181,8 +181,8 @@ void ClientProcess::on_message(sim::Context& ctx, const sim::Message& message) {
   ctx.cancel_timer(timeout_timer_);
   const OpOutcome outcome = outcome_of(reply.reply.status, write_);
   if ((spec_->sessions || setup_.causal) && outcome == OpOutcome::ok) {
-    core::merge_key_versions(token_, reply.reply.metadata.versions);
-    core::merge_key_versions(token_, reply.reply.metadata.dependencies);
+    core::merge_key_versions(token_, reply.reply.metadata.tracking->versions);
+    core::merge_key_versions(token_, reply.reply.metadata.tracking->dependencies);
   }
   complete(ctx, outcome, std::move(reply.reply));
 }

@@ -534,14 +534,14 @@ std::vector<std::size_t> Replica::snapshot_gaps(const Pending& pending, KeyVersi
     if (part.reply.status != ReplyStatus::ok) {
       return {};  // the MGET fails anyway
     }
-    merge_key_versions(past, part.reply.metadata.dependencies);
+    merge_key_versions(past, part.reply.metadata.tracking->dependencies);
   }
   std::vector<std::size_t> gaps;
   for (std::size_t index = 0; index < pending.parts.size(); ++index) {
     const Part& part = pending.parts[index];
     for (const std::string& key : part.command.keys) {
       const CausalContext* wanted = find_key_versions(past, key);
-      const CausalContext* held = find_key_versions(part.reply.metadata.versions, key);
+      const CausalContext* held = find_key_versions(part.reply.metadata.tracking->versions, key);
       if (wanted != nullptr && (held == nullptr || !held->includes(*wanted))) {
         gaps.push_back(index);
         break;
@@ -624,10 +624,14 @@ Reply Replica::aggregate(Pending& pending) {
     meta.read_timestamps.insert(meta.read_timestamps.end(), reply.metadata.read_timestamps.begin(),
                                 reply.metadata.read_timestamps.end());
     meta.lamport = std::max(meta.lamport, reply.metadata.lamport);
-    merge_key_versions(meta.versions, reply.metadata.versions);
-    merge_key_versions(meta.updates, reply.metadata.updates);
-    merge_key_versions(meta.dependencies, reply.metadata.dependencies);
-    merge_key_versions(meta.siblings, reply.metadata.siblings);
+    if (reply.metadata.tracking.allocated()) {
+      const TrackingMetadata& part_tracking = *reply.metadata.tracking;
+      TrackingMetadata& tracking = meta.tracking.mut();
+      merge_key_versions(tracking.versions, part_tracking.versions);
+      merge_key_versions(tracking.updates, part_tracking.updates);
+      merge_key_versions(tracking.dependencies, part_tracking.dependencies);
+      merge_key_versions(tracking.siblings, part_tracking.siblings);
+    }
     if (reply.status != ReplyStatus::ok) {
       continue;
     }

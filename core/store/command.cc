@@ -363,7 +363,7 @@ void encode_metadata(Encoder& encoder, const ReplyMetadata& metadata) {
   encoder.varint(metadata.executed_by);
   encode_keyed(encoder, metadata.timestamps);
   encode_keyed(encoder, metadata.dots);
-  encode_keyed(encoder, metadata.removed_dots);
+  encode_keyed(encoder, metadata.tracking->removed_dots);
   encode_keyed(encoder, metadata.read_timestamps);
   encoder.varint(metadata.lamport);
 }
@@ -378,7 +378,10 @@ ReplyMetadata decode_metadata(Decoder& decoder) {
   metadata.executed_by = decoder.varint32();
   metadata.timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.dots = decode_keyed<Dot>(decoder);
-  metadata.removed_dots = decode_keyed<Dot>(decoder);
+  std::vector<std::pair<std::string, Dot>> removed_dots = decode_keyed<Dot>(decoder);
+  if (!removed_dots.empty()) {
+    metadata.tracking.mut().removed_dots = std::move(removed_dots);
+  }
   metadata.read_timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.lamport = decoder.varint();
   return metadata;
@@ -669,9 +672,10 @@ Command Command::decode_body(Decoder& decoder) {
 void Reply::encode_body(Encoder& encoder) const {
   // The status byte's top bit says version metadata follows the rest.
   const auto raw_status = static_cast<std::uint8_t>(status);
-  const bool with_siblings = !metadata.siblings.empty();
-  const bool with_versions = with_siblings || !metadata.versions.empty() ||
-                             !metadata.updates.empty() || !metadata.dependencies.empty();
+  const TrackingMetadata& tracking = *metadata.tracking;
+  const bool with_siblings = !tracking.siblings.empty();
+  const bool with_versions = with_siblings || !tracking.versions.empty() ||
+                             !tracking.updates.empty() || !tracking.dependencies.empty();
   std::uint8_t flags = with_versions ? kWithVersions : 0;
   flags = static_cast<std::uint8_t>(flags | (with_siblings ? kWithSiblings : 0));
   encoder.u8(static_cast<std::uint8_t>(raw_status | flags));
@@ -679,11 +683,11 @@ void Reply::encode_body(Encoder& encoder) const {
   encode_value(encoder, value);
   encode_metadata(encoder, metadata);
   if (with_versions) {
-    encode_keyed(encoder, metadata.versions);
-    encode_keyed(encoder, metadata.updates);
-    encode_keyed(encoder, metadata.dependencies);
+    encode_keyed(encoder, tracking.versions);
+    encode_keyed(encoder, tracking.updates);
+    encode_keyed(encoder, tracking.dependencies);
     if (with_siblings) {
-      encode_keyed(encoder, metadata.siblings);
+      encode_keyed(encoder, tracking.siblings);
     }
   }
 }
@@ -705,11 +709,12 @@ Reply Reply::decode_body(Decoder& decoder) {
   reply.value = decode_value(decoder);
   reply.metadata = decode_metadata(decoder);
   if (with_versions && decoder.ok()) {
-    reply.metadata.versions = decode_key_versions(decoder);
-    reply.metadata.updates = decode_key_versions(decoder);
-    reply.metadata.dependencies = decode_key_versions(decoder);
+    TrackingMetadata& tracking = reply.metadata.tracking.mut();
+    tracking.versions = decode_key_versions(decoder);
+    tracking.updates = decode_key_versions(decoder);
+    tracking.dependencies = decode_key_versions(decoder);
     if (with_siblings && decoder.ok()) {
-      reply.metadata.siblings = decode_key_versions(decoder);
+      tracking.siblings = decode_key_versions(decoder);
     }
   }
   if (!decoder.ok()) {

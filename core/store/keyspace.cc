@@ -615,7 +615,7 @@ class CommandExecutor {
       delta.add_version(dot);
       CausalContext created;
       created.add(dot);
-      merge_key_versions(metadata.updates, key, created);
+      merge_key_versions(metadata.tracking.mut().updates, key, created);
       if (options_.dependencies != nullptr) {
         // The key's own entry included: a replica applies this delta only
         // once it holds what the writer had seen of the key.
@@ -629,10 +629,10 @@ class CommandExecutor {
         continue;
       }
       if (!found->second.versions().empty()) {
-        merge_key_versions(metadata.versions, key, found->second.versions());
+        merge_key_versions(metadata.tracking.mut().versions, key, found->second.versions());
       }
       if (options_.dependencies != nullptr) {
-        merge_key_versions(metadata.dependencies, found->second.dependencies());
+        merge_key_versions(metadata.tracking.mut().dependencies, found->second.dependencies());
       }
     }
   }
@@ -802,9 +802,13 @@ class CommandExecutor {
     if (reply.status == ReplyStatus::ok) {
       reply.metadata.timestamps = std::move(timestamps_);
       reply.metadata.dots = std::move(dots_);
-      reply.metadata.removed_dots = std::move(removed_dots_);
       reply.metadata.read_timestamps = std::move(read_timestamps_);
-      reply.metadata.siblings = std::move(siblings_);
+      if (!removed_dots_.empty()) {
+        reply.metadata.tracking.mut().removed_dots = std::move(removed_dots_);
+      }
+      if (!siblings_.empty()) {
+        reply.metadata.tracking.mut().siblings = std::move(siblings_);
+      }
     }
     result_.reply = std::move(reply);
     return std::move(result_);
