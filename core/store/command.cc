@@ -326,23 +326,27 @@ std::vector<std::optional<std::string>> decode_maybe_list(Decoder& decoder) {
   return items;
 }
 
-ReplyValue decode_value(Decoder& decoder) {
-  ReplyValue value;
+// Decodes into `value`, a default ReplyValue (in place: no temporary value).
+void decode_value(Decoder& decoder, ReplyValue& value) {
   const std::uint8_t kind = decoder.u8();
   switch (kind) {
     case static_cast<std::uint8_t>(ReplyValue::Kind::nil):
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::integer):
-      value = ReplyValue::of_integer(decoder.zigzag());
+      value.kind = ReplyValue::Kind::integer;
+      value.integer = decoder.zigzag();
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::text):
-      value = ReplyValue::of_text(decoder.string());
+      value.kind = ReplyValue::Kind::text;
+      value.text = decoder.string();
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::list):
-      value = ReplyValue::of_list(decode_strings(decoder, kReplyEntriesMax));
+      value.kind = ReplyValue::Kind::list;
+      value.list = decode_strings(decoder, kReplyEntriesMax);
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::maybe_list):
-      value = ReplyValue::of_maybe_list(decode_maybe_list(decoder));
+      value.kind = ReplyValue::Kind::maybe_list;
+      value.maybe_list = decode_maybe_list(decoder);
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::sibling_lists):
       value.kind = ReplyValue::Kind::sibling_lists;
@@ -352,7 +356,6 @@ ReplyValue decode_value(Decoder& decoder) {
       decoder.fail("unknown reply value kind " + std::to_string(kind));
       break;
   }
-  return value;
 }
 
 void encode_metadata(Encoder& encoder, const ReplyMetadata& metadata) {
@@ -368,8 +371,8 @@ void encode_metadata(Encoder& encoder, const ReplyMetadata& metadata) {
   encoder.varint(metadata.lamport);
 }
 
-ReplyMetadata decode_metadata(Decoder& decoder) {
-  ReplyMetadata metadata;
+// Decodes into `metadata`, a default ReplyMetadata (in place, as above).
+void decode_metadata(Decoder& decoder, ReplyMetadata& metadata) {
   const std::size_t written = decoder.count(1);
   metadata.written.reserve(written);
   for (std::size_t index = 0; index < written && decoder.ok(); ++index) {
@@ -384,7 +387,6 @@ ReplyMetadata decode_metadata(Decoder& decoder) {
   }
   metadata.read_timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.lamport = decoder.varint();
-  return metadata;
 }
 
 }  // namespace
@@ -694,6 +696,12 @@ void Reply::encode_body(Encoder& encoder) const {
 
 Reply Reply::decode_body(Decoder& decoder) {
   Reply reply;
+  decode_body(decoder, reply);
+  return reply;
+}
+
+void Reply::decode_body(Decoder& decoder, Reply& reply) {
+  assert(reply == Reply{});
   const std::uint8_t raw_status = decoder.u8();
   const bool with_versions = (raw_status & kWithVersions) != 0;
   const bool with_siblings = (raw_status & kWithSiblings) != 0;
@@ -706,8 +714,8 @@ Reply Reply::decode_body(Decoder& decoder) {
   }
   reply.status = static_cast<ReplyStatus>(status);
   reply.error = decoder.string();
-  reply.value = decode_value(decoder);
-  reply.metadata = decode_metadata(decoder);
+  decode_value(decoder, reply.value);
+  decode_metadata(decoder, reply.metadata);
   if (with_versions && decoder.ok()) {
     TrackingMetadata& tracking = reply.metadata.tracking.mut();
     tracking.versions = decode_key_versions(decoder);
@@ -718,9 +726,8 @@ Reply Reply::decode_body(Decoder& decoder) {
     }
   }
   if (!decoder.ok()) {
-    return Reply{};
+    reply = Reply{};
   }
-  return reply;
 }
 
 }  // namespace crdtsim::core

@@ -223,6 +223,9 @@ struct Reply {
   friend bool operator==(const Reply&, const Reply&) = default;
   void encode_body(Encoder& encoder) const;
   static Reply decode_body(Decoder& decoder);
+  // The same into `reply`, which must be a default Reply: for a decoder that
+  // holds the reply in a message, so the reply is not moved there.
+  static void decode_body(Decoder& decoder, Reply& reply);
 
   static Reply failure(ReplyStatus status, std::string error);
 };

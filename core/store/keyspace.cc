@@ -94,17 +94,25 @@ std::uint64_t magnitude(std::int64_t value) {
 
 }  // namespace
 
-// Runs one command. Control flow lives in execute() and the per-family
-// functions; the helpers below them are small leaf steps.
+// Runs one command into `result` (the caller's, returned from there, so the
+// reply is moved once between dispatch and the caller). Control flow lives in
+// execute() and the per-family functions; the helpers below them are small
+// leaf steps.
 class CommandExecutor {
  public:
   CommandExecutor(Keyspace& keyspace, ReplicaId replica, WriteClock& clock,
-                  const ExecuteOptions& options)
-      : keys_(keyspace.keys_), replica_(replica), clock_(clock), options_(options) {}
+                  const ExecuteOptions& options, Execution& result)
+      : keys_(keyspace.keys_),
+        replica_(replica),
+        clock_(clock),
+        options_(options),
+        result_(result) {}
 
-  Execution run(const Command& command) {
+  void run(const Command& command) {
     if (std::optional<std::string> error = validate(command)) {
-      return finish(Reply::failure(ReplyStatus::bad_request, std::move(*error)));
+      Reply reply = Reply::failure(ReplyStatus::bad_request, std::move(*error));
+      finish(reply);
+      return;
     }
     Reply reply = dispatch(command);
     if (reply.status == ReplyStatus::ok && is_write(command.kind)) {
@@ -114,7 +122,7 @@ class CommandExecutor {
     if (reply.status == ReplyStatus::ok && options_.track_versions) {
       track_versions(command, reply.metadata);
     }
-    return finish(std::move(reply));
+    finish(reply);
   }
 
  private:
@@ -796,7 +804,8 @@ class CommandExecutor {
     return Reply::failure(ReplyStatus::overflow, std::move(error));
   }
 
-  Execution finish(Reply reply) {
+  // Completes `reply` and moves it into the result.
+  void finish(Reply& reply) {
     reply.metadata.executed_by = replica_;
     reply.metadata.lamport = clock_.value();
     if (reply.status == ReplyStatus::ok) {
@@ -811,14 +820,13 @@ class CommandExecutor {
       }
     }
     result_.reply = std::move(reply);
-    return std::move(result_);
   }
 
   Keyspace::Map& keys_;
   const ReplicaId replica_;
   WriteClock& clock_;
   const ExecuteOptions& options_;
-  Execution result_;
+  Execution& result_;
   std::vector<std::pair<std::string, LwwTimestamp>> timestamps_;
   std::vector<std::pair<std::string, Dot>> dots_;
   std::vector<std::pair<std::string, Dot>> removed_dots_;
@@ -829,14 +837,17 @@ class CommandExecutor {
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
   WriteClock write_clock(TimestampSource::lamport, clock);
-  Execution execution = CommandExecutor(*this, replica, write_clock, ExecuteOptions{}).run(command);
+  Execution execution;
+  CommandExecutor(*this, replica, write_clock, ExecuteOptions{}, execution).run(command);
   clock = write_clock.lamport();
   return execution;
 }
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, WriteClock& clock,
                             const ExecuteOptions& options) {
-  return CommandExecutor(*this, replica, clock, options).run(command);
+  Execution execution;
+  CommandExecutor(*this, replica, clock, options, execution).run(command);
+  return execution;
 }
 
 bool Keyspace::apply(std::string_view key, const KeyState& delta) {
