@@ -94,36 +94,35 @@ std::uint64_t magnitude(std::int64_t value) {
 
 }  // namespace
 
-// Runs one command into `result` (the caller's, returned from there, so the
-// reply is moved once between dispatch and the caller). Control flow lives in
-// execute() and the per-family functions; the helpers below them are small
-// leaf steps.
+// Runs one command. Control flow lives in execute() and the per-family
+// functions; the helpers below them are small leaf steps.
 class CommandExecutor {
  public:
   CommandExecutor(Keyspace& keyspace, ReplicaId replica, WriteClock& clock,
-                  const ExecuteOptions& options, Execution& result)
-      : keys_(keyspace.keys_),
-        replica_(replica),
-        clock_(clock),
-        options_(options),
-        result_(result) {}
+                  const ExecuteOptions& options)
+      : keys_(keyspace.keys_), replica_(replica), clock_(clock), options_(options) {}
 
-  void run(const Command& command) {
-    if (std::optional<std::string> error = validate(command)) {
-      Reply reply = Reply::failure(ReplyStatus::bad_request, std::move(*error));
-      finish(reply);
-      return;
-    }
-    Reply reply = dispatch(command);
-    if (reply.status == ReplyStatus::ok && is_write(command.kind)) {
-      reply.metadata.written = {replica_};
-    }
-    assert(reply.status == ReplyStatus::ok || result_.deltas.empty());
-    if (reply.status == ReplyStatus::ok && options_.track_versions) {
-      track_versions(command, reply.metadata);
+  // The command's reply. One named result returned from one place, so that it
+  // is built where the caller wants it (no move of the whole reply).
+  Reply run(const Command& command) {
+    std::optional<std::string> error = validate(command);
+    Reply reply =
+        error ? Reply::failure(ReplyStatus::bad_request, std::move(*error)) : dispatch(command);
+    if (!error) {
+      if (reply.status == ReplyStatus::ok && is_write(command.kind)) {
+        reply.metadata.written = {replica_};
+      }
+      assert(reply.status == ReplyStatus::ok || deltas_.empty());
+      if (reply.status == ReplyStatus::ok && options_.track_versions) {
+        track_versions(command, reply.metadata);
+      }
     }
     finish(reply);
+    return reply;
   }
+
+  // The deltas of the command run (see Execution::deltas).
+  std::vector<std::pair<std::string, KeyState>> take_deltas() { return std::move(deltas_); }
 
  private:
   Reply dispatch(const Command& command) {
@@ -617,7 +616,7 @@ class CommandExecutor {
   // One update dot per key the command changed, in its state and its delta;
   // then the versions of every key named, for the reply.
   void track_versions(const Command& command, ReplyMetadata& metadata) {
-    for (auto& [key, delta] : result_.deltas) {
+    for (auto& [key, delta] : deltas_) {
       KeyState& state = keys_.find(as_absl(key))->second;
       const Dot dot = update_dot(key);
       delta.add_version(dot);
@@ -732,13 +731,13 @@ class CommandExecutor {
     const KeySlot* slot = keys_.find(as_absl(key))->second.slot(kValueTypeOf<T>);
     assert(slot != nullptr);
     KeyState part = KeyState::of<T>(slot->claim, std::move(delta));
-    for (auto& [written_key, written] : result_.deltas) {
+    for (auto& [written_key, written] : deltas_) {
       if (written_key == key) {
         written.merge(part);
         return;
       }
     }
-    result_.deltas.emplace_back(key, std::move(part));
+    deltas_.emplace_back(key, std::move(part));
   }
 
   // The dots an OR-Set delta removes: those its context covers that it does
@@ -804,7 +803,7 @@ class CommandExecutor {
     return Reply::failure(ReplyStatus::overflow, std::move(error));
   }
 
-  // Completes `reply` and moves it into the result.
+  // Completes `reply` with the metadata gathered while running.
   void finish(Reply& reply) {
     reply.metadata.executed_by = replica_;
     reply.metadata.lamport = clock_.value();
@@ -819,14 +818,13 @@ class CommandExecutor {
         reply.metadata.tracking.mut().siblings = std::move(siblings_);
       }
     }
-    result_.reply = std::move(reply);
   }
 
   Keyspace::Map& keys_;
   const ReplicaId replica_;
   WriteClock& clock_;
   const ExecuteOptions& options_;
-  Execution& result_;
+  std::vector<std::pair<std::string, KeyState>> deltas_;
   std::vector<std::pair<std::string, LwwTimestamp>> timestamps_;
   std::vector<std::pair<std::string, Dot>> dots_;
   std::vector<std::pair<std::string, Dot>> removed_dots_;
@@ -837,17 +835,16 @@ class CommandExecutor {
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
   WriteClock write_clock(TimestampSource::lamport, clock);
-  Execution execution;
-  CommandExecutor(*this, replica, write_clock, ExecuteOptions{}, execution).run(command);
+  Execution execution = execute(command, replica, write_clock, ExecuteOptions{});
   clock = write_clock.lamport();
   return execution;
 }
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, WriteClock& clock,
                             const ExecuteOptions& options) {
-  Execution execution;
-  CommandExecutor(*this, replica, clock, options, execution).run(command);
-  return execution;
+  CommandExecutor executor(*this, replica, clock, options);
+  // Braced, so run() goes first and its reply is built in place.
+  return Execution{executor.run(command), executor.take_deltas()};
 }
 
 bool Keyspace::apply(std::string_view key, const KeyState& delta) {
