@@ -388,7 +388,7 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
     return;  // nothing trustworthy to answer: the client times out
   }
   const Bytes* cached = nullptr;
-  switch (recent_clients_.check(client, request.request_id, &cached)) {
+  switch (recent_clients_.admit(client, request.request_id, &cached)) {
     case RecentRequests::Seen::answered:
       stats_.duplicate_requests += 1;
       send_client(client, *cached, out);
@@ -397,7 +397,6 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
       stats_.duplicate_requests += 1;
       return;  // the first copy's reply is on its way
     case RecentRequests::Seen::new_request:
-      recent_clients_.start(client, request.request_id);
       break;
   }
   if (const auto invalid = validate(request.command)) {
@@ -680,7 +679,7 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   // A duplicate is answered from the cache: executing it again would apply
   // a non-idempotent command (INCRBY) twice.
   const Bytes* cached = nullptr;
-  if (recent_forwards_.check(from, message.forward_id, &cached) !=
+  if (recent_forwards_.admit(from, message.forward_id, &cached) !=
       RecentRequests::Seen::new_request) {
     stats_.duplicate_requests += 1;
     if (cached != nullptr) {
@@ -688,7 +687,6 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
     }
     return;
   }
-  recent_forwards_.start(from, message.forward_id);
   // A forwarded command executes here unconditionally (never re-forwarded),
   // so a disagreement about placement cannot loop. Except, with tombstone GC
   // on, a write of a key this replica does not serve: a forward delayed past
