@@ -29,7 +29,15 @@ std::uint64_t HistoryRecorder::invoke(std::uint32_t client, core::ReplicaId repl
 }
 
 void HistoryRecorder::complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome,
-                               std::optional<core::Reply> reply) {
+                               core::Reply&& reply) {
+  close(id, now_us, outcome).reply.emplace(std::move(reply));
+}
+
+void HistoryRecorder::complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome) {
+  close(id, now_us, outcome).reply.reset();
+}
+
+Operation& HistoryRecorder::close(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome) {
   CRDTSIM_CHECK(id < history_.operations.size());
   CRDTSIM_CHECK(completed_[id] == 0);
   CRDTSIM_CHECK(outstanding_ > 0);
@@ -37,9 +45,9 @@ void HistoryRecorder::complete(std::uint64_t id, std::uint64_t now_us, OpOutcome
   CRDTSIM_CHECK(now_us >= operation.invoke_us);
   operation.complete_us = now_us;
   operation.outcome = outcome;
-  operation.reply = std::move(reply);
   completed_[id] = 1;
   --outstanding_;
+  return operation;
 }
 
 void HistoryRecorder::finish(std::uint32_t client) {
@@ -55,7 +63,7 @@ History HistoryRecorder::take(std::uint64_t now_us) {
     if (completed_[id] == 0) {
       const bool write = core::is_write(history_.operations[id].command.kind);
       complete(id, std::max(now_us, history_.operations[id].invoke_us),
-               write ? OpOutcome::indeterminate : OpOutcome::fail, std::nullopt);
+               write ? OpOutcome::indeterminate : OpOutcome::fail);
     }
   }
   return std::move(history_);
@@ -181,10 +189,11 @@ void ClientProcess::on_message(sim::Context& ctx, const sim::Message& message) {
   ctx.cancel_timer(timeout_timer_);
   const OpOutcome outcome = outcome_of(reply.reply.status, write_);
   if ((spec_->sessions || setup_.causal) && outcome == OpOutcome::ok) {
-    core::merge_key_versions(token_, reply.reply.metadata.versions);
-    core::merge_key_versions(token_, reply.reply.metadata.dependencies);
+    core::merge_key_versions(token_, reply.reply.metadata.tracking->versions);
+    core::merge_key_versions(token_, reply.reply.metadata.tracking->dependencies);
   }
-  complete(ctx, outcome, std::move(reply.reply));
+  setup_.recorder->complete(operation_id_, local_now(ctx), outcome, std::move(reply.reply));
+  complete(ctx, outcome);
 }
 
 void ClientProcess::on_timer(sim::Context& ctx, sim::TimerId id, std::uint32_t tag) {
@@ -196,16 +205,16 @@ void ClientProcess::on_timer(sim::Context& ctx, sim::TimerId id, std::uint32_t t
   if (!waiting_ || id != timeout_timer_) {
     return;  // a timer of a request that was answered meanwhile
   }
-  complete(ctx, write_ ? OpOutcome::indeterminate : OpOutcome::fail, std::nullopt);
+  const OpOutcome outcome = write_ ? OpOutcome::indeterminate : OpOutcome::fail;
+  setup_.recorder->complete(operation_id_, local_now(ctx), outcome);
+  complete(ctx, outcome);
 }
 
-void ClientProcess::complete(sim::Context& ctx, OpOutcome outcome,
-                             std::optional<core::Reply> reply) {
+void ClientProcess::complete(sim::Context& ctx, OpOutcome outcome) {
   CRDTSIM_CHECK(waiting_);
   if (outcome == OpOutcome::indeterminate) {
     ctx.cover(coverage::kIndeterminateOp);
   }
-  setup_.recorder->complete(operation_id_, local_now(ctx), outcome, std::move(reply));
   waiting_ = false;
   timeout_timer_ = sim::kNoTimer;
   schedule_next(ctx);

@@ -40,9 +40,10 @@ class HistoryRecorder {
   // Records an invocation; returns the operation's id (its index).
   std::uint64_t invoke(std::uint32_t client, core::ReplicaId replica, std::uint64_t now_us,
                        core::Command command);
-  // Records the completion of operation `id`. Requires: not completed yet.
-  void complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome,
-                std::optional<core::Reply> reply);
+  // Records the completion of operation `id` with its reply (moved into the
+  // history), or without one (no reply came). Requires: not completed yet.
+  void complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome, core::Reply&& reply);
+  void complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome);
   // Marks `client` as done issuing operations (its last one completed).
   void finish(std::uint32_t client);
 
@@ -55,6 +56,9 @@ class HistoryRecorder {
   History take(std::uint64_t now_us);
 
  private:
+  // Marks operation `id` completed; returns it for the reply.
+  Operation& close(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome);
+
   History history_;
   std::vector<std::uint8_t> completed_;  // per operation
   std::vector<std::uint8_t> finished_;   // per client
@@ -97,7 +101,9 @@ class ClientProcess final : public sim::Process {
   bool exhausted() const;
   void schedule_next(sim::Context& ctx);
   void issue(sim::Context& ctx);
-  void complete(sim::Context& ctx, OpOutcome outcome, std::optional<core::Reply> reply);
+  // Ends the outstanding operation (its completion already recorded) and
+  // schedules the next.
+  void complete(sim::Context& ctx, OpOutcome outcome);
   void finish();
   static std::uint64_t local_now(const sim::Context& ctx);
 

@@ -88,7 +88,7 @@ Json metadata_json(const core::ReplyMetadata& metadata) {
   }
   result["dots"] = std::move(dots);
   Json removed_dots = Json::array();
-  for (const auto& [key, dot] : metadata.removed_dots) {
+  for (const auto& [key, dot] : metadata.tracking->removed_dots) {
     removed_dots.push_back(Json::array({key, dot.replica, dot.counter}));
   }
   result["removed_dots"] = std::move(removed_dots);
@@ -107,17 +107,18 @@ Json metadata_json(const core::ReplyMetadata& metadata) {
     }
     return list;
   };
-  if (!metadata.versions.empty()) {
-    result["versions"] = ranges(metadata.versions);
+  const core::TrackingMetadata& tracking = *metadata.tracking;
+  if (!tracking.versions.empty()) {
+    result["versions"] = ranges(tracking.versions);
   }
-  if (!metadata.updates.empty()) {
-    result["updates"] = ranges(metadata.updates);
+  if (!tracking.updates.empty()) {
+    result["updates"] = ranges(tracking.updates);
   }
-  if (!metadata.dependencies.empty()) {
-    result["dependencies"] = ranges(metadata.dependencies);
+  if (!tracking.dependencies.empty()) {
+    result["dependencies"] = ranges(tracking.dependencies);
   }
-  if (!metadata.siblings.empty()) {
-    result["siblings"] = ranges(metadata.siblings);
+  if (!tracking.siblings.empty()) {
+    result["siblings"] = ranges(tracking.siblings);
   }
   return result;
 }
@@ -304,21 +305,25 @@ core::ReplyMetadata read_metadata(const Json& value, const std::string& pointer)
   metadata.executed_by = read_u32(fields.required("executed_by"), fields.at("executed_by"));
   metadata.timestamps = read_timestamps(fields.required("timestamps"), fields.at("timestamps"));
   metadata.dots = read_dots(fields.required("dots"), fields.at("dots"));
-  metadata.removed_dots = read_dots(fields.required("removed_dots"), fields.at("removed_dots"));
+  std::vector<std::pair<std::string, core::Dot>> removed_dots =
+      read_dots(fields.required("removed_dots"), fields.at("removed_dots"));
+  if (!removed_dots.empty()) {
+    metadata.tracking.mut().removed_dots = std::move(removed_dots);
+  }
   metadata.read_timestamps =
       read_timestamps(fields.required("read_timestamps"), fields.at("read_timestamps"));
   metadata.lamport = read_u64(fields.required("lamport"), fields.at("lamport"));
   if (const Json* versions = fields.optional("versions")) {
-    metadata.versions = read_versions(*versions, fields.at("versions"));
+    metadata.tracking.mut().versions = read_versions(*versions, fields.at("versions"));
   }
   if (const Json* updates = fields.optional("updates")) {
-    metadata.updates = read_versions(*updates, fields.at("updates"));
+    metadata.tracking.mut().updates = read_versions(*updates, fields.at("updates"));
   }
   if (const Json* dependencies = fields.optional("dependencies")) {
-    metadata.dependencies = read_versions(*dependencies, fields.at("dependencies"));
+    metadata.tracking.mut().dependencies = read_versions(*dependencies, fields.at("dependencies"));
   }
   if (const Json* siblings = fields.optional("siblings")) {
-    metadata.siblings = read_versions(*siblings, fields.at("siblings"));
+    metadata.tracking.mut().siblings = read_versions(*siblings, fields.at("siblings"));
   }
   fields.finish();
   return metadata;

@@ -4,23 +4,15 @@
 
 namespace crdtsim::core {
 
-RecentRequests::Seen RecentRequests::check(std::uint64_t source, std::uint64_t id,
-                                           const Bytes** reply) const {
-  const auto found = entries_.find(Key{source, id});
-  if (found == entries_.end()) {
-    return Seen::new_request;
-  }
-  if (!found->second) {
-    return Seen::in_progress;
-  }
-  *reply = &*found->second;
-  return Seen::answered;
-}
-
-void RecentRequests::start(std::uint64_t source, std::uint64_t id) {
+RecentRequests::Seen RecentRequests::admit(std::uint64_t source, std::uint64_t id,
+                                           const Bytes** reply) {
   const auto [position, inserted] = entries_.try_emplace(Key{source, id});
   if (!inserted) {
-    return;
+    if (!position->second) {
+      return Seen::in_progress;
+    }
+    *reply = &*position->second;
+    return Seen::answered;
   }
   order_.push_back(Key{source, id});
   while (order_.size() > kEntriesMax) {
@@ -28,6 +20,7 @@ void RecentRequests::start(std::uint64_t source, std::uint64_t id) {
     order_.pop_front();
   }
   assert(entries_.size() == order_.size());
+  return Seen::new_request;
 }
 
 void RecentRequests::answer(std::uint64_t source, std::uint64_t id, Bytes reply) {

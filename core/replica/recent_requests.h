@@ -25,11 +25,10 @@ class RecentRequests {
 
   enum class Seen : std::uint8_t { new_request, in_progress, answered };
 
-  // Classifies (source, id); for an answered request, `reply` points to the
+  // Classifies (source, id), and records a new one as started executing
+  // (one lookup for both). For an answered request, `reply` points to the
   // reply frame sent (valid until the next call).
-  Seen check(std::uint64_t source, std::uint64_t id, const Bytes** reply) const;
-  // Records that (source, id) started executing.
-  void start(std::uint64_t source, std::uint64_t id);
+  Seen admit(std::uint64_t source, std::uint64_t id, const Bytes** reply);
   // Records the reply frame sent for (source, id).
   void answer(std::uint64_t source, std::uint64_t id, Bytes reply);
 

@@ -222,10 +222,11 @@ void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
                                          std::move(frame)});
 }
 
-void Replica::answer_client(ClientId client, std::uint64_t request_id, Reply reply, Output& out) {
+void Replica::answer_client(ClientId client, std::uint64_t request_id, const Reply& reply,
+                            Output& out) {
   // Every answer is remembered, so a duplicate of the request gets the same
   // one (rejections included) instead of running or hanging.
-  Bytes frame = encode_frame(ClientReply{request_id, std::move(reply)});
+  Bytes frame = encode_client_reply_frame(request_id, reply);
   recent_clients_.answer(client, request_id, frame);
   send_client(client, std::move(frame), out);
 }
@@ -305,7 +306,8 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   return behind;
 }
 
-Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Output& out) {
+void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply& reply,
+                            Output& out) {
   const bool planted_skip =
       config_.planted_bug == PlantedBug::session_ignore_token && !is_write(command.kind);
   if (!command.session.empty() && !planted_skip) {
@@ -313,13 +315,13 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
     if (!behind.empty()) {
       stats_.session_behind += 1;
       out.coverage.push_back("session.replica_behind_token");  // harness/coverage_points.h
-      Reply reply =
+      reply =
           Reply::failure(ReplyStatus::session_behind, "replica " + std::to_string(config_.id) +
                                                           " is behind the session token on key '" +
                                                           behind.front() + "'; retry");
       reply.metadata.executed_by = config_.id;
       reply.metadata.lamport = clock_.value();
-      return reply;
+      return;
     }
   }
   clock_.set_physical_now(now_us);
@@ -353,7 +355,7 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
     persist_clock(out);
     out.sync = out.sync || config_.durable;
   }
-  Reply reply = std::move(execution.reply);
+  reply = std::move(execution.reply);
   reply.metadata.executed_by = config_.id;
   // Only a command that changed state wrote anything (a DEL of a missing
   // key did not).
@@ -362,7 +364,6 @@ Reply Replica::execute_local(std::uint64_t now_us, const Command& command, Outpu
     reply.metadata.written = {config_.id};
   }
   reply.metadata.lamport = clock_.value();
-  return reply;
 }
 
 // ---- client requests and forwarding ---------------------------------------
@@ -387,7 +388,7 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
     return;  // nothing trustworthy to answer: the client times out
   }
   const Bytes* cached = nullptr;
-  switch (recent_clients_.check(client, request.request_id, &cached)) {
+  switch (recent_clients_.admit(client, request.request_id, &cached)) {
     case RecentRequests::Seen::answered:
       stats_.duplicate_requests += 1;
       send_client(client, *cached, out);
@@ -396,7 +397,6 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
       stats_.duplicate_requests += 1;
       return;  // the first copy's reply is on its way
     case RecentRequests::Seen::new_request:
-      recent_clients_.start(client, request.request_id);
       break;
   }
   if (const auto invalid = validate(request.command)) {
@@ -431,8 +431,8 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   for (std::size_t index = 0; index < pending.parts.size(); ++index) {
     Part& part = pending_.at(pending_id).parts[index];
     if (part.targets.empty()) {
-      Reply reply = execute_local(now_us, part.command, out);
-      complete_part(now_us, pending_id, index, std::move(reply), out);
+      execute_local(now_us, part.command, part.reply, out);
+      complete_part(now_us, pending_id, index, out);
       if (!pending_.contains(pending_id)) {
         return;
       }
@@ -504,12 +504,11 @@ void Replica::send_part(std::uint64_t pending_id, std::size_t part_index, Output
 }
 
 void Replica::complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
-                            Reply reply, Output& out) {
+                            Output& out) {
   Pending& pending = pending_.at(pending_id);
   Part& part = pending.parts[part_index];
   assert(!part.done);
   part.done = true;
-  part.reply = std::move(reply);
   assert(pending.outstanding > 0);
   pending.outstanding -= 1;
   if (pending.outstanding == 0) {
@@ -523,8 +522,12 @@ void Replica::finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out
       !reread_for_snapshot(now_us, pending_id, out)) {
     return;
   }
-  Pending& pending = pending_.at(pending_id);
-  answer_client(pending.client, pending.request_id, aggregate(pending), out);
+  const Pending& pending = pending_.at(pending_id);
+  if (pending.parts.size() == 1) {
+    answer_client(pending.client, pending.request_id, pending.parts.front().reply, out);
+  } else {
+    answer_client(pending.client, pending.request_id, aggregate(pending), out);
+  }
   pending_.erase(pending_id);
 }
 
@@ -534,14 +537,14 @@ std::vector<std::size_t> Replica::snapshot_gaps(const Pending& pending, KeyVersi
     if (part.reply.status != ReplyStatus::ok) {
       return {};  // the MGET fails anyway
     }
-    merge_key_versions(past, part.reply.metadata.dependencies);
+    merge_key_versions(past, part.reply.metadata.tracking->dependencies);
   }
   std::vector<std::size_t> gaps;
   for (std::size_t index = 0; index < pending.parts.size(); ++index) {
     const Part& part = pending.parts[index];
     for (const std::string& key : part.command.keys) {
       const CausalContext* wanted = find_key_versions(past, key);
-      const CausalContext* held = find_key_versions(part.reply.metadata.versions, key);
+      const CausalContext* held = find_key_versions(part.reply.metadata.tracking->versions, key);
       if (wanted != nullptr && (held == nullptr || !held->includes(*wanted))) {
         gaps.push_back(index);
         break;
@@ -591,7 +594,7 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
         send_part(pending_id, index, out);
         continue;
       }
-      part.reply = execute_local(now_us, part.command, out);
+      execute_local(now_us, part.command, part.reply, out);
       part.done = true;
       pending.outstanding -= 1;
     }
@@ -601,10 +604,8 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
   }
 }
 
-Reply Replica::aggregate(Pending& pending) {
-  if (pending.parts.size() == 1) {
-    return std::move(pending.parts.front().reply);  // the pending is erased next
-  }
+Reply Replica::aggregate(const Pending& pending) {
+  assert(pending.parts.size() > 1);
   Reply result;
   const CommandKind kind = pending.command.kind;
   std::int64_t sum = 0;
@@ -624,10 +625,14 @@ Reply Replica::aggregate(Pending& pending) {
     meta.read_timestamps.insert(meta.read_timestamps.end(), reply.metadata.read_timestamps.begin(),
                                 reply.metadata.read_timestamps.end());
     meta.lamport = std::max(meta.lamport, reply.metadata.lamport);
-    merge_key_versions(meta.versions, reply.metadata.versions);
-    merge_key_versions(meta.updates, reply.metadata.updates);
-    merge_key_versions(meta.dependencies, reply.metadata.dependencies);
-    merge_key_versions(meta.siblings, reply.metadata.siblings);
+    if (reply.metadata.tracking.allocated()) {
+      const TrackingMetadata& part_tracking = *reply.metadata.tracking;
+      TrackingMetadata& tracking = meta.tracking.mut();
+      merge_key_versions(tracking.versions, part_tracking.versions);
+      merge_key_versions(tracking.updates, part_tracking.updates);
+      merge_key_versions(tracking.dependencies, part_tracking.dependencies);
+      merge_key_versions(tracking.siblings, part_tracking.siblings);
+    }
     if (reply.status != ReplyStatus::ok) {
       continue;
     }
@@ -674,7 +679,7 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   // A duplicate is answered from the cache: executing it again would apply
   // a non-idempotent command (INCRBY) twice.
   const Bytes* cached = nullptr;
-  if (recent_forwards_.check(from, message.forward_id, &cached) !=
+  if (recent_forwards_.admit(from, message.forward_id, &cached) !=
       RecentRequests::Seen::new_request) {
     stats_.duplicate_requests += 1;
     if (cached != nullptr) {
@@ -682,7 +687,6 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
     }
     return;
   }
-  recent_forwards_.start(from, message.forward_id);
   // A forwarded command executes here unconditionally (never re-forwarded),
   // so a disagreement about placement cannot loop. Except, with tombstone GC
   // on, a write of a key this replica does not serve: a forward delayed past
@@ -691,7 +695,8 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   // context over its own earlier dots of the key, which may still be live
   // at the key's replicas (docs/tombstone-gc.md). Nothing is written; the
   // coordinator answers UNAVAILABLE, which the client takes as indeterminate.
-  Reply reply;
+  ForwardReply answer{message.forward_id, Reply{}};
+  Reply& reply = answer.reply;
   if (const auto invalid = validate(message.command)) {
     reply = Reply::failure(ReplyStatus::bad_request, *invalid);
   } else if (gc_enabled() && is_write(message.command.kind) &&
@@ -702,9 +707,9 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
         Reply::failure(ReplyStatus::unavailable, "replica " + std::to_string(config_.id) +
                                                      " does not serve the key; nothing written");
   } else {
-    reply = execute_local(now_us, message.command, out);
+    execute_local(now_us, message.command, reply, out);
   }
-  Bytes frame = encode_frame(ForwardReply{message.forward_id, std::move(reply)});
+  Bytes frame = encode_frame(answer);
   recent_forwards_.answer(from, message.forward_id, frame);
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
@@ -716,7 +721,8 @@ void Replica::on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Out
   }
   const Forward forward = found->second;
   forwards_.erase(found);
-  complete_part(now_us, forward.pending_id, forward.part, std::move(message.reply), out);
+  pending_.at(forward.pending_id).parts[forward.part].reply = std::move(message.reply);
+  complete_part(now_us, forward.pending_id, forward.part, out);
 }
 
 void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out) {
@@ -739,8 +745,8 @@ void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id,
   std::string error = "replica ";
   error += std::to_string(part.targets[part.attempt]);
   error += " did not answer in time";
-  complete_part(now_us, forward.pending_id, forward.part,
-                Reply::failure(ReplyStatus::unavailable, std::move(error)), out);
+  part.reply = Reply::failure(ReplyStatus::unavailable, std::move(error));
+  complete_part(now_us, forward.pending_id, forward.part, out);
 }
 
 // ---- peer messages ------------------------------------------------------------
@@ -1046,7 +1052,8 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
   } else {
     return;
   }
-  execute_local(now_us, command, out);
+  Reply ignored;  // the planted write answers no one
+  execute_local(now_us, command, ignored, out);
 }
 
 void Replica::refresh_trees() {

@@ -315,7 +315,9 @@ class Replica {
   };
 
   void recover(const std::map<std::string, Bytes>& recovered);
-  Reply execute_local(std::uint64_t now_us, const Command& command, Output& out);
+  // Executes `command` here; its reply overwrites `reply` (a part's or a
+  // forward reply's own, so that the reply is not moved again on its way).
+  void execute_local(std::uint64_t now_us, const Command& command, Reply& reply, Output& out);
   // Session check: the keys of `command` (that this replica holds) whose
   // state here misses part of the session token. Asks the key's other
   // replicas for their states of them, so that a retry can succeed.
@@ -341,10 +343,12 @@ class Replica {
   // Moves `command` into the part when it is a single-key command.
   std::vector<Part> split(Command& command) const;
   void send_part(std::uint64_t pending_id, std::size_t part_index, Output& out);
+  // Marks the part done. Requires: its reply is in place (Part::reply).
   void complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
-                     Reply reply, Output& out);
+                     Output& out);
   void finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
-  static Reply aggregate(Pending& pending);
+  // The reply to a command of several parts. Requires: more than one part.
+  static Reply aggregate(const Pending& pending);
 
   // Consumes the batch: applied entries move into the delta log.
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);
@@ -455,7 +459,7 @@ class Replica {
   void send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output& out) const;
   void send_client(ClientId client, Bytes frame, Output& out) const;
   // Sends `reply` to the client and remembers it for duplicates of the request.
-  void answer_client(ClientId client, std::uint64_t request_id, Reply reply, Output& out);
+  void answer_client(ClientId client, std::uint64_t request_id, const Reply& reply, Output& out);
 
   ReplicaConfig config_;
   HashRing ring_;

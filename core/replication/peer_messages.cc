@@ -269,7 +269,7 @@ Bytes encode_frame(const ForwardReply& message) {
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.forward_id = decoder.varint();
-    message.reply = Reply::decode_body(decoder);
+    Reply::decode_body(decoder, message.reply);
   });
 }
 
@@ -288,16 +288,20 @@ bool decode_payload(ByteView payload, ClientRequest& message, std::string& error
 }
 
 Bytes encode_frame(const ClientReply& message) {
+  return encode_client_reply_frame(message.request_id, message.reply);
+}
+
+Bytes encode_client_reply_frame(std::uint64_t request_id, const Reply& reply) {
   return frame_of(PeerMessageKind::client_reply, [&](Encoder& encoder) {
-    encoder.varint(message.request_id);
-    message.reply.encode_body(encoder);
+    encoder.varint(request_id);
+    reply.encode_body(encoder);
   });
 }
 
 bool decode_payload(ByteView payload, ClientReply& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.request_id = decoder.varint();
-    message.reply = Reply::decode_body(decoder);
+    Reply::decode_body(decoder, message.reply);
   });
 }
 

@@ -145,6 +145,8 @@ Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& comm
 Bytes encode_frame(const ForwardReply& message);
 Bytes encode_frame(const ClientRequest& message);
 Bytes encode_frame(const ClientReply& message);
+// encode_frame(ClientReply{request_id, reply}) without moving or copying `reply`.
+Bytes encode_client_reply_frame(std::uint64_t request_id, const Reply& reply);
 
 // Payload decoders: `payload` is a frame's payload (after parse_frame).
 // Each returns false and sets `error` on malformed input.
@@ -154,8 +156,10 @@ bool decode_payload(ByteView payload, AeCompare& message, std::string& error);
 bool decode_payload(ByteView payload, AeEntries& message, std::string& error);
 bool decode_payload(ByteView payload, AeStates& message, std::string& error);
 bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error);
+// The reply decodes in place: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error);
 bool decode_payload(ByteView payload, ClientRequest& message, std::string& error);
+// As for ForwardReply: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ClientReply& message, std::string& error);
 
 }  // namespace crdtsim::core

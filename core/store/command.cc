@@ -326,23 +326,27 @@ std::vector<std::optional<std::string>> decode_maybe_list(Decoder& decoder) {
   return items;
 }
 
-ReplyValue decode_value(Decoder& decoder) {
-  ReplyValue value;
+// Decodes into `value`, a default ReplyValue (in place: no temporary value).
+void decode_value(Decoder& decoder, ReplyValue& value) {
   const std::uint8_t kind = decoder.u8();
   switch (kind) {
     case static_cast<std::uint8_t>(ReplyValue::Kind::nil):
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::integer):
-      value = ReplyValue::of_integer(decoder.zigzag());
+      value.kind = ReplyValue::Kind::integer;
+      value.integer = decoder.zigzag();
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::text):
-      value = ReplyValue::of_text(decoder.string());
+      value.kind = ReplyValue::Kind::text;
+      value.text = decoder.string();
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::list):
-      value = ReplyValue::of_list(decode_strings(decoder, kReplyEntriesMax));
+      value.kind = ReplyValue::Kind::list;
+      value.list = decode_strings(decoder, kReplyEntriesMax);
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::maybe_list):
-      value = ReplyValue::of_maybe_list(decode_maybe_list(decoder));
+      value.kind = ReplyValue::Kind::maybe_list;
+      value.maybe_list = decode_maybe_list(decoder);
       break;
     case static_cast<std::uint8_t>(ReplyValue::Kind::sibling_lists):
       value.kind = ReplyValue::Kind::sibling_lists;
@@ -352,7 +356,6 @@ ReplyValue decode_value(Decoder& decoder) {
       decoder.fail("unknown reply value kind " + std::to_string(kind));
       break;
   }
-  return value;
 }
 
 void encode_metadata(Encoder& encoder, const ReplyMetadata& metadata) {
@@ -363,13 +366,13 @@ void encode_metadata(Encoder& encoder, const ReplyMetadata& metadata) {
   encoder.varint(metadata.executed_by);
   encode_keyed(encoder, metadata.timestamps);
   encode_keyed(encoder, metadata.dots);
-  encode_keyed(encoder, metadata.removed_dots);
+  encode_keyed(encoder, metadata.tracking->removed_dots);
   encode_keyed(encoder, metadata.read_timestamps);
   encoder.varint(metadata.lamport);
 }
 
-ReplyMetadata decode_metadata(Decoder& decoder) {
-  ReplyMetadata metadata;
+// Decodes into `metadata`, a default ReplyMetadata (in place, as above).
+void decode_metadata(Decoder& decoder, ReplyMetadata& metadata) {
   const std::size_t written = decoder.count(1);
   metadata.written.reserve(written);
   for (std::size_t index = 0; index < written && decoder.ok(); ++index) {
@@ -378,10 +381,12 @@ ReplyMetadata decode_metadata(Decoder& decoder) {
   metadata.executed_by = decoder.varint32();
   metadata.timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.dots = decode_keyed<Dot>(decoder);
-  metadata.removed_dots = decode_keyed<Dot>(decoder);
+  std::vector<std::pair<std::string, Dot>> removed_dots = decode_keyed<Dot>(decoder);
+  if (!removed_dots.empty()) {
+    metadata.tracking.mut().removed_dots = std::move(removed_dots);
+  }
   metadata.read_timestamps = decode_keyed<LwwTimestamp>(decoder);
   metadata.lamport = decoder.varint();
-  return metadata;
 }
 
 }  // namespace
@@ -669,9 +674,10 @@ Command Command::decode_body(Decoder& decoder) {
 void Reply::encode_body(Encoder& encoder) const {
   // The status byte's top bit says version metadata follows the rest.
   const auto raw_status = static_cast<std::uint8_t>(status);
-  const bool with_siblings = !metadata.siblings.empty();
-  const bool with_versions = with_siblings || !metadata.versions.empty() ||
-                             !metadata.updates.empty() || !metadata.dependencies.empty();
+  const TrackingMetadata& tracking = *metadata.tracking;
+  const bool with_siblings = !tracking.siblings.empty();
+  const bool with_versions = with_siblings || !tracking.versions.empty() ||
+                             !tracking.updates.empty() || !tracking.dependencies.empty();
   std::uint8_t flags = with_versions ? kWithVersions : 0;
   flags = static_cast<std::uint8_t>(flags | (with_siblings ? kWithSiblings : 0));
   encoder.u8(static_cast<std::uint8_t>(raw_status | flags));
@@ -679,17 +685,23 @@ void Reply::encode_body(Encoder& encoder) const {
   encode_value(encoder, value);
   encode_metadata(encoder, metadata);
   if (with_versions) {
-    encode_keyed(encoder, metadata.versions);
-    encode_keyed(encoder, metadata.updates);
-    encode_keyed(encoder, metadata.dependencies);
+    encode_keyed(encoder, tracking.versions);
+    encode_keyed(encoder, tracking.updates);
+    encode_keyed(encoder, tracking.dependencies);
     if (with_siblings) {
-      encode_keyed(encoder, metadata.siblings);
+      encode_keyed(encoder, tracking.siblings);
     }
   }
 }
 
 Reply Reply::decode_body(Decoder& decoder) {
   Reply reply;
+  decode_body(decoder, reply);
+  return reply;
+}
+
+void Reply::decode_body(Decoder& decoder, Reply& reply) {
+  assert(reply == Reply{});
   const std::uint8_t raw_status = decoder.u8();
   const bool with_versions = (raw_status & kWithVersions) != 0;
   const bool with_siblings = (raw_status & kWithSiblings) != 0;
@@ -702,20 +714,20 @@ Reply Reply::decode_body(Decoder& decoder) {
   }
   reply.status = static_cast<ReplyStatus>(status);
   reply.error = decoder.string();
-  reply.value = decode_value(decoder);
-  reply.metadata = decode_metadata(decoder);
+  decode_value(decoder, reply.value);
+  decode_metadata(decoder, reply.metadata);
   if (with_versions && decoder.ok()) {
-    reply.metadata.versions = decode_key_versions(decoder);
-    reply.metadata.updates = decode_key_versions(decoder);
-    reply.metadata.dependencies = decode_key_versions(decoder);
+    TrackingMetadata& tracking = reply.metadata.tracking.mut();
+    tracking.versions = decode_key_versions(decoder);
+    tracking.updates = decode_key_versions(decoder);
+    tracking.dependencies = decode_key_versions(decoder);
     if (with_siblings && decoder.ok()) {
-      reply.metadata.siblings = decode_key_versions(decoder);
+      tracking.siblings = decode_key_versions(decoder);
     }
   }
   if (!decoder.ok()) {
-    return Reply{};
+    reply = Reply{};
   }
-  return reply;
 }
 
 }  // namespace crdtsim::core

@@ -18,6 +18,7 @@
 #include "core/codec/bytes.h"
 #include "core/crdt/causal_context.h"
 #include "core/crdt/dot.h"
+#include "core/store/out_of_line.h"
 #include "core/types.h"
 
 namespace crdtsim::core {
@@ -157,28 +158,16 @@ struct ReplyValue {
   friend bool operator==(const ReplyValue&, const ReplyValue&) = default;
 };
 
-// What a checker needs to place the operation: all optional.
-struct ReplyMetadata {
-  // Replicas that applied the write (a local write: the executing replica; a
-  // forwarded one: the replica it was forwarded to).
-  std::vector<ReplicaId> written;
-  // The replica that executed the command.
-  ReplicaId executed_by = 0;
-  // LWW writes (SET, MSET, HSET, HDEL, DEL of registers/maps): one timestamp
-  // per key written, in key order of the command.
-  std::vector<std::pair<std::string, LwwTimestamp>> timestamps;
-  // OR-Set adds and counter updates: the dots they created, per key (an SADD:
-  // one per distinct member, in the order members first appear).
-  std::vector<std::pair<std::string, Dot>> dots;
-  // OR-Set writes: the dots they removed, per key (SREM and DEL: the
-  // observed dots of what they removed; SADD: the element's dots the new one
-  // supersedes). With `dots`, a checker can follow every add to its end.
+// Reply metadata that only some configurations produce: version tracking
+// (sessions, the causal level) and tombstone GC. Empty otherwise, so a reply
+// holds it out of line (ReplyMetadata::tracking) and an ordinary reply stays
+// cheap to move and destroy.
+struct TrackingMetadata {
+  // OR-Set writes with tombstone GC on: the dots they removed, per key (SREM
+  // and DEL: the observed dots of what they removed; SADD: the element's
+  // dots the new one supersedes). With `ReplyMetadata::dots`, a checker can
+  // follow every add to its end.
   std::vector<std::pair<std::string, Dot>> removed_dots;
-  // Reads: for each key read, the LWW timestamp of the value returned (an
-  // LWW register or map field), so a checker can order reads and writes.
-  std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps;
-  // The executing replica's Lamport clock after the command.
-  std::uint64_t lamport = 0;
   // With version tracking on (sessions or the causal level): for each key the
   // command named, the update dots the executing replica's state of the key
   // holds after the command. A session joins them into its token.
@@ -196,6 +185,32 @@ struct ReplyMetadata {
   // tell which writes a read returned even when two wrote the same value.
   KeyVersions siblings;
 
+  friend bool operator==(const TrackingMetadata&, const TrackingMetadata&) = default;
+};
+
+// What a checker needs to place the operation: all optional.
+struct ReplyMetadata {
+  // Replicas that applied the write (a local write: the executing replica; a
+  // forwarded one: the replica it was forwarded to).
+  std::vector<ReplicaId> written;
+  // The replica that executed the command.
+  ReplicaId executed_by = 0;
+  // LWW writes (SET, MSET, HSET, HDEL, DEL of registers/maps): one timestamp
+  // per key written, in key order of the command.
+  std::vector<std::pair<std::string, LwwTimestamp>> timestamps;
+  // OR-Set adds and counter updates: the dots they created, per key (an SADD:
+  // one per distinct member, in the order members first appear).
+  std::vector<std::pair<std::string, Dot>> dots;
+  // Reads: for each key read, the LWW timestamp of the value returned (an
+  // LWW register or map field), so a checker can order reads and writes.
+  std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps;
+  // The executing replica's Lamport clock after the command.
+  std::uint64_t lamport = 0;
+  // Version and tombstone metadata: read `tracking->versions`, write
+  // `tracking.mut().versions` (which allocates it). Write only what is
+  // non-empty, so replies without any never allocate.
+  OutOfLine<TrackingMetadata> tracking;
+
   friend bool operator==(const ReplyMetadata&, const ReplyMetadata&) = default;
 };
 
@@ -208,6 +223,9 @@ struct Reply {
   friend bool operator==(const Reply&, const Reply&) = default;
   void encode_body(Encoder& encoder) const;
   static Reply decode_body(Decoder& decoder);
+  // The same into `reply`, which must be a default Reply: for a decoder that
+  // holds the reply in a message, so the reply is not moved there.
+  static void decode_body(Decoder& decoder, Reply& reply);
 
   static Reply failure(ReplyStatus status, std::string error);
 };

@@ -102,20 +102,27 @@ class CommandExecutor {
                   const ExecuteOptions& options)
       : keys_(keyspace.keys_), replica_(replica), clock_(clock), options_(options) {}
 
-  Execution run(const Command& command) {
-    if (std::optional<std::string> error = validate(command)) {
-      return finish(Reply::failure(ReplyStatus::bad_request, std::move(*error)));
+  // The command's reply. One named result returned from one place, so that it
+  // is built where the caller wants it (no move of the whole reply).
+  Reply run(const Command& command) {
+    std::optional<std::string> error = validate(command);
+    Reply reply =
+        error ? Reply::failure(ReplyStatus::bad_request, std::move(*error)) : dispatch(command);
+    if (!error) {
+      if (reply.status == ReplyStatus::ok && is_write(command.kind)) {
+        reply.metadata.written = {replica_};
+      }
+      assert(reply.status == ReplyStatus::ok || deltas_.empty());
+      if (reply.status == ReplyStatus::ok && options_.track_versions) {
+        track_versions(command, reply.metadata);
+      }
     }
-    Reply reply = dispatch(command);
-    if (reply.status == ReplyStatus::ok && is_write(command.kind)) {
-      reply.metadata.written = {replica_};
-    }
-    assert(reply.status == ReplyStatus::ok || result_.deltas.empty());
-    if (reply.status == ReplyStatus::ok && options_.track_versions) {
-      track_versions(command, reply.metadata);
-    }
-    return finish(std::move(reply));
+    finish(reply);
+    return reply;
   }
+
+  // The deltas of the command run (see Execution::deltas).
+  std::vector<std::pair<std::string, KeyState>> take_deltas() { return std::move(deltas_); }
 
  private:
   Reply dispatch(const Command& command) {
@@ -609,13 +616,13 @@ class CommandExecutor {
   // One update dot per key the command changed, in its state and its delta;
   // then the versions of every key named, for the reply.
   void track_versions(const Command& command, ReplyMetadata& metadata) {
-    for (auto& [key, delta] : result_.deltas) {
+    for (auto& [key, delta] : deltas_) {
       KeyState& state = keys_.find(as_absl(key))->second;
       const Dot dot = update_dot(key);
       delta.add_version(dot);
       CausalContext created;
       created.add(dot);
-      merge_key_versions(metadata.updates, key, created);
+      merge_key_versions(metadata.tracking.mut().updates, key, created);
       if (options_.dependencies != nullptr) {
         // The key's own entry included: a replica applies this delta only
         // once it holds what the writer had seen of the key.
@@ -629,10 +636,10 @@ class CommandExecutor {
         continue;
       }
       if (!found->second.versions().empty()) {
-        merge_key_versions(metadata.versions, key, found->second.versions());
+        merge_key_versions(metadata.tracking.mut().versions, key, found->second.versions());
       }
       if (options_.dependencies != nullptr) {
-        merge_key_versions(metadata.dependencies, found->second.dependencies());
+        merge_key_versions(metadata.tracking.mut().dependencies, found->second.dependencies());
       }
     }
   }
@@ -724,13 +731,13 @@ class CommandExecutor {
     const KeySlot* slot = keys_.find(as_absl(key))->second.slot(kValueTypeOf<T>);
     assert(slot != nullptr);
     KeyState part = KeyState::of<T>(slot->claim, std::move(delta));
-    for (auto& [written_key, written] : result_.deltas) {
+    for (auto& [written_key, written] : deltas_) {
       if (written_key == key) {
         written.merge(part);
         return;
       }
     }
-    result_.deltas.emplace_back(key, std::move(part));
+    deltas_.emplace_back(key, std::move(part));
   }
 
   // The dots an OR-Set delta removes: those its context covers that it does
@@ -796,25 +803,28 @@ class CommandExecutor {
     return Reply::failure(ReplyStatus::overflow, std::move(error));
   }
 
-  Execution finish(Reply reply) {
+  // Completes `reply` with the metadata gathered while running.
+  void finish(Reply& reply) {
     reply.metadata.executed_by = replica_;
     reply.metadata.lamport = clock_.value();
     if (reply.status == ReplyStatus::ok) {
       reply.metadata.timestamps = std::move(timestamps_);
       reply.metadata.dots = std::move(dots_);
-      reply.metadata.removed_dots = std::move(removed_dots_);
       reply.metadata.read_timestamps = std::move(read_timestamps_);
-      reply.metadata.siblings = std::move(siblings_);
+      if (!removed_dots_.empty()) {
+        reply.metadata.tracking.mut().removed_dots = std::move(removed_dots_);
+      }
+      if (!siblings_.empty()) {
+        reply.metadata.tracking.mut().siblings = std::move(siblings_);
+      }
     }
-    result_.reply = std::move(reply);
-    return std::move(result_);
   }
 
   Keyspace::Map& keys_;
   const ReplicaId replica_;
   WriteClock& clock_;
   const ExecuteOptions& options_;
-  Execution result_;
+  std::vector<std::pair<std::string, KeyState>> deltas_;
   std::vector<std::pair<std::string, LwwTimestamp>> timestamps_;
   std::vector<std::pair<std::string, Dot>> dots_;
   std::vector<std::pair<std::string, Dot>> removed_dots_;
@@ -825,14 +835,16 @@ class CommandExecutor {
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
   WriteClock write_clock(TimestampSource::lamport, clock);
-  Execution execution = CommandExecutor(*this, replica, write_clock, ExecuteOptions{}).run(command);
+  Execution execution = execute(command, replica, write_clock, ExecuteOptions{});
   clock = write_clock.lamport();
   return execution;
 }
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, WriteClock& clock,
                             const ExecuteOptions& options) {
-  return CommandExecutor(*this, replica, clock, options).run(command);
+  CommandExecutor executor(*this, replica, clock, options);
+  // Braced, so run() goes first and its reply is built in place.
+  return Execution{executor.run(command), executor.take_deltas()};
 }
 
 bool Keyspace::apply(std::string_view key, const KeyState& delta) {

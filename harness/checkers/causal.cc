@@ -109,7 +109,7 @@ class CausalChecker {
       if (op.outcome != OpOutcome::ok || !op.reply.has_value()) {
         continue;
       }
-      for (const auto& entry : op.reply->metadata.updates) {
+      for (const auto& entry : op.reply->metadata.tracking->updates) {
         const std::string& key = entry.first;  // (clang 14 cannot capture bindings)
         for_each_new_dot(entry.second, nullptr, [&](const core::Dot& dot) {
           writer_of_[DotKey{key, dot.replica, dot.counter}] = op.id;
@@ -174,8 +174,9 @@ class CausalChecker {
   // observed: its replica replaced all of it). Each sibling is read from:
   // its update is in the state returned, so observe() folds in its past.
   void check_siblings(const Operation& op) {
-    for (const auto& [key, siblings] : op.reply->metadata.siblings) {
-      const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, key);
+    for (const auto& [key, siblings] : op.reply->metadata.tracking->siblings) {
+      const core::CausalContext* held =
+          core::find_key_versions(op.reply->metadata.tracking->versions, key);
       const core::CausalContext none;
       const core::CausalContext& state = held == nullptr ? none : *held;
       // The writes in the state that the history knows, and whether the
@@ -196,7 +197,7 @@ class CausalChecker {
         for (const auto& entry : known) {
           const Operation* other = entry.second;
           const core::CausalContext* seen =
-              core::find_key_versions(other->reply->metadata.versions, key_name);
+              core::find_key_versions(other->reply->metadata.tracking->versions, key_name);
           if (other != writer && seen != nullptr && seen->contains(dot)) {
             return other;
           }
@@ -281,7 +282,8 @@ class CausalChecker {
       if (wanted == nullptr) {
         continue;
       }
-      const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, key);
+      const core::CausalContext* held =
+          core::find_key_versions(op.reply->metadata.tracking->versions, key);
       const core::CausalContext none;
       const core::CausalContext& have = held == nullptr ? none : *held;
       if (have.includes(*wanted)) {
@@ -312,7 +314,7 @@ class CausalChecker {
   // update of that key the write depends on (else it was exposed early).
   void observe(const Operation& op) {
     SessionPast& past = sessions_[op.session];
-    for (const auto& entry : op.reply->metadata.versions) {
+    for (const auto& entry : op.reply->metadata.tracking->versions) {
       const std::string& key = entry.first;  // (clang 14 cannot capture bindings)
       const core::CausalContext& seen = entry.second;
       add(past, key, seen, op.id);
@@ -366,7 +368,8 @@ class CausalChecker {
     if (wanted == nullptr) {
       return;
     }
-    const core::CausalContext* held = core::find_key_versions(op.reply->metadata.versions, target);
+    const core::CausalContext* held =
+        core::find_key_versions(op.reply->metadata.tracking->versions, target);
     const core::CausalContext none;
     const core::CausalContext& have = held == nullptr ? none : *held;
     if (have.includes(*wanted)) {

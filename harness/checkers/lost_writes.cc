@@ -171,7 +171,7 @@ Finding check_or_set(const std::string& key, const core::ORSet& set,
         created_element[dot] = members[member++];
       }
     }
-    for (const auto& [dot_key, dot] : op.reply->metadata.removed_dots) {
+    for (const auto& [dot_key, dot] : op.reply->metadata.tracking->removed_dots) {
       if (dot_key == key) {
         removed.insert(dot);
       }
@@ -292,7 +292,8 @@ Finding check_register(const std::string& key, const core::LwwRegister& reg,
 
 // The update dot an acknowledged operation created on `key`, if it reports one.
 std::optional<core::Dot> update_dot_of(const Operation& op, const std::string& key) {
-  const core::CausalContext* updates = core::find_key_versions(op.reply->metadata.updates, key);
+  const core::CausalContext* updates =
+      core::find_key_versions(op.reply->metadata.tracking->updates, key);
   if (updates == nullptr) {
     return std::nullopt;
   }
@@ -357,7 +358,8 @@ MvHistory mv_history(const std::string& key, const std::vector<KeyOp>& ops) {
 const Operation* superseder_of(const MvHistory& history, const std::string& key,
                                const core::Dot& dot, const Operation* writer) {
   for (const Operation* op : history.superseders) {
-    const core::CausalContext* held = core::find_key_versions(op->reply->metadata.versions, key);
+    const core::CausalContext* held =
+        core::find_key_versions(op->reply->metadata.tracking->versions, key);
     if (op != writer && held != nullptr && held->contains(dot)) {
       return op;
     }

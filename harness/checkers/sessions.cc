@@ -93,7 +93,8 @@ class SessionChecker {
     const bool write = core::is_write(op.command.kind);
     const core::CausalContext none;
     for (const std::string& key : op.command.keys) {
-      const core::CausalContext* found = core::find_key_versions(op.reply->metadata.versions, key);
+      const core::CausalContext* found =
+          core::find_key_versions(op.reply->metadata.tracking->versions, key);
       const core::CausalContext& held = found == nullptr ? none : *found;
       KeyObserved& observed = keys[key];
       compare(op, key, held, observed.written, write ? monotonic_writes : read_your_writes,
@@ -101,7 +102,8 @@ class SessionChecker {
       compare(op, key, held, observed.read, write ? writes_follow_reads : monotonic_reads, "read");
     }
     for (const std::string& key : op.command.keys) {
-      const core::CausalContext* found = core::find_key_versions(op.reply->metadata.versions, key);
+      const core::CausalContext* found =
+          core::find_key_versions(op.reply->metadata.tracking->versions, key);
       Observed& target = write ? keys[key].written : keys[key].read;
       if (found != nullptr && !target.versions.includes(*found)) {
         target.versions.merge(*found);

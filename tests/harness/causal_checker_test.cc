@@ -37,9 +37,9 @@ class CausalBuilder {
     operation.command.keys = {key};
     if (outcome == OpOutcome::ok) {
       operation.reply = core::Reply{};
-      operation.reply->metadata.versions = {{key, context_of(versions)}};
+      operation.reply->metadata.tracking.mut().versions = {{key, context_of(versions)}};
       if (created.size() > 0) {
-        operation.reply->metadata.updates = {{key, context_of(created)}};
+        operation.reply->metadata.tracking.mut().updates = {{key, context_of(created)}};
       }
     }
     return *this;
@@ -53,7 +53,7 @@ class CausalBuilder {
     operation.reply = core::Reply{};
     for (const auto& [key, versions] : states) {
       operation.command.keys.push_back(key);
-      operation.reply->metadata.versions.emplace_back(key, context_of(versions));
+      operation.reply->metadata.tracking.mut().versions.emplace_back(key, context_of(versions));
     }
     return *this;
   }

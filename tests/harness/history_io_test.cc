@@ -116,16 +116,16 @@ History full_history() {
   both.add(core::Dot{1, 1});
   Operation siblings = make_op(13, CommandKind::get, {"r:4"}, {}, OpOutcome::ok);
   siblings.reply = reply_with(ReplyValue::of_list({"a", "b"}));
-  siblings.reply->metadata.versions = {{"r:4", both}};
-  siblings.reply->metadata.siblings = {{"r:4", both}};
+  siblings.reply->metadata.tracking.mut().versions = {{"r:4", both}};
+  siblings.reply->metadata.tracking.mut().siblings = {{"r:4", both}};
   ops.push_back(siblings);
 
   Operation mget_siblings =
       make_op(14, CommandKind::mget, {"r:4", "r:5", "r:6"}, {}, OpOutcome::ok);
   mget_siblings.reply = reply_with(ReplyValue::of_mget({{"a", "b"}, {"x"}, {}}));
   EXPECT_EQ(mget_siblings.reply->value.kind, ReplyValue::Kind::sibling_lists);
-  mget_siblings.reply->metadata.versions = {{"r:4", both}};
-  mget_siblings.reply->metadata.siblings = {{"r:4", both}};
+  mget_siblings.reply->metadata.tracking.mut().versions = {{"r:4", both}};
+  mget_siblings.reply->metadata.tracking.mut().siblings = {{"r:4", both}};
   ops.push_back(mget_siblings);
   return history;
 }

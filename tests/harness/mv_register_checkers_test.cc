@@ -200,7 +200,7 @@ TEST(MvRegisterCheckers, AReadDroppingASiblingItsStateHoldsIsInvalid) {
   reply.value = core::ReplyValue::of_text("b");
   core::CausalContext only_b;
   only_b.add(core::Dot{1, 1});
-  reply.metadata.siblings = {{"k", only_b}};
+  reply.metadata.tracking.mut().siblings = {{"k", only_b}};
   const Verdict causal = check_causal_consistency(run.history());
   ASSERT_EQ(causal.validity, Validity::invalid);
   EXPECT_NE(causal.explanation.find("dropped sibling r0:1"), std::string::npos)
@@ -223,9 +223,9 @@ TEST(MvRegisterCheckers, AReadReturningAReplacedSiblingIsInvalid) {
   run.op(1, 0, make(CommandKind::get, {"k"}), 9);
   core::Reply& reply = *run.last().reply;
   reply.value = core::ReplyValue::of_list({"a", "c"});
-  core::CausalContext with_a = *core::find_key_versions(reply.metadata.siblings, "k");
+  core::CausalContext with_a = *core::find_key_versions(reply.metadata.tracking->siblings, "k");
   with_a.add(core::Dot{0, 1});
-  reply.metadata.siblings = {{"k", with_a}};
+  reply.metadata.tracking.mut().siblings = {{"k", with_a}};
   const Verdict causal = check_causal_consistency(run.history());
   ASSERT_EQ(causal.validity, Validity::invalid);
   EXPECT_NE(causal.explanation.find("had observed and replaced"), std::string::npos)

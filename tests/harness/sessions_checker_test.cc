@@ -32,7 +32,7 @@ class SessionBuilder {
                      std::initializer_list<Dot> versions, OpOutcome outcome = OpOutcome::ok) {
     Operation& operation = add(session, kind, replica, outcome);
     if (outcome == OpOutcome::ok) {
-      operation.reply->metadata.versions = {{"k", context_of(versions)}};
+      operation.reply->metadata.tracking.mut().versions = {{"k", context_of(versions)}};
     }
     return *this;
   }
@@ -40,7 +40,7 @@ class SessionBuilder {
   SessionBuilder& lww(std::uint64_t session, CommandKind kind, core::ReplicaId replica,
                       std::uint64_t time, std::initializer_list<Dot> versions) {
     Operation& operation = add(session, kind, replica, OpOutcome::ok);
-    operation.reply->metadata.versions = {{"k", context_of(versions)}};
+    operation.reply->metadata.tracking.mut().versions = {{"k", context_of(versions)}};
     const core::LwwTimestamp timestamp{time, 0, replica};
     if (core::is_write(kind)) {
       operation.reply->metadata.timestamps = {{"k", timestamp}};

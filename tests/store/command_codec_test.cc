@@ -226,9 +226,10 @@ TEST(SessionCodec, CommandWithoutTokenKeepsItsBytes) {
 TEST(SessionCodec, ReplyVersionsRoundTripAndMustBeSorted) {
   Reply reply;
   reply.value = ReplyValue::of_text("v");
-  reply.metadata.versions = {{"a", context_of({{0, 1}})}, {"b", context_of({{3, 1}, {3, 2}})}};
+  reply.metadata.tracking.mut().versions = {{"a", context_of({{0, 1}})},
+                                            {"b", context_of({{3, 1}, {3, 2}})}};
   EXPECT_EQ(decode_reply(encode_reply(reply)), reply);
-  std::swap(reply.metadata.versions[0], reply.metadata.versions[1]);
+  std::swap(reply.metadata.tracking.mut().versions[0], reply.metadata.tracking.mut().versions[1]);
   EXPECT_FALSE(decode_reply(encode_reply(reply)).has_value()) << "unsorted keys must be rejected";
 }
 

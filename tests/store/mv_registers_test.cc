@@ -84,10 +84,10 @@ TEST(MvRegisterKeyspace, ConcurrentWritesBecomeSiblingsThatGetReturns) {
   ASSERT_EQ(get.status, ReplyStatus::ok);
   EXPECT_EQ(get.value, ReplyValue::of_list({"a", "b"}));
   // The siblings name the writes' update dots.
-  const CausalContext* siblings = find_key_versions(get.metadata.siblings, "k");
+  const CausalContext* siblings = find_key_versions(get.metadata.tracking->siblings, "k");
   ASSERT_NE(siblings, nullptr);
-  EXPECT_TRUE(siblings->contains(only_dot(a.metadata.updates, "k")));
-  EXPECT_TRUE(siblings->contains(only_dot(b.metadata.updates, "k")));
+  EXPECT_TRUE(siblings->contains(only_dot(a.metadata.tracking->updates, "k")));
+  EXPECT_TRUE(siblings->contains(only_dot(b.metadata.tracking->updates, "k")));
   EXPECT_TRUE(a.metadata.timestamps.empty()) << "multi-value registers list no LWW timestamps";
   EXPECT_EQ(left.run(command(CommandKind::type, {"k"})).value, ReplyValue::of_text("mv_register"));
 }
@@ -101,7 +101,7 @@ TEST(MvRegisterKeyspace, ALaterWriteReplacesTheSiblingsItsReplicaHolds) {
   const Reply c = left.run(command(CommandKind::set, {"k"}, {"c"}));
   EXPECT_EQ(left.run(command(CommandKind::get, {"k"})).value, ReplyValue::of_text("c"));
   // Its reply's versions name what it replaced: both earlier writes.
-  const CausalContext* observed = find_key_versions(c.metadata.versions, "k");
+  const CausalContext* observed = find_key_versions(c.metadata.tracking->versions, "k");
   ASSERT_NE(observed, nullptr);
   EXPECT_TRUE(observed->contains(Dot{0, 1}));
   EXPECT_TRUE(observed->contains(Dot{1, 1}));
@@ -158,7 +158,7 @@ TEST(MvRegisterKeyspace, MgetAnswersSiblingListsOnlyWhenAKeyHasSeveralValues) {
   ASSERT_EQ(mget.value.kind, ReplyValue::Kind::sibling_lists);
   EXPECT_EQ(mget.value.sibling_lists, (std::vector<Values>{{"a", "b"}, {"x"}, {}}));
   EXPECT_EQ(mget.value.mget_values(), mget.value.sibling_lists);
-  ASSERT_EQ(mget.metadata.siblings.size(), 2u);  // k and j
+  ASSERT_EQ(mget.metadata.tracking->siblings.size(), 2u);  // k and j
 }
 
 TEST(MvRegisterKeyspace, MsetNamingAKeyTwiceWritesItsLastValueOnce) {
@@ -168,7 +168,7 @@ TEST(MvRegisterKeyspace, MsetNamingAKeyTwiceWritesItsLastValueOnce) {
   ASSERT_EQ(node.last.size(), 2u);
   EXPECT_EQ(node.last[0].first, "k") << "deltas in order of first appearance";
   EXPECT_EQ(node.run(command(CommandKind::get, {"k"})).value, ReplyValue::of_text("3"));
-  EXPECT_EQ(only_dot(mset.metadata.updates, "k"), (Dot{0, 1}));
+  EXPECT_EQ(only_dot(mset.metadata.tracking->updates, "k"), (Dot{0, 1}));
 }
 
 TEST(MvRegisterKeyspace, SameValueWrittenConcurrentlyReadsOnceWithTwoSiblings) {
@@ -179,7 +179,7 @@ TEST(MvRegisterKeyspace, SameValueWrittenConcurrentlyReadsOnceWithTwoSiblings) {
   left.receive(right.log);
   const Reply get = left.run(command(CommandKind::get, {"k"}));
   EXPECT_EQ(get.value, ReplyValue::of_text("same"));
-  const CausalContext* siblings = find_key_versions(get.metadata.siblings, "k");
+  const CausalContext* siblings = find_key_versions(get.metadata.tracking->siblings, "k");
   ASSERT_NE(siblings, nullptr);
   EXPECT_TRUE(siblings->contains(Dot{0, 1}));
   EXPECT_TRUE(siblings->contains(Dot{1, 1}));
@@ -193,7 +193,7 @@ TEST(MvRegisterKeyspace, TheEventualLevelKeepsLwwRegisters) {
   left.receive(right.log);
   const Reply get = left.run(command(CommandKind::get, {"k"}));
   EXPECT_EQ(get.value.kind, ReplyValue::Kind::text);
-  EXPECT_TRUE(get.metadata.siblings.empty());
+  EXPECT_TRUE(get.metadata.tracking->siblings.empty());
   EXPECT_EQ(left.keyspace.find("k")->visible_type(), ValueType::lww_register);
 }
 
@@ -249,7 +249,7 @@ TEST(MvRegisterReplica, ConcurrentWritesAtTwoReplicasAreReadAsSiblingsThenReplac
   ASSERT_TRUE(get);
   EXPECT_EQ(get->value, ReplyValue::of_list({"a", "b"}));
   Command resolve = command(CommandKind::set, {"k"}, {"c"});
-  resolve.session = get->metadata.versions;  // the session saw both
+  resolve.session = get->metadata.tracking->versions;  // the session saw both
   ASSERT_TRUE(driver.execute(1, resolve));
   driver.run_for(200'000);
   for (const ReplicaId replica : {0u, 1u}) {
@@ -265,7 +265,7 @@ TEST(MvRegisterReplica, PlantedBugKeepsOneSiblingAlthoughBothWritesArrived) {
   const auto get = driver.execute(0, command(CommandKind::get, {"k"}));
   ASSERT_TRUE(get);
   EXPECT_EQ(get->value.kind, ReplyValue::Kind::text) << "one value left";
-  const CausalContext* versions = find_key_versions(get->metadata.versions, "k");
+  const CausalContext* versions = find_key_versions(get->metadata.tracking->versions, "k");
   ASSERT_NE(versions, nullptr);
   EXPECT_TRUE(versions->contains(Dot{0, 1}));
   EXPECT_TRUE(versions->contains(Dot{1, 1})) << "both writes arrived";

@@ -47,13 +47,13 @@ TEST(Versions, EachWriteAddsOneDotToTheStateAndCarriesItInItsDelta) {
       << "a delta carries only its own update's dot";
   EXPECT_EQ(keyspace.find("k")->versions().max_counter(7), 2u);
   EXPECT_EQ(keyspace.find("s")->versions().max_counter(7), 1u) << "dots count per key";
-  ASSERT_EQ(third.reply.metadata.versions.size(), 1u);
-  EXPECT_EQ(third.reply.metadata.versions[0].first, "k");
-  EXPECT_EQ(third.reply.metadata.versions[0].second, keyspace.find("k")->versions());
+  ASSERT_EQ(third.reply.metadata.tracking->versions.size(), 1u);
+  EXPECT_EQ(third.reply.metadata.tracking->versions[0].first, "k");
+  EXPECT_EQ(third.reply.metadata.tracking->versions[0].second, keyspace.find("k")->versions());
   (void)first;
   (void)second;
   const Execution read = keyspace.execute(command(CommandKind::get, {"k"}), 7, clock, tracking);
-  ASSERT_EQ(read.reply.metadata.versions.size(), 1u) << "reads report versions too";
+  ASSERT_EQ(read.reply.metadata.tracking->versions.size(), 1u) << "reads report versions too";
 }
 
 TEST(Versions, OffByDefaultSoStatesKeepTheirBytes) {
@@ -168,9 +168,9 @@ TEST(SessionToken, ReplicaBehindTheTokenRefusesThenFetchesAndServes) {
   const auto set = driver.execute(0, command(CommandKind::set, {"k"}, {"v"}));
   ASSERT_TRUE(set);
   ASSERT_EQ(set->status, ReplyStatus::ok);
-  ASSERT_EQ(set->metadata.versions.size(), 1u);
+  ASSERT_EQ(set->metadata.tracking->versions.size(), 1u);
   Command get = command(CommandKind::get, {"k"});
-  get.session = set->metadata.versions;  // the session wrote k at replica 0
+  get.session = set->metadata.tracking->versions;  // the session wrote k at replica 0
   const auto refused = driver.execute(1, get);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, ReplyStatus::session_behind) << refused->error;
@@ -188,7 +188,7 @@ TEST(SessionToken, PlantedBugServesAStaleRead) {
   const auto set = driver.execute(0, command(CommandKind::set, {"k"}, {"v"}));
   ASSERT_TRUE(set);
   Command get = command(CommandKind::get, {"k"});
-  get.session = set->metadata.versions;
+  get.session = set->metadata.tracking->versions;
   const auto stale = driver.execute(1, get);
   ASSERT_TRUE(stale);
   EXPECT_EQ(stale->status, ReplyStatus::ok);
@@ -255,7 +255,7 @@ std::pair<KeyState, KeyState> dependent_deltas() {
   const Execution one = writer.execute(
       first, 0, clock, ExecuteOptions{.track_versions = true, .dependencies = &none});
   Command second = command(CommandKind::sadd, {"k"}, {"y"});
-  const KeyVersions past = one.reply.metadata.versions;  // the session saw r0:1
+  const KeyVersions past = one.reply.metadata.tracking->versions;  // the session saw r0:1
   const Execution two = writer.execute(
       second, 0, clock, ExecuteOptions{.track_versions = true, .dependencies = &past});
   return {one.deltas.at(0).second, two.deltas.at(0).second};
@@ -342,7 +342,7 @@ SnapshotSetup snapshot_setup(StoreDriver& driver) {
       .track_versions = true, .dependencies = &none, .multi_value_registers = true};
   const Execution one =
       writer.execute(command(CommandKind::set, {setup.a}, {"x"}), 9, clock, first);
-  const KeyVersions past = one.reply.metadata.versions;  // the session saw a's r9:1
+  const KeyVersions past = one.reply.metadata.tracking->versions;  // the session saw a's r9:1
   const ExecuteOptions second{
       .track_versions = true, .dependencies = &past, .multi_value_registers = true};
   const Execution two =
@@ -378,7 +378,7 @@ TEST(CausalOrder, MgetReadsAPartAgainWhenAnotherPartDependsOnWhatItMisses) {
   const auto whole = driver.execute(0, command(CommandKind::mget, {setup.a, setup.b}));
   ASSERT_TRUE(whole);
   ASSERT_EQ(whole->status, ReplyStatus::ok) << whole->error;
-  const CausalContext* a_seen = find_key_versions(whole->metadata.versions, setup.a);
+  const CausalContext* a_seen = find_key_versions(whole->metadata.tracking->versions, setup.a);
   ASSERT_NE(a_seen, nullptr);
   EXPECT_TRUE(a_seen->contains(Dot{9, 1}));
   EXPECT_EQ(driver.replica(0)->stats().mget_snapshot_rereads, 1u) << "no gap the second time";
@@ -392,7 +392,7 @@ TEST(CausalOrder, PlantedBugAnswersAnMgetThatIsNoSnapshot) {
   const auto torn = driver.execute(0, command(CommandKind::mget, {setup.a, setup.b}));
   ASSERT_TRUE(torn);
   ASSERT_EQ(torn->status, ReplyStatus::ok) << torn->error;
-  const CausalContext* a_seen = find_key_versions(torn->metadata.versions, setup.a);
+  const CausalContext* a_seen = find_key_versions(torn->metadata.tracking->versions, setup.a);
   EXPECT_TRUE(a_seen == nullptr || !a_seen->contains(Dot{9, 1}))
       << "b returned without the update of a it depends on";
   EXPECT_EQ(driver.replica(0)->stats().mget_snapshot_rereads, 0u);
