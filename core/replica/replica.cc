@@ -632,6 +632,8 @@ Reply Replica::aggregate(const Pending& pending) {
       merge_key_versions(tracking.updates, part_tracking.updates);
       merge_key_versions(tracking.dependencies, part_tracking.dependencies);
       merge_key_versions(tracking.siblings, part_tracking.siblings);
+      tracking.removed_dots.insert(tracking.removed_dots.end(), part_tracking.removed_dots.begin(),
+                                   part_tracking.removed_dots.end());
     }
     if (reply.status != ReplyStatus::ok) {
       continue;

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/store/store_driver.h"
 
@@ -100,6 +103,38 @@ TEST(Replica, MsetAcrossReplicasWritesAndReplicatesEveryKey) {
   for (std::size_t index = 0; index < keys.size(); ++index) {
     EXPECT_EQ(mget->value.maybe_list[index], std::optional<std::string>(values[index]));
   }
+}
+
+// A DEL of OR-Set keys held by different replicas reports the dots it
+// removed from every part: the history's set checks follow each add to its
+// end through them (a part's removed dots were once dropped on the way).
+TEST(Replica, MultiKeyDelReportsTheRemovedDotsOfEveryPart) {
+  StoreDriver driver({.replicas = 5, .replication_factor = 1}, 6);
+  std::vector<std::string> keys;
+  std::vector<ReplicaId> owners;
+  for (int index = 0; keys.size() < 2 && index < 100; ++index) {
+    const std::string key = key_name(index);
+    const ReplicaId owner = driver.replica(0)->replicas_of(key).front();
+    if (owners.empty() || owners.front() != owner) {
+      keys.push_back(key);
+      owners.push_back(owner);
+    }
+  }
+  ASSERT_EQ(keys.size(), 2u);
+  std::vector<std::pair<std::string, core::Dot>> added;
+  for (const std::string& key : keys) {
+    const auto sadd = driver.execute(0, command(CommandKind::sadd, {key}, {"m"}));
+    ASSERT_TRUE(sadd && sadd->status == ReplyStatus::ok);
+    added.insert(added.end(), sadd->metadata.dots.begin(), sadd->metadata.dots.end());
+  }
+  ASSERT_EQ(added.size(), 2u);
+  const auto del = driver.execute(0, command(CommandKind::del, keys));
+  ASSERT_TRUE(del);
+  ASSERT_EQ(del->status, ReplyStatus::ok);
+  auto removed = del->metadata.tracking->removed_dots;
+  std::sort(removed.begin(), removed.end());
+  std::sort(added.begin(), added.end());
+  EXPECT_EQ(removed, added);
 }
 
 TEST(Replica, WrongTypeAnsweredAtTheReplica) {
