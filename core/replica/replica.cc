@@ -246,7 +246,16 @@ void Replica::persist_key(const std::string& key, std::optional<std::uint64_t>& 
   }
   const KeyState* state = keyspace_.find(key);
   assert(state != nullptr);
-  Bytes bytes = encode(*state);
+  persist_key(key, *state, dirty_slot, out);
+}
+
+void Replica::persist_key(const std::string& key, const KeyState& state,
+                          std::optional<std::uint64_t>& dirty_slot, Output& out) {
+  if (!config_.durable) {
+    return;
+  }
+  assert(keyspace_.find(key) == &state);
+  Bytes bytes = encode(state);
   // The leaf digest of exactly the state written (every change calls
   // mark_dirty first, which clears a stale one).
   dirty_slot = leaf_digest(key, bytes);
@@ -870,7 +879,9 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
 void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out) {
   bool applied = false;
   for (DeltaBatch::Entry& entry : batch.entries) {
-    if (!replicates(config_.id, entry.key)) {
+    // One placement lookup: whether to apply, and where to relay.
+    const ReplicaList targets = placement_.replicas_of(entry.key);
+    if (std::find(targets.begin(), targets.end(), config_.id) == targets.end()) {
       continue;  // placement disagrees: anti-entropy settles it
     }
     const bool ordered =
@@ -879,7 +890,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& b
       buffer_delta(from, entry);
       continue;
     }
-    applied |= apply_delta(now_us, from, std::move(entry), out);
+    applied |= apply_delta(now_us, from, std::move(entry), targets, out);
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
@@ -889,25 +900,27 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& b
 }
 
 bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
-                          Output& out) {
+                          const ReplicaList& targets, Output& out) {
   const std::vector<std::string> removed = removal_targets(entry);
-  const bool changed = keyspace_.apply(entry.key, entry.delta);
+  const KeyState* state = keyspace_.apply_changed(entry.key, entry.delta);
+  const bool changed = state != nullptr;
   if (changed && config_.planted_bug == PlantedBug::mv_register_drop_siblings) {
     planted_drop_siblings(entry.key);
   }
   if (config_.planted_bug != PlantedBug::none) {
     planted_delta_bug(now_us, entry, changed, removed, out);
+    state = changed ? keyspace_.find(entry.key) : nullptr;  // the bugs may change the keyspace
   }
   if (!changed) {
     stats_.deltas_redundant += 1;
     return false;
   }
   stats_.deltas_applied += 1;
-  persist_key(entry.key, mark_dirty(entry.key), out);
+  std::optional<std::uint64_t>& dirty_slot = mark_dirty(entry.key);
+  persist_key(entry.key, *state, dirty_slot, out);
   // Forward to the key's other replicas, never back to the writer or the
   // sender (the log's routing excludes both).
   // The entry is not used after this: its key and delta move into the log.
-  const ReplicaList targets = placement_.replicas_of(entry.key);
   delta_log_.append(std::move(entry.key), entry.origin, from, std::move(entry.delta), now_us,
                     as_span(targets));
   return true;
@@ -978,7 +991,8 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
         out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
-        apply_delta(now_us, ready.from, std::move(ready.entry), out);
+        const ReplicaList targets = placement_.replicas_of(ready.entry.key);
+        apply_delta(now_us, ready.from, std::move(ready.entry), targets, out);
         progress = true;
       }
     }
@@ -1122,10 +1136,10 @@ void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates&
     if (!replicates(config_.id, state.key) || !replicates(from, state.key)) {
       continue;
     }
-    if (keyspace_.apply(state.key, state.state)) {
+    if (const KeyState* merged = keyspace_.apply_changed(state.key, state.state)) {
       stats_.keys_repaired += 1;
       out.coverage.push_back("anti_entropy.repaired_key");
-      persist_key(state.key, mark_dirty(state.key), out);
+      persist_key(state.key, *merged, mark_dirty(state.key), out);
       repaired = true;
     }
   }

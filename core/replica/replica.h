@@ -332,6 +332,9 @@ class Replica {
   // (computed from the same bytes) for the next refresh_trees, in
   // `dirty_slot` (key's entry of dirty_keys_, as mark_dirty returns it).
   void persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot, Output& out);
+  // The same with `key`'s state at hand (the keyspace's, unchanged since).
+  void persist_key(const std::string& key, const KeyState& state,
+                   std::optional<std::uint64_t>& dirty_slot, Output& out);
   void persist_clock(Output& out);
   // Every change of a key's state calls this (then persist_key, if
   // durable). Returns key's entry of dirty_keys_, valid until dirty_keys_
@@ -348,9 +351,11 @@ class Replica {
 
   // Consumes the batch: applied entries move into the delta log.
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);
-  // Merges one received delta, persists and relays it (moving it into the
-  // delta log). Returns true if it changed the state.
-  bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry, Output& out);
+  // Merges one received delta, persists and relays it to `targets` (the
+  // key's replicas; moving it into the delta log). Returns true if it
+  // changed the state.
+  bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
+                   const ReplicaList& targets, Output& out);
   // The causal level: every update `delta` depends on, of a key this
   // replica holds, is here (for `key` itself, here or in the delta).
   bool causally_ready(const std::string& key, const KeyState& delta) const;

@@ -836,14 +836,24 @@ Execution Keyspace::execute(const Command& command, ReplicaId replica, WriteCloc
 }
 
 bool Keyspace::apply(std::string_view key, const KeyState& delta) {
+  return apply_changed(key, delta) != nullptr;
+}
+
+const KeyState* Keyspace::apply_changed(std::string_view key, const KeyState& delta) {
   if (delta.empty()) {
-    return false;
+    return nullptr;
   }
-  auto [position, inserted] = keys_.try_emplace(std::string(key));
+  // Search with the view; build the key's string only when inserting.
+  auto position = keys_.lower_bound(as_absl(key));
+  const bool inserted = position == keys_.end() || position->first != as_absl(key);
+  if (inserted) {
+    position = keys_.emplace_hint(position, std::string(key), KeyState{});
+  }
   const bool changed = position->second.merge(delta);
   assert(!inserted || changed);
-  return changed;
+  return changed ? &position->second : nullptr;
 }
+
 
 const KeyState* Keyspace::find(std::string_view key) const {
   const auto found = keys_.find(as_absl(key));
