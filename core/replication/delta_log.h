@@ -121,6 +121,8 @@ class DeltaLog {
   };
 
   void drop_backlog(Peer& peer);
+  // The first entry whose seq is at least `seq` (end() if none).
+  std::deque<Entry>::iterator first_from(std::uint64_t seq);
   void trim();
   // The shared part of next_batch and next_batch_frame: picks the due
   // entries, joined per key, and updates the peer's cursors. Returns false
