@@ -12,7 +12,7 @@ DeltaLog::DeltaLog(Config config, std::vector<ReplicaId> peers) : config_(config
   }
 }
 
-std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
+std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState&& delta,
                                std::uint64_t now_us, std::span<const ReplicaId> targets) {
   for (auto& [id, peer] : peers_) {
     if (peer.acked_seq == head_seq()) {

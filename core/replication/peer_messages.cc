@@ -132,7 +132,7 @@ bool decode_payload(ByteView payload, DeltaBatch& message, std::string& error) {
       DeltaBatch::Entry& entry = message.entries.emplace_back();
       entry.key = decoder.string();
       entry.origin = decoder.varint32();
-      entry.delta = KeyState::decode_body(decoder);
+      KeyState::decode_body(decoder, entry.delta);
     }
   });
 }

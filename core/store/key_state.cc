@@ -293,6 +293,12 @@ void KeyState::encode_body(Encoder& encoder) const {
 
 KeyState KeyState::decode_body(Decoder& decoder) {
   KeyState state;
+  decode_body(decoder, state);
+  return state;
+}
+
+void KeyState::decode_body(Decoder& decoder, KeyState& state) {
+  assert(state.empty());
   // Smallest entry: the versions (tag byte, two-byte context); a slot takes
   // at least five (type byte, three-byte claim, one-byte body).
   const std::size_t slot_count = decoder.count(3);
@@ -336,7 +342,6 @@ KeyState KeyState::decode_body(Decoder& decoder) {
     }
     state.slots_.emplace_hint(state.slots_.end(), type, KeySlot{claim, std::move(value)});
   }
-  return state;
 }
 
 }  // namespace crdtsim::core
