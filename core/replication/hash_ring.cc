@@ -80,13 +80,34 @@ HashRing::Placement::Placement(const HashRing& ring, std::uint32_t factor)
   if (wanted_ == 0 || tokens.size() * wanted_ > kTableEntriesMax) {
     return;
   }
-  table_.reserve(tokens.size() * wanted_);
-  ReplicaList list;
-  for (std::size_t index = 0; index < tokens.size(); ++index) {
-    walk(index, list);
-    table_.insert(table_.end(), list.begin(), list.end());
+  // A token's list is its owner followed by the next token's list without
+  // that owner, cut to wanted_: filled from the last token backwards, one
+  // short step per token instead of a walk each (every replica start builds
+  // one). The last token's list wraps around the ring, so it is walked.
+  const std::size_t count = tokens.size();
+  table_.resize(count * wanted_);
+  ReplicaList last;
+  walk(count - 1, last);
+  std::copy(last.begin(), last.end(), row_of(count - 1));
+  for (std::size_t index = count - 1; index-- > 0;) {
+    const ReplicaId owner = owners_[index];
+    const auto next = row_of(index + 1);
+    const auto row = row_of(index);
+    row[0] = owner;
+    std::size_t filled = 1;
+    // The next list holds wanted_ distinct ids, the owner at most once: the
+    // first wanted_ of them always fill the row.
+    for (std::size_t position = 0; filled < wanted_; ++position) {
+      assert(position < wanted_);
+      if (next[static_cast<std::ptrdiff_t>(position)] != owner) {
+        row[static_cast<std::ptrdiff_t>(filled++)] = next[static_cast<std::ptrdiff_t>(position)];
+      }
+    }
   }
-  assert(table_.size() == tokens.size() * wanted_);
+}
+
+std::vector<ReplicaId>::iterator HashRing::Placement::row_of(std::size_t index) {
+  return table_.begin() + static_cast<std::ptrdiff_t>(index * wanted_);
 }
 
 std::size_t HashRing::Placement::token_index(std::string_view key) const {

@@ -71,6 +71,8 @@ class HashRing {
     // The index of the first token at or after `key`'s (wrapping to 0).
     std::size_t token_index(std::string_view key) const;
     void walk(std::size_t index, ReplicaList& out) const;
+    // The table's list of token `index` (wanted_ ids).
+    std::vector<ReplicaId>::iterator row_of(std::size_t index);
 
     std::size_t wanted_ = 0;                // min(factor, members)
     std::vector<std::uint64_t> positions_;  // the ring's token positions, sorted
