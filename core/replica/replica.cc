@@ -205,15 +205,46 @@ std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
 }
 
 std::optional<std::uint64_t>& Replica::mark_dirty(std::string_view key) {
-  // One search: the slot's position, and the insertion hint if it is new.
-  const absl::string_view absl_key(key.data(), key.size());
-  auto slot = dirty_keys_.lower_bound(absl_key);
-  if (slot == dirty_keys_.end() || slot->first != absl_key) {
-    slot = dirty_keys_.emplace_hint(slot, std::string(key), std::nullopt);
-  } else {
-    slot->second.reset();
+  if (dirty_keys_.size() >= std::max(kDirtyRecordsMin, 2 * dirty_keys_compacted_)) {
+    compact_dirty_keys();
   }
-  return slot->second;
+  dirty_keys_.push_back(DirtyKey{std::string(key), std::nullopt});
+  return dirty_keys_.back().persisted_digest;
+}
+
+const std::vector<std::uint32_t>& Replica::latest_dirty_records() {
+  // Record indices by (key, index): a key's latest record is its last one.
+  // Sorting indices moves no strings.
+  std::vector<std::uint32_t>& order = dirty_order_scratch_;
+  order.resize(dirty_keys_.size());
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    order[index] = static_cast<std::uint32_t>(index);
+  }
+  std::sort(order.begin(), order.end(), [this](std::uint32_t left, std::uint32_t right) {
+    const int by_key = dirty_keys_[left].key.compare(dirty_keys_[right].key);
+    return by_key < 0 || (by_key == 0 && left < right);
+  });
+  std::size_t kept = 0;
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const bool superseded = position + 1 < order.size() && dirty_keys_[order[position + 1]].key ==
+                                                               dirty_keys_[order[position]].key;
+    if (!superseded) {
+      order[kept++] = order[position];
+    }
+  }
+  order.resize(kept);
+  return order;
+}
+
+void Replica::compact_dirty_keys() {
+  const std::vector<std::uint32_t>& latest = latest_dirty_records();
+  std::vector<DirtyKey> compacted;
+  compacted.reserve(latest.size());
+  for (const std::uint32_t index : latest) {
+    compacted.push_back(std::move(dirty_keys_[index]));
+  }
+  dirty_keys_ = std::move(compacted);
+  dirty_keys_compacted_ = dirty_keys_.size();
 }
 
 void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
@@ -1064,7 +1095,9 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
 }
 
 void Replica::refresh_trees() {
-  for (const auto& [key, persisted_digest] : dirty_keys_) {
+  // In key order: the trees' shapes depend on the order of updates.
+  for (const std::uint32_t index : latest_dirty_records()) {
+    const auto& [key, persisted_digest] = dirty_keys_[index];
     const KeyState* state = keyspace_.find(key);
     const ReplicaList replicas = placement_.replicas_of(key);
     const bool mine = std::find(replicas.begin(), replicas.end(), config_.id) != replicas.end();
@@ -1086,6 +1119,7 @@ void Replica::refresh_trees() {
     }
   }
   dirty_keys_.clear();
+  dirty_keys_compacted_ = 0;
 }
 
 void Replica::on_ae_compare(ReplicaId from, const AeCompare& message, Output& out) {

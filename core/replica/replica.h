@@ -20,8 +20,6 @@
 // - with durability on, keeps every key's state in durable storage and
 //   reloads it on restart.
 
-#include <absl/container/btree_map.h>
-
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -340,6 +338,11 @@ class Replica {
   // durable). Returns key's entry of dirty_keys_, valid until dirty_keys_
   // next changes.
   std::optional<std::uint64_t>& mark_dirty(std::string_view key);
+  // The indices of dirty_keys_'s latest record of each key, in key order
+  // (a reference to scratch space, valid until the next call).
+  const std::vector<std::uint32_t>& latest_dirty_records();
+  // Keeps only those records, in that order.
+  void compact_dirty_keys();
 
   // Moves `command` into the part when it is a single-key command.
   std::vector<Part> split(Command& command) const;
@@ -475,11 +478,21 @@ class Replica {
   ReplicaId writer_id_ = 0;
   DeltaLog delta_log_;
   AntiEntropy anti_entropy_;
-  // Keys whose Merkle leaves are stale, with the leaf digest of the state
-  // last persisted (nullopt: not persisted since the last change).
-  // (A B-tree: clearing and refilling it every round allocates a node per
-  // many keys, not one per key.)
-  absl::btree_map<std::string, std::optional<std::uint64_t>> dirty_keys_;
+  // Keys whose Merkle leaves are stale: one record per change, with the
+  // leaf digest of the state persisted after it (nullopt: not persisted
+  // since). Every change of a key lands here and refresh_trees is rare, so
+  // a change appends without a search; compact_dirty_keys sorts and
+  // deduplicates (for refresh_trees, and whenever the records double past
+  // the last compaction: bounded by twice the key count plus
+  // kDirtyRecordsMin, even if no refresh runs).
+  struct DirtyKey {
+    std::string key;
+    std::optional<std::uint64_t> persisted_digest;
+  };
+  static constexpr std::size_t kDirtyRecordsMin = 256;
+  std::vector<DirtyKey> dirty_keys_;
+  std::size_t dirty_keys_compacted_ = 0;            // records left by the last compaction
+  std::vector<std::uint32_t> dirty_order_scratch_;  // see latest_dirty_records
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;
