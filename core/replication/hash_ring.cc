@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <utility>
 
@@ -77,6 +78,7 @@ HashRing::Placement::Placement(const HashRing& ring, std::uint32_t factor)
     positions_.push_back(token.position);
     owners_.push_back(token.replica);
   }
+  build_buckets();
   if (wanted_ == 0 || tokens.size() * wanted_ > kTableEntriesMax) {
     return;
   }
@@ -110,12 +112,33 @@ std::vector<ReplicaId>::iterator HashRing::Placement::row_of(std::size_t index) 
   return table_.begin() + static_cast<std::ptrdiff_t>(index * wanted_);
 }
 
+void HashRing::Placement::build_buckets() {
+  // About one token per bucket, at most 2^kBucketBitsMax buckets.
+  bucket_bits_ = static_cast<unsigned>(
+      std::clamp<std::size_t>(std::bit_width(positions_.size()), 1, kBucketBitsMax));
+  const std::size_t buckets = std::size_t{1} << bucket_bits_;
+  bucket_starts_.assign(buckets + 1, 0);
+  std::size_t token = 0;
+  for (std::size_t bucket = 0; bucket <= buckets; ++bucket) {
+    while (token < positions_.size() && (positions_[token] >> (64 - bucket_bits_)) < bucket) {
+      ++token;
+    }
+    bucket_starts_[bucket] = static_cast<std::uint32_t>(token);
+  }
+}
+
 std::size_t HashRing::Placement::token_index(std::string_view key) const {
   // Tokens order by (position, replica), so the first token not below
   // Token{position, 0} is the first with a position not below the key's.
+  // Positions are hashes (uniform): the key's bucket narrows the search to
+  // the few tokens that share its top bits; tokens before the bucket lie
+  // below the key, tokens after it above.
   const std::uint64_t position = key_token(key);
-  const auto start = std::lower_bound(positions_.begin(), positions_.end(), position);
-  const auto index = static_cast<std::size_t>(start - positions_.begin());
+  const std::uint64_t bucket = position >> (64 - bucket_bits_);
+  const auto first = positions_.begin() + bucket_starts_[bucket];
+  const auto last = positions_.begin() + bucket_starts_[bucket + 1];
+  const auto index =
+      static_cast<std::size_t>(std::lower_bound(first, last, position) - positions_.begin());
   return index == positions_.size() ? 0 : index;
 }
 
