@@ -205,15 +205,46 @@ std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
 }
 
 std::optional<std::uint64_t>& Replica::mark_dirty(std::string_view key) {
-  // One search: the slot's position, and the insertion hint if it is new.
-  const absl::string_view absl_key(key.data(), key.size());
-  auto slot = dirty_keys_.lower_bound(absl_key);
-  if (slot == dirty_keys_.end() || slot->first != absl_key) {
-    slot = dirty_keys_.emplace_hint(slot, std::string(key), std::nullopt);
-  } else {
-    slot->second.reset();
+  if (dirty_keys_.size() >= std::max(kDirtyRecordsMin, 2 * dirty_keys_compacted_)) {
+    compact_dirty_keys();
   }
-  return slot->second;
+  dirty_keys_.push_back(DirtyKey{std::string(key), std::nullopt});
+  return dirty_keys_.back().persisted_digest;
+}
+
+const std::vector<std::uint32_t>& Replica::latest_dirty_records() {
+  // Record indices by (key, index): a key's latest record is its last one.
+  // Sorting indices moves no strings.
+  std::vector<std::uint32_t>& order = dirty_order_scratch_;
+  order.resize(dirty_keys_.size());
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    order[index] = static_cast<std::uint32_t>(index);
+  }
+  std::sort(order.begin(), order.end(), [this](std::uint32_t left, std::uint32_t right) {
+    const int by_key = dirty_keys_[left].key.compare(dirty_keys_[right].key);
+    return by_key < 0 || (by_key == 0 && left < right);
+  });
+  std::size_t kept = 0;
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const bool superseded = position + 1 < order.size() && dirty_keys_[order[position + 1]].key ==
+                                                               dirty_keys_[order[position]].key;
+    if (!superseded) {
+      order[kept++] = order[position];
+    }
+  }
+  order.resize(kept);
+  return order;
+}
+
+void Replica::compact_dirty_keys() {
+  const std::vector<std::uint32_t>& latest = latest_dirty_records();
+  std::vector<DirtyKey> compacted;
+  compacted.reserve(latest.size());
+  for (const std::uint32_t index : latest) {
+    compacted.push_back(std::move(dirty_keys_[index]));
+  }
+  dirty_keys_ = std::move(compacted);
+  dirty_keys_compacted_ = dirty_keys_.size();
 }
 
 void Replica::send_client(ClientId client, Bytes frame, Output& out) const {
@@ -247,7 +278,16 @@ void Replica::persist_key(const std::string& key, std::optional<std::uint64_t>& 
   }
   const KeyState* state = keyspace_.find(key);
   assert(state != nullptr);
-  Bytes bytes = encode(*state);
+  persist_key(key, *state, dirty_slot, out);
+}
+
+void Replica::persist_key(const std::string& key, const KeyState& state,
+                          std::optional<std::uint64_t>& dirty_slot, Output& out) {
+  if (!config_.durable) {
+    return;
+  }
+  assert(keyspace_.find(key) == &state);
+  Bytes bytes = encode(state);
   // The leaf digest of exactly the state written (every change calls
   // mark_dirty first, which clears a stale one).
   dirty_slot = leaf_digest(key, bytes);
@@ -878,7 +918,9 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
 void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out) {
   bool applied = false;
   for (DeltaBatch::Entry& entry : batch.entries) {
-    if (!replicates(config_.id, entry.key)) {
+    // One placement lookup: whether to apply, and where to relay.
+    const ReplicaList targets = placement_.replicas_of(entry.key);
+    if (std::find(targets.begin(), targets.end(), config_.id) == targets.end()) {
       continue;  // placement disagrees: anti-entropy settles it
     }
     const bool ordered =
@@ -887,7 +929,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& b
       buffer_delta(from, entry);
       continue;
     }
-    applied |= apply_delta(now_us, from, std::move(entry), out);
+    applied |= apply_delta(now_us, from, std::move(entry), targets, out);
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
@@ -897,25 +939,27 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& b
 }
 
 bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
-                          Output& out) {
+                          const ReplicaList& targets, Output& out) {
   const std::vector<std::string> removed = removal_targets(entry);
-  const bool changed = keyspace_.apply(entry.key, entry.delta);
+  const KeyState* state = keyspace_.apply_changed(entry.key, entry.delta);
+  const bool changed = state != nullptr;
   if (changed && config_.planted_bug == PlantedBug::mv_register_drop_siblings) {
     planted_drop_siblings(entry.key);
   }
   if (config_.planted_bug != PlantedBug::none) {
     planted_delta_bug(now_us, entry, changed, removed, out);
+    state = changed ? keyspace_.find(entry.key) : nullptr;  // the bugs may change the keyspace
   }
   if (!changed) {
     stats_.deltas_redundant += 1;
     return false;
   }
   stats_.deltas_applied += 1;
-  persist_key(entry.key, mark_dirty(entry.key), out);
+  std::optional<std::uint64_t>& dirty_slot = mark_dirty(entry.key);
+  persist_key(entry.key, *state, dirty_slot, out);
   // Forward to the key's other replicas, never back to the writer or the
   // sender (the log's routing excludes both).
   // The entry is not used after this: its key and delta move into the log.
-  const ReplicaList targets = placement_.replicas_of(entry.key);
   delta_log_.append(std::move(entry.key), entry.origin, from, std::move(entry.delta), now_us,
                     as_span(targets));
   return true;
@@ -986,7 +1030,8 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
         out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
-        apply_delta(now_us, ready.from, std::move(ready.entry), out);
+        const ReplicaList targets = placement_.replicas_of(ready.entry.key);
+        apply_delta(now_us, ready.from, std::move(ready.entry), targets, out);
         progress = true;
       }
     }
@@ -1059,7 +1104,9 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
 }
 
 void Replica::refresh_trees() {
-  for (const auto& [key, persisted_digest] : dirty_keys_) {
+  // In key order: the trees' shapes depend on the order of updates.
+  for (const std::uint32_t index : latest_dirty_records()) {
+    const auto& [key, persisted_digest] = dirty_keys_[index];
     const KeyState* state = keyspace_.find(key);
     const ReplicaList replicas = placement_.replicas_of(key);
     const bool mine = std::find(replicas.begin(), replicas.end(), config_.id) != replicas.end();
@@ -1081,6 +1128,7 @@ void Replica::refresh_trees() {
     }
   }
   dirty_keys_.clear();
+  dirty_keys_compacted_ = 0;
 }
 
 void Replica::on_ae_compare(ReplicaId from, const AeCompare& message, Output& out) {
@@ -1131,10 +1179,10 @@ void Replica::on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates&
     if (!replicates(config_.id, state.key) || !replicates(from, state.key)) {
       continue;
     }
-    if (keyspace_.apply(state.key, state.state)) {
+    if (const KeyState* merged = keyspace_.apply_changed(state.key, state.state)) {
       stats_.keys_repaired += 1;
       out.coverage.push_back("anti_entropy.repaired_key");
-      persist_key(state.key, mark_dirty(state.key), out);
+      persist_key(state.key, *merged, mark_dirty(state.key), out);
       repaired = true;
     }
   }

@@ -20,8 +20,6 @@
 // - with durability on, keeps every key's state in durable storage and
 //   reloads it on restart.
 
-#include <absl/container/btree_map.h>
-
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -334,11 +332,19 @@ class Replica {
   // (computed from the same bytes) for the next refresh_trees, in
   // `dirty_slot` (key's entry of dirty_keys_, as mark_dirty returns it).
   void persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot, Output& out);
+  // The same with `key`'s state at hand (the keyspace's, unchanged since).
+  void persist_key(const std::string& key, const KeyState& state,
+                   std::optional<std::uint64_t>& dirty_slot, Output& out);
   void persist_clock(Output& out);
   // Every change of a key's state calls this (then persist_key, if
   // durable). Returns key's entry of dirty_keys_, valid until dirty_keys_
   // next changes.
   std::optional<std::uint64_t>& mark_dirty(std::string_view key);
+  // The indices of dirty_keys_'s latest record of each key, in key order
+  // (a reference to scratch space, valid until the next call).
+  const std::vector<std::uint32_t>& latest_dirty_records();
+  // Keeps only those records, in that order.
+  void compact_dirty_keys();
 
   // Moves `command` into the part when it is a single-key command.
   std::vector<Part> split(Command& command) const;
@@ -352,9 +358,11 @@ class Replica {
 
   // Consumes the batch: applied entries move into the delta log.
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);
-  // Merges one received delta, persists and relays it (moving it into the
-  // delta log). Returns true if it changed the state.
-  bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry, Output& out);
+  // Merges one received delta, persists and relays it to `targets` (the
+  // key's replicas; moving it into the delta log). Returns true if it
+  // changed the state.
+  bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
+                   const ReplicaList& targets, Output& out);
   // The causal level: every update `delta` depends on, of a key this
   // replica holds, is here (for `key` itself, here or in the delta).
   bool causally_ready(const std::string& key, const KeyState& delta) const;
@@ -474,11 +482,21 @@ class Replica {
   ReplicaId writer_id_ = 0;
   DeltaLog delta_log_;
   AntiEntropy anti_entropy_;
-  // Keys whose Merkle leaves are stale, with the leaf digest of the state
-  // last persisted (nullopt: not persisted since the last change).
-  // (A B-tree: clearing and refilling it every round allocates a node per
-  // many keys, not one per key.)
-  absl::btree_map<std::string, std::optional<std::uint64_t>> dirty_keys_;
+  // Keys whose Merkle leaves are stale: one record per change, with the
+  // leaf digest of the state persisted after it (nullopt: not persisted
+  // since). Every change of a key lands here and refresh_trees is rare, so
+  // a change appends without a search; compact_dirty_keys sorts and
+  // deduplicates (for refresh_trees, and whenever the records double past
+  // the last compaction: bounded by twice the key count plus
+  // kDirtyRecordsMin, even if no refresh runs).
+  struct DirtyKey {
+    std::string key;
+    std::optional<std::uint64_t> persisted_digest;
+  };
+  static constexpr std::size_t kDirtyRecordsMin = 256;
+  std::vector<DirtyKey> dirty_keys_;
+  std::size_t dirty_keys_compacted_ = 0;            // records left by the last compaction
+  std::vector<std::uint32_t> dirty_order_scratch_;  // see latest_dirty_records
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;

@@ -12,7 +12,7 @@ DeltaLog::DeltaLog(Config config, std::vector<ReplicaId> peers) : config_(config
   }
 }
 
-std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
+std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState&& delta,
                                std::uint64_t now_us, std::span<const ReplicaId> targets) {
   for (auto& [id, peer] : peers_) {
     if (peer.acked_seq == head_seq()) {
@@ -24,14 +24,30 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
   if (peers_.empty()) {
     return seq;  // a replica alone: nobody to gossip to
   }
-  entries_.push_back(Entry{seq, std::move(key), origin, via, std::move(delta),
-                           ReplicaList(targets.begin(), targets.end())});
+  // Built in place: an Entry (key, state, list) is costly to move.
+  entries_.emplace_back(seq, std::move(key), origin, via, std::move(delta),
+                        ReplicaList(targets.begin(), targets.end()));
   return seq;
 }
 
 bool DeltaLog::buffering_for(ReplicaId peer) const {
   const auto found = peers_.find(peer);
   return found != peers_.end() && found->second.buffering;
+}
+
+std::deque<DeltaLog::Entry>::iterator DeltaLog::first_from(std::uint64_t seq) {
+  if (entries_.empty() || seq <= entries_.front().seq) {
+    return entries_.begin();
+  }
+  // Entries hold consecutive seqs unless erase_key removed some: then the
+  // entry at the offset is not `seq`'s and a search finds the first after.
+  const std::uint64_t offset = seq - entries_.front().seq;
+  if (offset < entries_.size() && entries_[offset].seq == seq) {
+    return entries_.begin() + static_cast<std::ptrdiff_t>(offset);
+  }
+  return std::lower_bound(
+      entries_.begin(), entries_.end(), seq,
+      [](const Entry& entry, std::uint64_t probe) { return entry.seq < probe; });
 }
 
 void DeltaLog::drop_backlog(Peer& peer) {
@@ -62,6 +78,9 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
   if (peer.sent_seq > peer.acked_seq && now_us - peer.last_progress_us >= config_.retransmit_us) {
     peer.sent_seq = peer.acked_seq;  // no ack in time: send again
   }
+  if (peer.sent_seq == head_seq()) {
+    return false;  // nothing appended since the last batch (most ticks)
+  }
   selection.first_seq = peer.sent_seq + 1;
   // Join the due entries per key; groups are emitted in key order
   // (deterministic). Keys are views into the entries: nothing is copied for
@@ -73,9 +92,7 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
   group_of.clear();
   groups.clear();
   std::uint64_t last_seq = peer.sent_seq;
-  const auto first =
-      std::lower_bound(entries_.begin(), entries_.end(), peer.sent_seq + 1,
-                       [](const Entry& entry, std::uint64_t seq) { return entry.seq < seq; });
+  const auto first = first_from(peer.sent_seq + 1);
   const auto by_key = [](const std::pair<std::string_view, std::size_t>& slot,
                          std::string_view key) { return slot.first < key; };
   for (auto it = first; it != entries_.end(); ++it) {

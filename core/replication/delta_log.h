@@ -58,7 +58,7 @@ class DeltaLog {
   // (both equal to the local replica for a local write), to be routed to
   // `targets` (the key's replicas, computed once here so that gossip ticks
   // never walk the ring). Returns its seq.
-  std::uint64_t append(std::string key, ReplicaId origin, ReplicaId via, KeyState delta,
+  std::uint64_t append(std::string key, ReplicaId origin, ReplicaId via, KeyState&& delta,
                        std::uint64_t now_us, std::span<const ReplicaId> targets);
 
   // The next batch for `peer`, or nullopt if nothing is due. Marks the
@@ -121,6 +121,8 @@ class DeltaLog {
   };
 
   void drop_backlog(Peer& peer);
+  // The first entry whose seq is at least `seq` (end() if none).
+  std::deque<Entry>::iterator first_from(std::uint64_t seq);
   void trim();
   // The shared part of next_batch and next_batch_frame: picks the due
   // entries, joined per key, and updates the peer's cursors. Returns false

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cassert>
 #include <utility>
 
@@ -77,24 +78,67 @@ HashRing::Placement::Placement(const HashRing& ring, std::uint32_t factor)
     positions_.push_back(token.position);
     owners_.push_back(token.replica);
   }
+  build_buckets();
   if (wanted_ == 0 || tokens.size() * wanted_ > kTableEntriesMax) {
     return;
   }
-  table_.reserve(tokens.size() * wanted_);
-  ReplicaList list;
-  for (std::size_t index = 0; index < tokens.size(); ++index) {
-    walk(index, list);
-    table_.insert(table_.end(), list.begin(), list.end());
+  // A token's list is its owner followed by the next token's list without
+  // that owner, cut to wanted_: filled from the last token backwards, one
+  // short step per token instead of a walk each (every replica start builds
+  // one). The last token's list wraps around the ring, so it is walked.
+  const std::size_t count = tokens.size();
+  table_.resize(count * wanted_);
+  ReplicaList last;
+  walk(count - 1, last);
+  std::copy(last.begin(), last.end(), row_of(count - 1));
+  for (std::size_t index = count - 1; index-- > 0;) {
+    const ReplicaId owner = owners_[index];
+    const auto next = row_of(index + 1);
+    const auto row = row_of(index);
+    row[0] = owner;
+    std::size_t filled = 1;
+    // The next list holds wanted_ distinct ids, the owner at most once: the
+    // first wanted_ of them always fill the row.
+    for (std::size_t position = 0; filled < wanted_; ++position) {
+      assert(position < wanted_);
+      if (next[static_cast<std::ptrdiff_t>(position)] != owner) {
+        row[static_cast<std::ptrdiff_t>(filled++)] = next[static_cast<std::ptrdiff_t>(position)];
+      }
+    }
   }
-  assert(table_.size() == tokens.size() * wanted_);
+}
+
+std::vector<ReplicaId>::iterator HashRing::Placement::row_of(std::size_t index) {
+  return table_.begin() + static_cast<std::ptrdiff_t>(index * wanted_);
+}
+
+void HashRing::Placement::build_buckets() {
+  // About one token per bucket, at most 2^kBucketBitsMax buckets.
+  bucket_bits_ = static_cast<unsigned>(
+      std::clamp<std::size_t>(std::bit_width(positions_.size()), 1, kBucketBitsMax));
+  const std::size_t buckets = std::size_t{1} << bucket_bits_;
+  bucket_starts_.assign(buckets + 1, 0);
+  std::size_t token = 0;
+  for (std::size_t bucket = 0; bucket <= buckets; ++bucket) {
+    while (token < positions_.size() && (positions_[token] >> (64 - bucket_bits_)) < bucket) {
+      ++token;
+    }
+    bucket_starts_[bucket] = static_cast<std::uint32_t>(token);
+  }
 }
 
 std::size_t HashRing::Placement::token_index(std::string_view key) const {
   // Tokens order by (position, replica), so the first token not below
   // Token{position, 0} is the first with a position not below the key's.
+  // Positions are hashes (uniform): the key's bucket narrows the search to
+  // the few tokens that share its top bits; tokens before the bucket lie
+  // below the key, tokens after it above.
   const std::uint64_t position = key_token(key);
-  const auto start = std::lower_bound(positions_.begin(), positions_.end(), position);
-  const auto index = static_cast<std::size_t>(start - positions_.begin());
+  const std::uint64_t bucket = position >> (64 - bucket_bits_);
+  const auto first = positions_.begin() + bucket_starts_[bucket];
+  const auto last = positions_.begin() + bucket_starts_[bucket + 1];
+  const auto index =
+      static_cast<std::size_t>(std::lower_bound(first, last, position) - positions_.begin());
   return index == positions_.size() ? 0 : index;
 }
 

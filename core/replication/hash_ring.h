@@ -71,11 +71,19 @@ class HashRing {
     // The index of the first token at or after `key`'s (wrapping to 0).
     std::size_t token_index(std::string_view key) const;
     void walk(std::size_t index, ReplicaList& out) const;
+    void build_buckets();
+    // The table's list of token `index` (wanted_ ids).
+    std::vector<ReplicaId>::iterator row_of(std::size_t index);
 
     std::size_t wanted_ = 0;                // min(factor, members)
     std::vector<std::uint64_t> positions_;  // the ring's token positions, sorted
-    std::vector<ReplicaId> owners_;         // the replica of each token
-    std::vector<ReplicaId> table_;          // wanted_ ids per token, or empty
+    // bucket_starts_[b]: the first token whose position's top bucket_bits_
+    // bits are at least b (2^bucket_bits_ + 1 entries).
+    static constexpr std::size_t kBucketBitsMax = 16;
+    unsigned bucket_bits_ = 1;
+    std::vector<std::uint32_t> bucket_starts_;
+    std::vector<ReplicaId> owners_;  // the replica of each token
+    std::vector<ReplicaId> table_;   // wanted_ ids per token, or empty
   };
   Placement placement(std::uint32_t factor) const { return Placement(*this, factor); }
 

@@ -125,12 +125,14 @@ bool decode_payload(ByteView payload, DeltaBatch& message, std::string& error) {
     }
     const std::size_t count = bounded_count(decoder, 3, kBatchKeysMax, "delta batch entry");
     message.entries.clear();
+    message.entries.reserve(count);  // bounded by kBatchKeysMax
     for (std::size_t index = 0; index < count && decoder.ok(); ++index) {
-      DeltaBatch::Entry entry;
+      // Decoded in place: a KeyState moved twice per entry costs more than
+      // decoding a small delta.
+      DeltaBatch::Entry& entry = message.entries.emplace_back();
       entry.key = decoder.string();
       entry.origin = decoder.varint32();
-      entry.delta = KeyState::decode_body(decoder);
-      message.entries.push_back(std::move(entry));
+      KeyState::decode_body(decoder, entry.delta);
     }
   });
 }

@@ -10,6 +10,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <vector>
 
 #include "core/types.h"
@@ -54,6 +55,16 @@ class ReplicaList {
   template <class Iterator>
   void assign(Iterator first, Iterator last) {
     clear();
+    if constexpr (std::random_access_iterator<Iterator>) {
+      // The common case (a preference list out of the placement table): one
+      // copy instead of a push_back per id.
+      const auto count = static_cast<std::size_t>(last - first);
+      if (count <= kInline) {
+        std::copy(first, last, inline_.begin());
+        size_ = count;
+        return;
+      }
+    }
     for (; first != last; ++first) {
       push_back(*first);
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace crdtsim::core {
@@ -27,10 +28,22 @@ bool join(LwwRegister& mine, const LwwRegister& theirs) {
 }
 
 bool join(CausalCounter& mine, const CausalCounter& theirs) {
-  // Small (a few entries per replica and a compact context): compare copies.
-  const CausalCounter before = mine;
+  // Merge adds entries whose dots the context lacks (so the context grows),
+  // removes entries (so the count shrinks) and raises the pair of a dot both
+  // sides hold: the state changed iff the context or the count did, or one
+  // of theirs (a delta: usually one entry) raises a pair. Cheaper than
+  // comparing a copy of the whole counter.
+  bool raises = false;
+  for (const auto& [dot, pair] : theirs.entries()) {
+    const auto found = mine.entries().find(dot);
+    raises =
+        raises || (found != mine.entries().end() && (found->second.increments < pair.increments ||
+                                                     found->second.decrements < pair.decrements));
+  }
+  const CausalContext context_before = mine.context();
+  const std::size_t entries_before = mine.entries().size();
   mine.merge(theirs);
-  return !(before == mine);
+  return raises || !(context_before == mine.context()) || entries_before != mine.entries().size();
 }
 
 bool join(GCounter& mine, const GCounter& theirs) {
@@ -293,9 +306,18 @@ void KeyState::encode_body(Encoder& encoder) const {
 
 KeyState KeyState::decode_body(Decoder& decoder) {
   KeyState state;
+  decode_body(decoder, state);
+  return state;
+}
+
+void KeyState::decode_body(Decoder& decoder, KeyState& state) {
+  assert(state.empty());
   // Smallest entry: the versions (tag byte, two-byte context); a slot takes
   // at least five (type byte, three-byte claim, one-byte body).
   const std::size_t slot_count = decoder.count(3);
+  // Slots arrive in increasing type order: built straight in the map's
+  // sequence, each constructed in place (a KeyValue is costly to move).
+  Slots::sequence_type slots = state.slots_.extract_sequence();
   for (std::size_t index = 0; index < slot_count && decoder.ok(); ++index) {
     const std::uint8_t raw = decoder.u8();
     if (decoder.ok() && raw == kDependenciesEntry) {
@@ -325,18 +347,19 @@ KeyState KeyState::decode_body(Decoder& decoder) {
       decoder.fail("key slot after the dependencies");
       break;
     }
-    if (!state.slots_.empty() && !(state.slots_.rbegin()->first < type)) {
+    if (!slots.empty() && !(slots.back().first < type)) {
       decoder.fail("key slots not strictly increasing by type");
       break;
     }
     const LwwTimestamp claim = LwwTimestamp::decode_body(decoder);
-    KeyValue value = decode_value(type, decoder);
+    slots.emplace_back(std::piecewise_construct, std::forward_as_tuple(type),
+                       std::forward_as_tuple(claim, decode_value(type, decoder)));
     if (!decoder.ok()) {
+      slots.pop_back();
       break;
     }
-    state.slots_.emplace_hint(state.slots_.end(), type, KeySlot{claim, std::move(value)});
   }
-  return state;
+  state.slots_.adopt_sequence(boost::container::ordered_unique_range, std::move(slots));
 }
 
 }  // namespace crdtsim::core

@@ -157,6 +157,9 @@ class KeyState {
   void encode_body(Encoder& encoder) const;
   // Rejects unknown or unsorted types and malformed CRDT bodies.
   static KeyState decode_body(Decoder& decoder);
+  // The same into `state`, which must be empty: a caller decoding into a
+  // container's element saves moving the result (costly: see CausalContext).
+  static void decode_body(Decoder& decoder, KeyState& state);
 
   friend bool operator==(const KeyState&, const KeyState&) = default;
 

@@ -207,7 +207,7 @@ class CommandExecutor {
     for (std::size_t index = 0; index < command.keys.size(); ++index) {
       const std::string& key = command.keys[index];
       const LwwTimestamp timestamp = begin_write<LwwRegister>(key);
-      KeyState& state = keys_[key];
+      KeyState& state = state_for_write(key);
       LwwRegister delta = state.mutable_value<LwwRegister>().write(command.args[index], timestamp);
       // A fresh timestamp beats what the key holds, so the write wins here;
       // only physical timestamps can lose at once (the loss they exist to show).
@@ -242,7 +242,7 @@ class CommandExecutor {
         continue;  // written at its first appearance
       }
       begin_write<MvRegister>(key);
-      KeyState& state = keys_[key];
+      KeyState& state = state_for_write(key);
       const CausalContext observed = state.versions();  // before this write's own dot
       const Dot dot = update_dot(key);
       MvRegister delta =
@@ -327,7 +327,7 @@ class CommandExecutor {
   }
 
   void delete_key(const std::string& key) {
-    KeyState& state = keys_.find(as_absl(key))->second;
+    KeyState& state = *find_state(key);
     switch (state.visible_type()) {
       case ValueType::lww_register: {
         const LwwTimestamp timestamp = fresh_timestamp(state);
@@ -378,7 +378,7 @@ class CommandExecutor {
       return overflow(key);
     }
     begin_write<CausalCounter>(key);
-    CausalCounter& counter = keys_[key].mutable_value<CausalCounter>();
+    CausalCounter& counter = state_for_write(key).mutable_value<CausalCounter>();
     std::optional<CausalCounter> delta = counter_step(counter, change);
     assert(delta.has_value());
     dots_.emplace_back(key, *counter.live_dot(replica_));
@@ -410,7 +410,8 @@ class CommandExecutor {
       return overflow(key);
     }
     begin_write<GCounter>(key);
-    std::optional<GCounter> delta = keys_[key].mutable_value<GCounter>().increment(replica_, step);
+    std::optional<GCounter> delta =
+        state_for_write(key).mutable_value<GCounter>().increment(replica_, step);
     // The sum fits in int64, so no entry (at most the sum) can overflow.
     assert(delta.has_value());
     record_delta<GCounter>(key, std::move(*delta));
@@ -437,7 +438,7 @@ class CommandExecutor {
       return wrong_type(key, existing(key)->visible_type());
     }
     begin_write<ORSet>(key);
-    ORSet& set = keys_[key].mutable_value<ORSet>();
+    ORSet& set = state_for_write(key).mutable_value<ORSet>();
     std::int64_t added = 0;
     ORSet delta;
     for (const std::string& member : members) {
@@ -460,7 +461,7 @@ class CommandExecutor {
     if (existing(key) == nullptr) {
       return ok(ReplyValue::of_integer(0));
     }
-    ORSet& set = keys_[key].mutable_value<ORSet>();
+    ORSet& set = state_for_write(key).mutable_value<ORSet>();
     std::int64_t removed = 0;
     ORSet delta;
     for (const std::string& member : members) {
@@ -500,7 +501,7 @@ class CommandExecutor {
       return wrong_type(key, existing(key)->visible_type());
     }
     begin_write<GSet>(key);
-    GSet& set = keys_[key].mutable_value<GSet>();
+    GSet& set = state_for_write(key).mutable_value<GSet>();
     GSet delta;
     for (const std::string& member : members) {
       delta.merge(set.add(member));
@@ -536,7 +537,7 @@ class CommandExecutor {
       fields[command.args[index]] = command.args[index + 1];
     }
     const LwwTimestamp timestamp = begin_write<LwwMap>(key);
-    LwwMap& map = keys_[key].mutable_value<LwwMap>();
+    LwwMap& map = state_for_write(key).mutable_value<LwwMap>();
     std::int64_t created = 0;
     LwwMap delta;
     for (auto& [field, value] : fields) {
@@ -617,7 +618,7 @@ class CommandExecutor {
   // then the versions of every key named, for the reply.
   void track_versions(const Command& command, ReplyMetadata& metadata) {
     for (auto& [key, delta] : deltas_) {
-      KeyState& state = keys_.find(as_absl(key))->second;
+      KeyState& state = *find_state(key);
       const Dot dot = update_dot(key);
       delta.add_version(dot);
       CausalContext created;
@@ -631,15 +632,15 @@ class CommandExecutor {
       }
     }
     for (const std::string& key : command.keys) {
-      const auto found = keys_.find(as_absl(key));
-      if (found == keys_.end()) {
+      const KeyState* state = find_state(key);
+      if (state == nullptr) {
         continue;
       }
-      if (!found->second.versions().empty()) {
-        merge_key_versions(metadata.tracking.mut().versions, key, found->second.versions());
+      if (!state->versions().empty()) {
+        merge_key_versions(metadata.tracking.mut().versions, key, state->versions());
       }
       if (options_.dependencies != nullptr) {
-        merge_key_versions(metadata.tracking.mut().dependencies, found->second.dependencies());
+        merge_key_versions(metadata.tracking.mut().dependencies, state->dependencies());
       }
     }
   }
@@ -653,7 +654,7 @@ class CommandExecutor {
         return dot;
       }
     }
-    const Dot dot = keys_.find(as_absl(key))->second.next_version(replica_);
+    const Dot dot = find_state(key)->next_version(replica_);
     update_dots_.emplace_back(key, dot);
     return dot;
   }
@@ -663,18 +664,42 @@ class CommandExecutor {
     return options_.multi_value_registers ? ValueType::mv_register : ValueType::lww_register;
   }
 
-  // The state of `key` if the key exists (its visible slot is non-empty).
-  const KeyState* existing(const std::string& key) const {
+  // The state of `key`, or nullptr if the keyspace holds none. A command
+  // searches each key it names several times (type check, write, delta,
+  // versions): the last key found is remembered. Only state_for_write
+  // changes the map's shape (moving states), and it re-remembers.
+  KeyState* find_state(const std::string& key) {
+    if (memo_state_ != nullptr && memo_key_ == key) {
+      return memo_state_;
+    }
     const auto found = keys_.find(as_absl(key));
-    return found == keys_.end() || !found->second.exists() ? nullptr : &found->second;
+    if (found == keys_.end()) {
+      return nullptr;
+    }
+    memo_key_ = key;
+    memo_state_ = &found->second;
+    return memo_state_;
   }
-  KeyState* existing_mutable(const std::string& key) {
-    const auto found = keys_.find(as_absl(key));
-    return found == keys_.end() || !found->second.exists() ? nullptr : &found->second;
+  // The state of `key`, created empty if missing.
+  KeyState& state_for_write(const std::string& key) {
+    if (KeyState* state = find_state(key)) {
+      return *state;
+    }
+    // An insertion may move every other state: the memo now names this one.
+    memo_key_ = key;
+    memo_state_ = &keys_.try_emplace(key).first->second;
+    return *memo_state_;
   }
 
+  // The state of `key` if the key exists (its visible slot is non-empty).
+  KeyState* existing(const std::string& key) {
+    KeyState* state = find_state(key);
+    return state == nullptr || !state->exists() ? nullptr : state;
+  }
+  KeyState* existing_mutable(const std::string& key) { return existing(key); }
+
   // A command of `type` may touch `key`: it does not exist, or has that type.
-  bool type_allows(const std::string& key, ValueType type) const {
+  bool type_allows(const std::string& key, ValueType type) {
     const KeyState* state = existing(key);
     return state == nullptr || state->visible_type() == type;
   }
@@ -694,7 +719,7 @@ class CommandExecutor {
   // creating, a new one otherwise.
   template <class T>
   LwwTimestamp begin_write(const std::string& key) {
-    KeyState& state = keys_[key];
+    KeyState& state = state_for_write(key);
     const bool creating = !state.exists();
     const LwwTimestamp timestamp = fresh_timestamp(state);
     if (!creating) {
@@ -728,7 +753,7 @@ class CommandExecutor {
         note_removed_dots(key, delta);
       }
     }
-    const KeySlot* slot = keys_.find(as_absl(key))->second.slot(kValueTypeOf<T>);
+    const KeySlot* slot = find_state(key)->slot(kValueTypeOf<T>);
     assert(slot != nullptr);
     KeyState part = KeyState::of<T>(slot->claim, std::move(delta));
     for (auto& [written_key, written] : deltas_) {
@@ -831,6 +856,8 @@ class CommandExecutor {
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
   KeyVersions siblings_;
   std::vector<std::pair<std::string, Dot>> update_dots_;
+  std::string memo_key_;  // see find_state
+  KeyState* memo_state_ = nullptr;
 };
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
@@ -848,13 +875,22 @@ Execution Keyspace::execute(const Command& command, ReplicaId replica, WriteCloc
 }
 
 bool Keyspace::apply(std::string_view key, const KeyState& delta) {
+  return apply_changed(key, delta) != nullptr;
+}
+
+const KeyState* Keyspace::apply_changed(std::string_view key, const KeyState& delta) {
   if (delta.empty()) {
-    return false;
+    return nullptr;
   }
-  auto [position, inserted] = keys_.try_emplace(std::string(key));
+  // Search with the view; build the key's string only when inserting.
+  auto position = keys_.lower_bound(as_absl(key));
+  const bool inserted = position == keys_.end() || position->first != as_absl(key);
+  if (inserted) {
+    position = keys_.emplace_hint(position, std::string(key), KeyState{});
+  }
   const bool changed = position->second.merge(delta);
   assert(!inserted || changed);
-  return changed;
+  return changed ? &position->second : nullptr;
 }
 
 const KeyState* Keyspace::find(std::string_view key) const {

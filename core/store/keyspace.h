@@ -157,6 +157,10 @@ class Keyspace {
   // Merges a remote delta or full state of `key`. Guarantees: returns true
   // exactly when the local state changed; an empty delta is ignored.
   bool apply(std::string_view key, const KeyState& delta);
+  // The same, returning the key's state when the delta changed it (nullptr
+  // otherwise), for callers that go on to read it (persisting): one search
+  // instead of two. The pointer is valid until the keyspace next changes.
+  const KeyState* apply_changed(std::string_view key, const KeyState& delta);
 
   // The state of `key`, or nullptr if this keyspace never held one.
   const KeyState* find(std::string_view key) const;

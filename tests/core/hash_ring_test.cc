@@ -120,6 +120,21 @@ TEST(HashRing, PlacementTableAgreesWithPreferenceLists) {
   EXPECT_FALSE(empty.placement(3).is_replica(0, "k"));
 }
 
+TEST(HashRing, PlacementTableAgreesOnRingsWithLongRunsOfOneOwner) {
+  // The table is filled from each token's successor: few members and many
+  // tokens make runs of one owner and lists that must skip repeats.
+  for (const std::uint32_t members : {1u, 2u, 3u}) {
+    std::vector<ReplicaId> ids;
+    for (ReplicaId member = 0; member < members; ++member) {
+      ids.push_back(member * 7 + 1);
+    }
+    const HashRing ring(ids, 256);
+    for (const std::uint32_t factor : {1u, 2u, 3u, 4u}) {
+      expect_placement_matches(ring, factor, 3'000);
+    }
+  }
+}
+
 TEST(HashRing, PlacementOfALargeRingWalksAndAgrees) {
   // 12 members x 4,096 tokens x 9 ids per list exceeds the table bound, so
   // this placement walks.

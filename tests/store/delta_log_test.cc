@@ -67,8 +67,10 @@ TEST(DeltaLog, JoinsEntriesPerKeyAndRoutesOnlyToReplicasOfTheKey) {
   EXPECT_EQ(batch->entries.front().key, "k");
 }
 
-// next_batch_frame encodes the log's entries in place; it must send exactly
-// the bytes of next_batch's batch, and move the cursors the same way.
+// next_batch_frame encodes the log's entries in place (an entry sent alone
+// once, to another peer or again unacknowledged, reuses its bytes); it must
+// send exactly the bytes of next_batch's batch, and move the cursors the
+// same way.
 TEST(DeltaLog, BatchFrameEqualsTheEncodedBatch) {
   const std::vector<ReplicaId> elsewhere = {0, 2};
   DeltaLog::Config config;
@@ -82,14 +84,17 @@ TEST(DeltaLog, BatchFrameEqualsTheEncodedBatch) {
       log->append("k", 3, 3, delta_of("k"), 0, kAll);  // joined, mixed origins
       log->append("elsewhere", 0, 0, delta_of("elsewhere"), 0, elsewhere);
     }
-    for (const ReplicaId peer : {1u, 2u}) {
-      const auto batch = built.next_batch(peer, 10);
-      const auto frame = framed.next_batch_frame(peer, 10);
-      ASSERT_EQ(batch.has_value(), frame.has_value()) << "peer " << peer;
-      if (batch) {
-        EXPECT_EQ(encode_frame(*batch), *frame) << "peer " << peer;
+    // The second round retransmits what the first sent (no acks).
+    for (const std::uint64_t now_us : {std::uint64_t{10}, 20 + config.retransmit_us}) {
+      for (const ReplicaId peer : {1u, 2u}) {
+        const auto batch = built.next_batch(peer, now_us);
+        const auto frame = framed.next_batch_frame(peer, now_us);
+        ASSERT_EQ(batch.has_value(), frame.has_value()) << "peer " << peer << " at " << now_us;
+        if (batch) {
+          EXPECT_EQ(encode_frame(*batch), *frame) << "peer " << peer << " at " << now_us;
+        }
+        EXPECT_EQ(built.size(), framed.size());
       }
-      EXPECT_EQ(built.size(), framed.size());
     }
     EXPECT_EQ(built.stats().batches, framed.stats().batches);
   }

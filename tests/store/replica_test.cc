@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/codec/hash.h"
+#include "core/replication/merkle_tree.h"
 #include "tests/store/store_driver.h"
 
 namespace crdtsim::testing {
@@ -166,6 +168,50 @@ TEST(Replica, AntiEntropyAloneConverges) {
     repaired += driver.replica(id)->stats().keys_repaired;
   }
   EXPECT_GE(repaired, 200u * 2);
+}
+
+// Every change of a key is recorded for the Merkle trees, and the records
+// are compacted without a refresh once they pile up (anti-entropy is off
+// here, so nothing refreshes): after refresh_trees, each tree a replica
+// shares with a peer must hold the leaf digest of exactly the current state
+// of each key both replicate, as a tree built from scratch does.
+TEST(Replica, MerkleTreesMatchTheStatesAfterManyChangesWithoutARefresh) {
+  StoreDriver driver({.replicas = 3, .replication_factor = 2, .anti_entropy = false}, 11);
+  for (int round = 0; round < 30; ++round) {
+    for (int index = 0; index < 40; ++index) {
+      const auto at = static_cast<ReplicaId>((round + index) % 3);
+      ASSERT_TRUE(driver.execute(at, command(CommandKind::incr, {key_name(index)})));
+    }
+  }
+  driver.run_for(500'000);
+  ASSERT_EQ(driver.divergence(), "");
+  for (ReplicaId id = 0; id < 3; ++id) {
+    core::Replica& node = driver.mutable_replica(id);
+    node.refresh_trees();
+    for (ReplicaId peer = 0; peer < 3; ++peer) {
+      if (peer == id) {
+        continue;
+      }
+      core::MerkleTree expected;
+      for (const auto& [key, state] : node.keyspace()) {
+        if (node.replicates(id, key) && node.replicates(peer, key)) {
+          expected.upsert(key, core::hash64(core::encode(state), core::hash64(key)));
+        }
+      }
+      const core::MerkleTree* actual = node.anti_entropy().find_tree(peer);
+      ASSERT_NE(actual, nullptr);
+      std::vector<core::MerkleTree::Entry> expected_entries;
+      std::vector<core::MerkleTree::Entry> actual_entries;
+      expected.list(core::TokenPrefix{}, expected_entries);
+      actual->list(core::TokenPrefix{}, actual_entries);
+      ASSERT_EQ(actual_entries.size(), expected_entries.size()) << id << " with " << peer;
+      for (std::size_t index = 0; index < expected_entries.size(); ++index) {
+        EXPECT_EQ(actual_entries[index].key, expected_entries[index].key);
+        EXPECT_EQ(actual_entries[index].digest, expected_entries[index].digest)
+            << "key " << expected_entries[index].key << " at " << id << " with " << peer;
+      }
+    }
+  }
 }
 
 TEST(Replica, AgreeingReplicasExchangeOnlyRootComparisons) {
