@@ -24,9 +24,15 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
   if (peers_.empty()) {
     return seq;  // a replica alone: nobody to gossip to
   }
-  // Built in place: an Entry (key, state, list) is costly to move.
-  entries_.emplace_back(seq, std::move(key), origin, via, std::move(delta),
-                        ReplicaList(targets.begin(), targets.end()));
+  // Built in place: an Entry (key, state, list) is costly to move. (Field by
+  // field: clang 14 has no parenthesized aggregate initialization.)
+  Entry& entry = entries_.emplace_back();
+  entry.seq = seq;
+  entry.key = std::move(key);
+  entry.origin = origin;
+  entry.via = via;
+  entry.delta = std::move(delta);
+  entry.targets.assign(targets.begin(), targets.end());
   return seq;
 }
 

@@ -352,8 +352,9 @@ void KeyState::decode_body(Decoder& decoder, KeyState& state) {
       break;
     }
     const LwwTimestamp claim = LwwTimestamp::decode_body(decoder);
-    slots.emplace_back(std::piecewise_construct, std::forward_as_tuple(type),
-                       std::forward_as_tuple(claim, decode_value(type, decoder)));
+    // Braces, not parentheses: clang 14 has no parenthesized aggregate
+    // initialization.
+    slots.emplace_back(type, KeySlot{claim, decode_value(type, decoder)});
     if (!decoder.ok()) {
       slots.pop_back();
       break;
