@@ -88,7 +88,7 @@ class EventQueue {
 
   std::array<std::vector<QueueEntry>, kBuckets> buckets_;
   std::size_t front_ = 0;       // bucket 0's entries before front_ have popped
-  std::uint64_t occupied_ = 0;  // bit i: bucket i (i >= 1) is non-empty
+  std::uint64_t occupied_ = 0;  // bit i: bucket i holds entries (bit 0: not yet popped)
   TimeUs base_us_ = 0;          // <= every queued time
   std::size_t size_ = 0;
   std::uint64_t next_sequence_ = 0;

@@ -553,7 +553,7 @@ class CommandExecutor {
     if (!type_allows(key, ValueType::lww_map)) {
       return wrong_type(key, existing(key)->visible_type());
     }
-    KeyState* state = existing_mutable(key);
+    KeyState* state = existing(key);
     if (state == nullptr) {
       return ok(ReplyValue::of_integer(0));
     }
@@ -696,7 +696,6 @@ class CommandExecutor {
     KeyState* state = find_state(key);
     return state == nullptr || !state->exists() ? nullptr : state;
   }
-  KeyState* existing_mutable(const std::string& key) { return existing(key); }
 
   // A command of `type` may touch `key`: it does not exist, or has that type.
   bool type_allows(const std::string& key, ValueType type) {

@@ -25,6 +25,20 @@ TEST(EventQueue, OrdersByTimeThenBySchedulingOrder) {
   EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 3, 4, 0, 2}));
 }
 
+// Queued entries as (time, sequence, index): the smallest pops first.
+using Reference = std::vector<std::tuple<TimeUs, std::uint64_t, std::uint32_t>>;
+
+// Pops one entry, checks it is the reference's smallest, and advances `now`.
+void pop_smallest(EventQueue& queue, Reference& reference, TimeUs& now) {
+  const auto smallest = std::min_element(reference.begin(), reference.end());
+  const QueueEntry entry = queue.pop();
+  ASSERT_EQ(entry.time_us, std::get<0>(*smallest));
+  ASSERT_EQ(entry.sequence, std::get<1>(*smallest));
+  ASSERT_EQ(entry.index, std::get<2>(*smallest));
+  now = entry.time_us;
+  reference.erase(smallest);
+}
+
 TEST(EventQueue, MatchesASortedReferenceUnderRandomPushesAndPops) {
   EventQueue queue(100'000);
   std::vector<std::tuple<TimeUs, std::uint64_t, std::uint32_t>> reference;
@@ -37,13 +51,7 @@ TEST(EventQueue, MatchesASortedReferenceUnderRandomPushesAndPops) {
       reference.emplace_back(time, sequence, i);
       continue;
     }
-    const auto smallest = std::min_element(reference.begin(), reference.end());
-    const QueueEntry entry = queue.pop();
-    ASSERT_EQ(entry.time_us, std::get<0>(*smallest));
-    ASSERT_EQ(entry.sequence, std::get<1>(*smallest));
-    ASSERT_EQ(entry.index, std::get<2>(*smallest));
-    now = entry.time_us;
-    reference.erase(smallest);
+    ASSERT_NO_FATAL_FAILURE(pop_smallest(queue, reference, now));
   }
   EXPECT_EQ(queue.size(), reference.size());
 }
@@ -70,13 +78,7 @@ TEST(EventQueue, KeepsOrderWhenPushedBeforeAPeekedEntry) {
       reference.emplace_back(time, queue.push(time, EventKind::deliver, i), i);
       continue;
     }
-    const auto smallest = std::min_element(reference.begin(), reference.end());
-    const QueueEntry entry = queue.pop();
-    ASSERT_EQ(entry.time_us, std::get<0>(*smallest));
-    ASSERT_EQ(entry.sequence, std::get<1>(*smallest));
-    ASSERT_EQ(entry.index, std::get<2>(*smallest));
-    now = entry.time_us;
-    reference.erase(smallest);
+    ASSERT_NO_FATAL_FAILURE(pop_smallest(queue, reference, now));
   }
   EXPECT_EQ(queue.size(), reference.size());
   while (!queue.empty()) {
