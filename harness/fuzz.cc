@@ -62,12 +62,12 @@ OperationMix generate_mix() {
   OperationMix mix;
   for (std::uint32_t OperationMix::*weight :
        {&OperationMix::registers, &OperationMix::multi, &OperationMix::counters,
-        &OperationMix::g_counters, &OperationMix::sets, &OperationMix::g_sets,
-        &OperationMix::maps}) {
+        &OperationMix::g_counters, &OperationMix::sets, &OperationMix::g_sets, &OperationMix::maps,
+        &OperationMix::multi_del}) {
     mix.*weight = pick<std::uint32_t>(0, 3);
   }
-  if (mix.registers + mix.multi + mix.counters + mix.g_counters + mix.sets + mix.g_sets +
-          mix.maps ==
+  if (mix.registers + mix.multi + mix.counters + mix.g_counters + mix.sets + mix.g_sets + mix.maps +
+          mix.multi_del ==
       0) {
     mix.registers = 1;
   }

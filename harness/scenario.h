@@ -65,6 +65,11 @@ struct OperationMix {
   // Create a fresh item, then delete it (Workload::draw_churn). Last, so
   // that positional initializers of the fields above keep their meaning.
   std::uint32_t churn = 0;
+  // DEL of 2 or 3 keys of different families at once (register, counter, set
+  // and map keys): the command is split across the keys' replicas and the
+  // reply joins what every part removed. Off by default, so that scenarios
+  // written before it draw exactly the operations they drew then.
+  std::uint32_t multi_del = 0;
 
   friend bool operator==(const OperationMix&, const OperationMix&) = default;
 };

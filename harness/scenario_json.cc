@@ -52,8 +52,8 @@ const std::vector<std::string_view> kPlantedBugNames = {"none",
                                                         "membership_drop_without_handoff",
                                                         "mget_no_snapshot",
                                                         "gc_ignore_dot_floor",
-
-                                                        "gc_membership_unfenced"};
+                                                        "gc_membership_unfenced",
+                                                        "multi_del_drop_removed_dots"};
 const std::vector<std::string_view> kPropertyNames = {
     "convergence",         "no_lost_writes",    "liveness",        "linearizability",
     "determinism",         "read_your_writes",  "monotonic_reads", "monotonic_writes",
@@ -272,6 +272,7 @@ void read_mix(const Json& value, const std::string& pointer, OperationMix& mix) 
   fields.read("g_sets", mix.g_sets, weight);
   fields.read("maps", mix.maps, weight);
   fields.read("churn", mix.churn, weight);
+  fields.read("multi_del", mix.multi_del, weight);
   fields.read("reads_ppm", mix.reads_ppm, read_ppm);
   fields.finish();
 }
@@ -663,7 +664,8 @@ void check_consistency(const Scenario& scenario, const Pending& pending, const s
                         (scenario.workload.clients > 0 && scenario.workload.ops_per_client > 0);
   const OperationMix& mix = scenario.workload.mix;
   const std::uint64_t weights = std::uint64_t{mix.registers} + mix.multi + mix.counters +
-                                mix.g_counters + mix.sets + mix.g_sets + mix.maps + mix.churn;
+                                mix.g_counters + mix.sets + mix.g_sets + mix.maps + mix.churn +
+                                mix.multi_del;
   if (has_work && scenario.workload.script.empty() && weights == 0) {
     fail(root + "/workload/mix", "expected at least one command family with a weight above 0");
   }
@@ -1061,6 +1063,7 @@ Json workload_json(const WorkloadSpec& workload) {
                    {"g_sets", mix.g_sets},
                    {"maps", mix.maps},
                    {"churn", mix.churn},
+                   {"multi_del", mix.multi_del},
                    {"reads_ppm", mix.reads_ppm}}},
       {"think_us_min", workload.think_us_min},
       {"think_us_max", workload.think_us_max},

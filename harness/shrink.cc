@@ -609,7 +609,7 @@ bool Shrinker::shrink_random_workload() {
   for (std::uint32_t OperationMix::*weight :
        {&OperationMix::registers, &OperationMix::multi, &OperationMix::counters,
         &OperationMix::g_counters, &OperationMix::sets, &OperationMix::g_sets, &OperationMix::maps,
-        &OperationMix::churn}) {
+        &OperationMix::churn, &OperationMix::multi_del}) {
     with(workload.mix.*weight != 0, [weight](Scenario& s) { s.workload.mix.*weight = 0; });
   }
   with(current_.workload_deadline_us > 1, [](Scenario& s) { s.workload_deadline_us /= 2; });

@@ -94,7 +94,7 @@ Workload::Workload(const WorkloadSpec& spec) : spec_(&spec) {
   CRDTSIM_CHECK(spec.keys >= 1);
   const OperationMix& mix = spec.mix;
   for (const std::uint32_t weight : {mix.registers, mix.multi, mix.counters, mix.g_counters,
-                                     mix.sets, mix.g_sets, mix.maps, mix.churn}) {
+                                     mix.sets, mix.g_sets, mix.maps, mix.churn, mix.multi_del}) {
     family_total_ += weight;
     family_cumulative_.push_back(family_total_);
   }
@@ -109,8 +109,9 @@ Workload::Workload(const WorkloadSpec& spec) : spec_(&spec) {
 }
 
 std::string Workload::key_name(Family family, std::uint32_t index) {
-  static constexpr std::array<std::string_view, 8> kPrefixes = {
-      "register:", "register:", "counter:", "g_counter:", "set:", "g_set:", "map:", "register:"};
+  static constexpr std::array<std::string_view, 9> kPrefixes = {
+      "register:", "register:", "counter:",  "g_counter:", "set:",
+      "g_set:",    "map:",      "register:", "register:"};
   std::string name(kPrefixes[static_cast<std::size_t>(family)]);
   name += std::to_string(index);
   return name;
@@ -175,6 +176,9 @@ core::Command Workload::draw_command(sim::Prng& random, std::uint32_t client,
   if (family == Family::churn) {
     return draw_churn(random, client, sequence, churn_undo);
   }
+  if (family == Family::multi_del) {
+    return draw_multi_del(random, sequence);
+  }
   const bool read = random.chance_ppm(std::min(spec_->mix.reads_ppm, sim::kPpmOne));
   if (family == Family::multi) {
     return draw_multi(random, read, client, sequence);
@@ -195,7 +199,8 @@ core::Command Workload::draw_read(sim::Prng& random, Family family, std::uint32_
   switch (family) {
     case Family::registers:
     case Family::multi:
-    case Family::churn:  // not drawn here (draw_churn)
+    case Family::churn:      // not drawn here (draw_churn)
+    case Family::multi_del:  // not drawn here (draw_multi_del)
     case Family::counters:
       command.kind = core::CommandKind::get;
       break;
@@ -238,7 +243,8 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::string
   switch (family) {
     case Family::registers:
     case Family::multi:
-    case Family::churn:  // not drawn here (draw_churn)
+    case Family::churn:      // not drawn here (draw_churn)
+    case Family::multi_del:  // not drawn here (draw_multi_del)
       command.kind = percent < 90 ? core::CommandKind::set : core::CommandKind::del;
       if (command.kind == core::CommandKind::set) {
         command.args.push_back(std::move(value));
@@ -369,6 +375,24 @@ core::Command Workload::draw_multi(sim::Prng& random, bool read, std::uint32_t c
       value += std::to_string(index);
       command.args.push_back(std::move(value));
     }
+  }
+  return command;
+}
+
+core::Command Workload::draw_multi_del(sim::Prng& random, std::uint64_t sequence) const {
+  static constexpr std::array<Family, 4> kResettable = {Family::registers, Family::counters,
+                                                        Family::sets, Family::maps};
+  core::Command command;
+  command.kind = core::CommandKind::del;
+  const std::uint32_t shift = shift_of(sequence);
+  const std::uint64_t count = 2 + random.uniform(kMultiKeysMax - 1);
+  for (std::uint64_t index = 0; index < count; ++index) {
+    const Family family = kResettable[random.uniform(kResettable.size())];
+    std::string key = draw_key(random, family, shift);
+    if (std::find(command.keys.begin(), command.keys.end(), key) != command.keys.end()) {
+      continue;  // one key drawn twice: the DEL names it once
+    }
+    command.keys.push_back(std::move(key));
   }
   return command;
 }

@@ -4,7 +4,8 @@
 // by every client; each client draws from its own random stream.
 //
 // Keys are "<family>:<n>", n in [0, keys): register, counter, g_counter, set,
-// g_set, map (MSET/MGET use register keys). Key n = 0 is the hottest under
+// g_set, map (MSET/MGET use register keys; a multi-key DEL names keys of
+// several families). Key n = 0 is the hottest under
 // the Zipfian and hotspot distributions. Written values are unique per
 // operation ("c<client>-<n>"), so checkers can tell writes apart; set members
 // come from a pool of kMemberPool and map fields from a pool of kFieldPool,
@@ -32,7 +33,8 @@ enum class Family : std::uint8_t {
   sets,
   g_sets,
   maps,
-  churn
+  churn,
+  multi_del
 };
 
 // 2^32 / rank^(exponent_milli / 1000), in fixed point, for rank >= 1: the
@@ -91,6 +93,9 @@ class Workload {
                            std::optional<core::Command>& churn_undo) const;
   core::Command draw_multi(sim::Prng& random, bool read, std::uint32_t client,
                            std::uint64_t sequence) const;
+  // DEL of 2..kMultiKeysMax distinct keys, each of a family drawn among
+  // registers, counters, sets and maps (the families DEL resets).
+  core::Command draw_multi_del(sim::Prng& random, std::uint64_t sequence) const;
 
   const WorkloadSpec* spec_;
   std::vector<std::uint64_t> family_cumulative_;  // indexed by Family

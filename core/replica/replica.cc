@@ -644,7 +644,7 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
   }
 }
 
-Reply Replica::aggregate(const Pending& pending) {
+Reply Replica::aggregate(const Pending& pending) const {
   assert(pending.parts.size() > 1);
   Reply result;
   const CommandKind kind = pending.command.kind;
@@ -672,8 +672,11 @@ Reply Replica::aggregate(const Pending& pending) {
       merge_key_versions(tracking.updates, part_tracking.updates);
       merge_key_versions(tracking.dependencies, part_tracking.dependencies);
       merge_key_versions(tracking.siblings, part_tracking.siblings);
-      tracking.removed_dots.insert(tracking.removed_dots.end(), part_tracking.removed_dots.begin(),
-                                   part_tracking.removed_dots.end());
+      if (config_.planted_bug != PlantedBug::multi_del_drop_removed_dots) {
+        tracking.removed_dots.insert(tracking.removed_dots.end(),
+                                     part_tracking.removed_dots.begin(),
+                                     part_tracking.removed_dots.end());
+      }
     }
     if (reply.status != ReplyStatus::ok) {
       continue;

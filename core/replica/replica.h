@@ -75,7 +75,8 @@ enum class PlantedBug : std::uint8_t {
   membership_drop_without_handoff = 12,  // a ring change drops keys no longer owned, no hand-off
   mget_no_snapshot = 13,     // causal level: an MGET answers whatever states its parts read
   gc_ignore_dot_floor = 14,  // tombstone GC: a re-created set or counter issues dots from 1 again
-  gc_membership_unfenced = 15,  // GC with membership: fixed-ring rounds, no fence phase
+  gc_membership_unfenced = 15,       // GC with membership: fixed-ring rounds, no fence phase
+  multi_del_drop_removed_dots = 16,  // a multi-key DEL answers without its parts' removed dots
 };
 
 // Membership changes (core/replication/membership.h, docs/membership.md): off
@@ -354,7 +355,7 @@ class Replica {
                      Output& out);
   void finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   // The reply to a command of several parts. Requires: more than one part.
-  static Reply aggregate(const Pending& pending);
+  Reply aggregate(const Pending& pending) const;
 
   // Consumes the batch: applied entries move into the delta log.
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);

@@ -163,10 +163,12 @@ struct ReplyValue {
 // holds it out of line (ReplyMetadata::tracking) and an ordinary reply stays
 // cheap to move and destroy.
 struct TrackingMetadata {
-  // OR-Set writes with tombstone GC on: the dots they removed, per key (SREM
-  // and DEL: the observed dots of what they removed; SADD: the element's
-  // dots the new one supersedes). With `ReplyMetadata::dots`, a checker can
-  // follow every add to its end.
+  // OR-Set writes: the dots they removed, per key (SREM and DEL: the
+  // observed dots of what they removed; SADD: the element's dots the new one
+  // supersedes). With `ReplyMetadata::dots`, a checker can follow every add
+  // to its end. A command split across replicas (a multi-key DEL) joins
+  // every part's. Non-empty whenever a write removed a dot, whatever the
+  // configuration.
   std::vector<std::pair<std::string, Dot>> removed_dots;
   // With version tracking on (sessions or the causal level): for each key the
   // command named, the update dots the executing replica's state of the key

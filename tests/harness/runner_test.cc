@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/codec/bytes.h"
+#include "core/replication/hash_ring.h"
 #include "harness/coverage_points.h"
 #include "harness/workload.h"
 #include "tests/harness/standard_scenario.h"
@@ -304,6 +305,80 @@ TEST(Runner, RandomFaultsConvergeAfterSettling) {
     EXPECT_EQ(output.sim.outcome, sim::Outcome::ok) << output.sim.failure;
     expect_converged(output);
   }
+}
+
+// The multi_del family: DELs of up to kMultiKeysMax distinct keys, each of a
+// family DEL resets (registers, counters, sets, maps), so that one DEL is
+// split across several replicas.
+TEST(Runner, MultiDelDrawsDeletesOfKeysOfSeveralFamilies) {
+  WorkloadSpec spec;
+  spec.keys = 8;
+  spec.mix = OperationMix{0, 0, 0, 0, 0, 0, 0, 0};
+  spec.mix.multi_del = 1;
+  const Workload workload(spec);
+  sim::Prng random(7);
+  std::uint32_t multi_key = 0;
+  std::uint32_t mixed_families = 0;
+  std::set<std::string> prefixes;
+  for (std::uint64_t sequence = 0; sequence < 200; ++sequence) {
+    const core::Command command = workload.draw_command(random, 0, sequence);
+    ASSERT_EQ(command.kind, core::CommandKind::del);
+    ASSERT_GE(command.keys.size(), 1U);
+    ASSERT_LE(command.keys.size(), Workload::kMultiKeysMax);
+    EXPECT_TRUE(command.args.empty());
+    std::set<std::string> families;
+    for (const std::string& key : command.keys) {
+      EXPECT_EQ(std::count(command.keys.begin(), command.keys.end(), key), 1) << key;
+      families.insert(key.substr(0, key.find(':')));
+    }
+    prefixes.insert(families.begin(), families.end());
+    multi_key += command.keys.size() > 1 ? 1U : 0U;
+    mixed_families += families.size() > 1 ? 1U : 0U;
+  }
+  EXPECT_EQ(prefixes, (std::set<std::string>{"counter", "map", "register", "set"}));
+  EXPECT_GT(multi_key, 150U);
+  EXPECT_GT(mixed_families, 100U);
+}
+
+// A DEL split across replicas answers with the dots every part removed, which
+// the set check needs to tell a removed add from a lost one. The planted
+// variant that drops them (store bug 8) must make this test fail.
+std::uint32_t multi_key_dels_reporting_removed_dots(core::PlantedBug bug) {
+  Scenario scenario = standard_scenario();
+  scenario.timeline.clear();
+  scenario.network.drop_ppm = 0;
+  scenario.network.duplicate_ppm = 0;
+  scenario.workload.keys = 4;
+  scenario.workload.mix = OperationMix{0, 0, 1, 0, 6, 0, 1, 200'000};
+  scenario.workload.mix.multi_del = 2;
+  scenario.cluster.planted_bug = bug;
+  const RunOutput output = run(scenario, 3);
+  // Only DELs certainly split: the coordinator holds one of the keys (its
+  // local part) and not another (a forwarded part). The ring is fixed here.
+  const core::HashRing ring({0, 1, 2, 3, 4}, scenario.cluster.virtual_nodes);
+  auto held_by = [&](const std::string& key, core::ReplicaId replica) {
+    return ring.is_replica(replica, key, scenario.cluster.replication_factor);
+  };
+  std::uint32_t reporting = 0;
+  for (const Operation& op : output.history.operations) {
+    if (op.command.kind != core::CommandKind::del || op.outcome != OpOutcome::ok || !op.reply) {
+      continue;
+    }
+    const auto held = [&](const std::string& key) { return held_by(key, op.replica); };
+    const bool split = std::any_of(op.command.keys.begin(), op.command.keys.end(), held) &&
+                       !std::all_of(op.command.keys.begin(), op.command.keys.end(), held);
+    if (split && op.reply->metadata.tracking.allocated() &&
+        !op.reply->metadata.tracking->removed_dots.empty()) {
+      ++reporting;
+    }
+  }
+  return reporting;
+}
+
+TEST(Runner, MultiKeyDelReportsTheDotsEveryPartRemoved) {
+  EXPECT_GT(multi_key_dels_reporting_removed_dots(core::PlantedBug::none), 10U);
+  EXPECT_EQ(multi_key_dels_reporting_removed_dots(core::PlantedBug::multi_del_drop_removed_dots),
+            0U);
 }
 
 // Measures the standard configuration (issue 5's benchmark) and prints it;
