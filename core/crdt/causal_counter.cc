@@ -200,7 +200,12 @@ void CausalCounter::encode_body(Encoder& encoder) const {
 
 CausalCounter CausalCounter::decode_body(Decoder& decoder) {
   CausalCounter counter;
-  counter.context_ = CausalContext::decode_body(decoder);
+  decode_body(decoder, counter);
+  return counter;
+}
+
+void CausalCounter::decode_body(Decoder& decoder, CausalCounter& counter) {
+  CausalContext::decode_body(decoder, counter.context_);
   // An entry takes at least 4 bytes: a two-byte dot and two varints.
   const std::size_t entry_count = decoder.count(4);
   for (std::size_t index = 0; index < entry_count && decoder.ok(); ++index) {
@@ -220,7 +225,6 @@ CausalCounter CausalCounter::decode_body(Decoder& decoder) {
       counter.entries_.emplace_hint(counter.entries_.end(), dot, pair);
     }
   }
-  return counter;
 }
 
 }  // namespace crdtsim::core

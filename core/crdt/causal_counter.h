@@ -95,6 +95,9 @@ class CausalCounter {
   // Rejects a bad context, unsorted or duplicate entries, and entries whose
   // dot is not in the context.
   static CausalCounter decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, CausalCounter& out);
 
   friend bool operator==(const CausalCounter&, const CausalCounter&) = default;
 

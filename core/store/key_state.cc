@@ -140,27 +140,33 @@ std::uint64_t max_time_of(const KeyValue& value) {
   return result;
 }
 
-KeyValue decode_value(ValueType type, Decoder& decoder) {
+// Decodes `type`'s CRDT into `value` (which holds an empty LwwRegister, as
+// a default-constructed slot does), constructed in place.
+template <class T>
+void decode_in_place(Decoder& decoder, KeyValue& value) {
+  T::decode_body(decoder, value.emplace<T>());
+}
+
+void decode_value(ValueType type, Decoder& decoder, KeyValue& value) {
   switch (type) {
     case ValueType::lww_register:
-      return LwwRegister::decode_body(decoder);
+      return decode_in_place<LwwRegister>(decoder, value);
     case ValueType::pn_counter:
-      return CausalCounter::decode_body(decoder);
+      return decode_in_place<CausalCounter>(decoder, value);
     case ValueType::g_counter:
-      return GCounter::decode_body(decoder);
+      return decode_in_place<GCounter>(decoder, value);
     case ValueType::or_set:
-      return ORSet::decode_body(decoder);
+      return decode_in_place<ORSet>(decoder, value);
     case ValueType::g_set:
-      return GSet::decode_body(decoder);
+      return decode_in_place<GSet>(decoder, value);
     case ValueType::lww_map:
-      return LwwMap::decode_body(decoder);
+      return decode_in_place<LwwMap>(decoder, value);
     case ValueType::mv_register:
-      return MvRegister::decode_body(decoder);
+      return decode_in_place<MvRegister>(decoder, value);
     case ValueType::none:
       break;
   }
   decoder.fail("no CRDT for value type none");
-  return LwwRegister{};
 }
 
 }  // namespace
@@ -352,9 +358,11 @@ void KeyState::decode_body(Decoder& decoder, KeyState& state) {
       break;
     }
     const LwwTimestamp claim = LwwTimestamp::decode_body(decoder);
-    // Braces, not parentheses: clang 14 has no parenthesized aggregate
-    // initialization.
-    slots.emplace_back(type, KeySlot{claim, decode_value(type, decoder)});
+    // The slot is built in place and its CRDT decoded into it.
+    auto& [slot_type, slot] = slots.emplace_back();
+    slot_type = type;
+    slot.claim = claim;
+    decode_value(type, decoder, slot.value);
     if (!decoder.ok()) {
       slots.pop_back();
       break;
