@@ -28,22 +28,7 @@ bool join(LwwRegister& mine, const LwwRegister& theirs) {
 }
 
 bool join(CausalCounter& mine, const CausalCounter& theirs) {
-  // Merge adds entries whose dots the context lacks (so the context grows),
-  // removes entries (so the count shrinks) and raises the pair of a dot both
-  // sides hold: the state changed iff the context or the count did, or one
-  // of theirs (a delta: usually one entry) raises a pair. Cheaper than
-  // comparing a copy of the whole counter.
-  bool raises = false;
-  for (const auto& [dot, pair] : theirs.entries()) {
-    const auto found = mine.entries().find(dot);
-    raises =
-        raises || (found != mine.entries().end() && (found->second.increments < pair.increments ||
-                                                     found->second.decrements < pair.decrements));
-  }
-  const CausalContext context_before = mine.context();
-  const std::size_t entries_before = mine.entries().size();
-  mine.merge(theirs);
-  return raises || !(context_before == mine.context()) || entries_before != mine.entries().size();
+  return mine.merge_changed(theirs);
 }
 
 bool join(GCounter& mine, const GCounter& theirs) {
@@ -57,11 +42,12 @@ bool join(GCounter& mine, const GCounter& theirs) {
 bool join(ORSet& mine, const ORSet& theirs) {
   // Merge only adds entries whose dots the context lacks (so the context
   // grows) and only removes entries (so the count shrinks): the state changed
-  // iff the context or the entry count did.
-  const CausalContext context_before = mine.context();
+  // iff the context or the entry count did. The context grows iff it lacks
+  // one of theirs (no copy of it needed to tell).
+  const bool context_grows = !mine.context().includes(theirs.context());
   const std::size_t entries_before = mine.entries().size();
   mine.merge(theirs);
-  return !(context_before == mine.context()) || entries_before != mine.entries().size();
+  return context_grows || entries_before != mine.entries().size();
 }
 
 bool join(GSet& mine, const GSet& theirs) {
@@ -88,10 +74,10 @@ bool join(LwwMap& mine, const LwwMap& theirs) {
 bool join(MvRegister& mine, const MvRegister& theirs) {
   // Merge adds entries whose dots the context lacks (the context grows) and
   // removes entries whose dots the other context covers (the count shrinks).
-  const CausalContext context_before = mine.context();
+  const bool context_grows = !mine.context().includes(theirs.context());
   const std::size_t entries_before = mine.entries().size();
   mine.merge(theirs);
-  return !(context_before == mine.context()) || entries_before != mine.entries().size();
+  return context_grows || entries_before != mine.entries().size();
 }
 
 bool join_values(KeyValue& mine, const KeyValue& theirs) {
