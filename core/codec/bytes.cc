@@ -7,15 +7,15 @@
 namespace crdtsim::core {
 
 void Encoder::varint_long(std::uint64_t value) {
-  // At most 10 bytes: build them on the stack, append once.
-  std::array<std::uint8_t, 10> bytes{};
-  std::size_t length = 0;
-  while (value >= 0x80) {
-    bytes[length++] = static_cast<std::uint8_t>(value | 0x80);
+  // Byte by byte: an inline push_back per byte costs less than building
+  // the bytes aside and appending them with a range insert, whose generic
+  // path (moving the elements after the insertion point, then copying)
+  // makes library calls for a few bytes.
+  do {
+    out_.push_back(static_cast<std::uint8_t>(value | 0x80));
     value >>= 7;
-  }
-  bytes[length++] = static_cast<std::uint8_t>(value);
-  out_.insert(out_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length));
+  } while (value >= 0x80);
+  out_.push_back(static_cast<std::uint8_t>(value));
 }
 
 void Encoder::zigzag(std::int64_t value) {
