@@ -108,6 +108,16 @@ std::string Decoder::string() {
   return value;
 }
 
+void Decoder::string(std::string& out) {
+  const std::size_t length = count(1);
+  if (failed_) {
+    out.clear();
+    return;
+  }
+  out.assign(reinterpret_cast<const char*>(input_.data() + position_), length);
+  position_ += length;
+}
+
 std::size_t Decoder::count_slow(std::size_t min_bytes_each) {
   const std::uint64_t value = varint();
   if (failed_) {

@@ -25,7 +25,7 @@ LwwWrite LwwWrite::decode_body(Decoder& decoder) {
   write.timestamp = LwwTimestamp::decode_body(decoder);
   const std::uint8_t kind = decoder.u8();
   if (kind == kKindValue) {
-    write.value = decoder.string();
+    decoder.string(write.value);
   } else if (kind == kKindTombstone) {
     write.tombstone = true;
   } else {

@@ -20,10 +20,14 @@ bool known_type(std::uint8_t raw) {
 // check costs what the incoming state (usually a small delta) costs, not the
 // size of `mine`.
 bool join(LwwRegister& mine, const LwwRegister& theirs) {
+  // Exactly merge's condition for taking their write: skip the merge (and
+  // its second comparison of the writes) when it would keep ours.
   const bool changed =
       theirs.last_write().has_value() &&
       (!mine.last_write().has_value() || *mine.last_write() < *theirs.last_write());
-  mine.merge(theirs);
+  if (changed) {
+    mine.merge(theirs);
+  }
   return changed;
 }
 
@@ -253,7 +257,9 @@ bool KeyState::merge(const KeyState& other) {
     versions_.merge(other.versions_);
     changed = true;
   }
-  changed |= merge_key_versions(dependencies_, other.dependencies_);
+  if (!other.dependencies_.empty()) {  // only at the causal level
+    changed |= merge_key_versions(dependencies_, other.dependencies_);
+  }
   return changed;
 }
 
