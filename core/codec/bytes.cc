@@ -56,16 +56,19 @@ std::uint8_t Decoder::u8_slow() {
 }
 
 std::uint64_t Decoder::varint_long() {
+  if (failed_) {
+    return 0;
+  }
+  // What a loop of u8() does, with the failure checked once: nothing below
+  // fails without returning.
   std::uint64_t value = 0;
   // A 64-bit varint has at most 10 bytes; the 10th may only carry one bit.
   for (int index = 0; index < 10; ++index) {
-    if (failed_) {
+    if (position_ >= input_.size()) {
+      fail("unexpected end of input");
       return 0;
     }
-    const std::uint8_t byte = u8();
-    if (failed_) {
-      return 0;
-    }
+    const std::uint8_t byte = input_[position_++];
     if (index == 9 && byte > 1) {
       fail("varint overflows 64 bits");
       return 0;
@@ -92,6 +95,13 @@ std::int64_t Decoder::zigzag() {
 
 std::uint64_t Decoder::fixed64() {
   std::uint64_t value = 0;
+  if (!failed_ && input_.size() - position_ >= 8) {
+    // All eight bytes are there: no check per byte.
+    for (int shift = 0; shift < 64; shift += 8) {
+      value |= static_cast<std::uint64_t>(input_[position_++]) << shift;
+    }
+    return value;
+  }
   for (int shift = 0; shift < 64; shift += 8) {
     value |= static_cast<std::uint64_t>(u8()) << shift;
   }
