@@ -7,15 +7,15 @@
 namespace crdtsim::core {
 
 void Encoder::varint_long(std::uint64_t value) {
-  // At most 10 bytes: build them on the stack, append once.
-  std::array<std::uint8_t, 10> bytes{};
-  std::size_t length = 0;
-  while (value >= 0x80) {
-    bytes[length++] = static_cast<std::uint8_t>(value | 0x80);
+  // Byte by byte: an inline push_back per byte costs less than building
+  // the bytes aside and appending them with a range insert, whose generic
+  // path (moving the elements after the insertion point, then copying)
+  // makes library calls for a few bytes.
+  do {
+    out_.push_back(static_cast<std::uint8_t>(value | 0x80));
     value >>= 7;
-  }
-  bytes[length++] = static_cast<std::uint8_t>(value);
-  out_.insert(out_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length));
+  } while (value >= 0x80);
+  out_.push_back(static_cast<std::uint8_t>(value));
 }
 
 void Encoder::zigzag(std::int64_t value) {
@@ -33,7 +33,10 @@ void Encoder::fixed64(std::uint64_t value) {
 
 void Encoder::string(std::string_view value) {
   varint(value.size());
-  out_.insert(out_.end(), value.begin(), value.end());
+  // As bytes: an insert of the vector's own element type copies with one
+  // memmove, not a conversion loop.
+  const auto* first = reinterpret_cast<const std::uint8_t*>(value.data());
+  out_.insert(out_.end(), first, first + value.size());
 }
 
 void Decoder::fail(std::string reason) {
@@ -56,16 +59,19 @@ std::uint8_t Decoder::u8_slow() {
 }
 
 std::uint64_t Decoder::varint_long() {
+  if (failed_) {
+    return 0;
+  }
+  // What a loop of u8() does, with the failure checked once: nothing below
+  // fails without returning.
   std::uint64_t value = 0;
   // A 64-bit varint has at most 10 bytes; the 10th may only carry one bit.
   for (int index = 0; index < 10; ++index) {
-    if (failed_) {
+    if (position_ >= input_.size()) {
+      fail("unexpected end of input");
       return 0;
     }
-    const std::uint8_t byte = u8();
-    if (failed_) {
-      return 0;
-    }
+    const std::uint8_t byte = input_[position_++];
     if (index == 9 && byte > 1) {
       fail("varint overflows 64 bits");
       return 0;
@@ -92,6 +98,13 @@ std::int64_t Decoder::zigzag() {
 
 std::uint64_t Decoder::fixed64() {
   std::uint64_t value = 0;
+  if (!failed_ && input_.size() - position_ >= 8) {
+    // All eight bytes are there: no check per byte.
+    for (int shift = 0; shift < 64; shift += 8) {
+      value |= static_cast<std::uint64_t>(input_[position_++]) << shift;
+    }
+    return value;
+  }
   for (int shift = 0; shift < 64; shift += 8) {
     value |= static_cast<std::uint64_t>(u8()) << shift;
   }
@@ -106,6 +119,16 @@ std::string Decoder::string() {
   std::string value(reinterpret_cast<const char*>(input_.data() + position_), length);
   position_ += length;
   return value;
+}
+
+void Decoder::string(std::string& out) {
+  const std::size_t length = count(1);
+  if (failed_) {
+    out.clear();
+    return;
+  }
+  out.assign(reinterpret_cast<const char*>(input_.data() + position_), length);
+  position_ += length;
 }
 
 std::size_t Decoder::count_slow(std::size_t min_bytes_each) {

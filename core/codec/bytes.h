@@ -65,6 +65,9 @@ class Decoder {
   std::int64_t zigzag();
   std::uint64_t fixed64();
   std::string string();
+  // The same into `out` (replacing its contents): no temporary string, and
+  // `out`'s buffer is reused.
+  void string(std::string& out);
   // A varint element count, rejected if the remaining input cannot hold that
   // many elements of at least `min_bytes_each` bytes (bounds allocations).
   // Inline for a one-byte count that fits (value * each <= rest is value <=

@@ -230,6 +230,11 @@ void CausalContext::encode_body(Encoder& encoder) const {
 
 CausalContext CausalContext::decode_body(Decoder& decoder) {
   CausalContext context;
+  decode_body(decoder, context);
+  return context;
+}
+
+void CausalContext::decode_body(Decoder& decoder, CausalContext& context) {
   const std::size_t vector_size = decoder.count(2);
   for (std::size_t index = 0; index < vector_size && decoder.ok(); ++index) {
     const ReplicaId replica = decoder.varint32();
@@ -260,7 +265,6 @@ CausalContext CausalContext::decode_body(Decoder& decoder) {
       context.dot_cloud_.insert(context.dot_cloud_.end(), dot);
     }
   }
-  return context;
 }
 
 }  // namespace crdtsim::core

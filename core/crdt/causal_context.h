@@ -86,6 +86,9 @@ class CausalContext {
   void encode_body(Encoder& encoder) const;
   // Rejects unsorted, duplicate, zero or non-compacted entries.
   static CausalContext decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, CausalContext& out);
 
   friend bool operator==(const CausalContext&, const CausalContext&) = default;
 

@@ -136,38 +136,58 @@ CausalCounter CausalCounter::reset() {
 }
 
 void CausalCounter::merge(const CausalCounter& other) {
+  merge_changed(other);
+}
+
+bool CausalCounter::merge_changed(const CausalCounter& other) {
   if (&other == this) {
-    return;
+    return false;
   }
-  Entries joined;
-  joined.reserve(entries_.size() + other.entries_.size());
-  auto mine = entries_.begin();
-  auto theirs = other.entries_.begin();
-  while (mine != entries_.end() || theirs != other.entries_.end()) {
-    const bool mine_only =
-        theirs == other.entries_.end() || (mine != entries_.end() && mine->first < theirs->first);
-    const bool theirs_only = !mine_only && (mine == entries_.end() || theirs->first < mine->first);
-    if (mine_only) {
-      // The other side removed it if its context saw the dot.
-      if (!other.context_.contains(mine->first)) {
-        joined.emplace_hint(joined.end(), *mine);
+  // Every dot of other's entries is in other's context: when this context
+  // holds all of other's, no entry of other's is new here and the context
+  // stays as it is.
+  const bool context_grows = !context_.includes(other.context_);
+  bool changed = context_grows;
+  // This side's entries, in place: a dot on both sides keeps the per-field
+  // maximum; a dot only here goes if other's context saw it (other removed
+  // it), else stays.
+  Entries::sequence_type entries = entries_.extract_sequence();
+  std::size_t kept = 0;
+  for (std::size_t index = 0; index < entries.size(); ++index) {
+    auto& [dot, pair] = entries[index];
+    const auto theirs = other.entries_.find(dot);
+    if (theirs != other.entries_.end()) {
+      if (pair.increments < theirs->second.increments) {
+        pair.increments = theirs->second.increments;
+        changed = true;
       }
-      ++mine;
-    } else if (theirs_only) {
-      if (!context_.contains(theirs->first)) {
-        joined.emplace_hint(joined.end(), *theirs);
+      if (pair.decrements < theirs->second.decrements) {
+        pair.decrements = theirs->second.decrements;
+        changed = true;
       }
-      ++theirs;
-    } else {
-      const CounterPair pair{std::max(mine->second.increments, theirs->second.increments),
-                             std::max(mine->second.decrements, theirs->second.decrements)};
-      joined.emplace_hint(joined.end(), mine->first, pair);
-      ++mine;
-      ++theirs;
+    } else if (other.context_.contains(dot)) {
+      changed = true;
+      continue;
+    }
+    if (kept != index) {
+      entries[kept] = entries[index];
+    }
+    ++kept;
+  }
+  entries.resize(kept);
+  entries_.adopt_sequence(boost::container::ordered_unique_range, std::move(entries));
+  if (!context_grows) {
+    return changed;
+  }
+  // Other's entries this side has not seen (nor removed) join it; the
+  // context checked is this side's before the merge.
+  for (const auto& entry : other.entries_) {
+    if (!context_.contains(entry.first)) {
+      entries_.insert(entry);
     }
   }
-  entries_ = std::move(joined);
   context_.merge(other.context_);
+  return true;
 }
 
 std::int64_t CausalCounter::value() const {
@@ -200,7 +220,12 @@ void CausalCounter::encode_body(Encoder& encoder) const {
 
 CausalCounter CausalCounter::decode_body(Decoder& decoder) {
   CausalCounter counter;
-  counter.context_ = CausalContext::decode_body(decoder);
+  decode_body(decoder, counter);
+  return counter;
+}
+
+void CausalCounter::decode_body(Decoder& decoder, CausalCounter& counter) {
+  CausalContext::decode_body(decoder, counter.context_);
   // An entry takes at least 4 bytes: a two-byte dot and two varints.
   const std::size_t entry_count = decoder.count(4);
   for (std::size_t index = 0; index < entry_count && decoder.ok(); ++index) {
@@ -220,7 +245,6 @@ CausalCounter CausalCounter::decode_body(Decoder& decoder) {
       counter.entries_.emplace_hint(counter.entries_.end(), dot, pair);
     }
   }
-  return counter;
 }
 
 }  // namespace crdtsim::core

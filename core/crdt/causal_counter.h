@@ -75,6 +75,10 @@ class CausalCounter {
   // different pairs (impossible between honest replicas: a dot's pair never
   // changes) the per-field maximum is kept, so merge stays a join.
   void merge(const CausalCounter& other);
+  // The same, returning true exactly when this counter changed. Works in
+  // place: no copy of the entries, and the context is merged only when
+  // other's holds a dot this one lacks.
+  bool merge_changed(const CausalCounter& other);
 
   // Increments minus decrements over the live dots, clamped to int64.
   std::int64_t value() const;
@@ -95,6 +99,9 @@ class CausalCounter {
   // Rejects a bad context, unsorted or duplicate entries, and entries whose
   // dot is not in the context.
   static CausalCounter decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, CausalCounter& out);
 
   friend bool operator==(const CausalCounter&, const CausalCounter&) = default;
 

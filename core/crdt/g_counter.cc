@@ -83,6 +83,11 @@ void GCounter::encode_body(Encoder& encoder) const {
 
 GCounter GCounter::decode_body(Decoder& decoder) {
   GCounter counter;
+  decode_body(decoder, counter);
+  return counter;
+}
+
+void GCounter::decode_body(Decoder& decoder, GCounter& counter) {
   const std::size_t size = decoder.count(2);
   for (std::size_t index = 0; index < size && decoder.ok(); ++index) {
     const ReplicaId replica = decoder.varint32();
@@ -98,7 +103,6 @@ GCounter GCounter::decode_body(Decoder& decoder) {
       counter.entries_.emplace_hint(counter.entries_.end(), replica, count);
     }
   }
-  return counter;
 }
 
 }  // namespace crdtsim::core

@@ -60,6 +60,9 @@ class GCounter {
   void encode_body(Encoder& encoder) const;
   // Rejects unsorted or duplicate replicas and zero entries.
   static GCounter decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, GCounter& out);
 
   friend bool operator==(const GCounter&, const GCounter&) = default;
 

@@ -35,6 +35,11 @@ void GSet::encode_body(Encoder& encoder) const {
 
 GSet GSet::decode_body(Decoder& decoder) {
   GSet set;
+  decode_body(decoder, set);
+  return set;
+}
+
+void GSet::decode_body(Decoder& decoder, GSet& set) {
   const std::size_t size = decoder.count(1);
   for (std::size_t index = 0; index < size && decoder.ok(); ++index) {
     std::string element = decoder.string();
@@ -47,7 +52,6 @@ GSet GSet::decode_body(Decoder& decoder) {
       set.elements_.insert(set.elements_.end(), std::move(element));
     }
   }
-  return set;
 }
 
 }  // namespace crdtsim::core

@@ -45,6 +45,9 @@ class GSet {
   void encode_body(Encoder& encoder) const;
   // Rejects elements that are not strictly increasing.
   static GSet decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, GSet& out);
 
   friend bool operator==(const GSet&, const GSet&) = default;
 

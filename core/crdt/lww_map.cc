@@ -79,6 +79,11 @@ void LwwMap::encode_body(Encoder& encoder) const {
 
 LwwMap LwwMap::decode_body(Decoder& decoder) {
   LwwMap map;
+  decode_body(decoder, map);
+  return map;
+}
+
+void LwwMap::decode_body(Decoder& decoder, LwwMap& map) {
   // Smallest entry: field length (1), timestamp (3), kind (1).
   const std::size_t size = decoder.count(5);
   for (std::size_t index = 0; index < size && decoder.ok(); ++index) {
@@ -93,7 +98,6 @@ LwwMap LwwMap::decode_body(Decoder& decoder) {
       map.fields_.emplace_hint(map.fields_.end(), std::move(field), std::move(write));
     }
   }
-  return map;
 }
 
 }  // namespace crdtsim::core

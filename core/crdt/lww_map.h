@@ -59,6 +59,9 @@ class LwwMap {
   void encode_body(Encoder& encoder) const;
   // Rejects fields that are not strictly increasing.
   static LwwMap decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, LwwMap& out);
 
   friend bool operator==(const LwwMap&, const LwwMap&) = default;
 

@@ -25,7 +25,7 @@ LwwWrite LwwWrite::decode_body(Decoder& decoder) {
   write.timestamp = LwwTimestamp::decode_body(decoder);
   const std::uint8_t kind = decoder.u8();
   if (kind == kKindValue) {
-    write.value = decoder.string();
+    decoder.string(write.value);
   } else if (kind == kKindTombstone) {
     write.tombstone = true;
   } else {
@@ -79,13 +79,17 @@ void LwwRegister::encode_body(Encoder& encoder) const {
 
 LwwRegister LwwRegister::decode_body(Decoder& decoder) {
   LwwRegister result;
+  decode_body(decoder, result);
+  return result;
+}
+
+void LwwRegister::decode_body(Decoder& decoder, LwwRegister& result) {
   const std::uint8_t present = decoder.u8();
   if (present == 1) {
     result.write_ = LwwWrite::decode_body(decoder);
   } else if (present != 0) {
     decoder.fail("LWW register presence byte must be 0 or 1");
   }
-  return result;
 }
 
 }  // namespace crdtsim::core

@@ -76,6 +76,9 @@ class LwwRegister {
   // Body: 0 for the empty register, or 1 and the write.
   void encode_body(Encoder& encoder) const;
   static LwwRegister decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, LwwRegister& out);
 
   friend bool operator==(const LwwRegister&, const LwwRegister&) = default;
 

@@ -112,6 +112,11 @@ void MvRegister::encode_body(Encoder& encoder) const {
 
 MvRegister MvRegister::decode_body(Decoder& decoder) {
   MvRegister result;
+  decode_body(decoder, result);
+  return result;
+}
+
+void MvRegister::decode_body(Decoder& decoder, MvRegister& result) {
   // A dot takes at least 2 bytes, a value's length at least 1.
   const std::size_t size = decoder.count(3);
   for (std::size_t index = 0; index < size && decoder.ok(); ++index) {
@@ -126,13 +131,12 @@ MvRegister MvRegister::decode_body(Decoder& decoder) {
       result.entries_.emplace_hint(result.entries_.end(), dot, std::move(value));
     }
   }
-  result.context_ = CausalContext::decode_body(decoder);
+  CausalContext::decode_body(decoder, result.context_);
   for (const auto& entry : result.entries_) {
     if (decoder.ok() && !result.context_.contains(entry.first)) {
       decoder.fail("MV-register entry outside its causal context");
     }
   }
-  return result;
 }
 
 }  // namespace crdtsim::core

@@ -79,6 +79,9 @@ class MvRegister {
   // Rejects unsorted or duplicate dots and entries whose dot the context
   // does not contain.
   static MvRegister decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, MvRegister& out);
 
   friend bool operator==(const MvRegister&, const MvRegister&) = default;
 

@@ -549,7 +549,12 @@ void ORSet::encode_body(Encoder& encoder) const {
 
 ORSet ORSet::decode_body(Decoder& decoder) {
   ORSet set;
-  set.context_ = CausalContext::decode_body(decoder);
+  decode_body(decoder, set);
+  return set;
+}
+
+void ORSet::decode_body(Decoder& decoder, ORSet& set) {
+  CausalContext::decode_body(decoder, set.context_);
   // An entry takes at least 3 bytes: an empty string and a two-byte dot.
   const std::size_t entry_count = decoder.count(3);
   if (entry_count > 1) {
@@ -579,7 +584,6 @@ ORSet ORSet::decode_body(Decoder& decoder) {
     }
   }
   set.element_count_ = set.count_elements();
-  return set;
 }
 
 }  // namespace crdtsim::core

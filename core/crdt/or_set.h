@@ -303,6 +303,9 @@ class ORSet {
   // Rejects a bad context, unsorted or duplicate entries, entries whose dot the
   // context does not hold, empty input where an entry is due.
   static ORSet decode_body(Decoder& decoder);
+  // The same into `out`, which must be empty (default-constructed): a
+  // caller decoding into a container's element saves moving the result.
+  static void decode_body(Decoder& decoder, ORSet& out);
 
   friend bool operator==(const ORSet& left, const ORSet& right) {
     return left.entries_ == right.entries_ && left.context_ == right.context_;

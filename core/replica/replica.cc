@@ -1110,14 +1110,19 @@ void Replica::refresh_trees() {
   // In key order: the trees' shapes depend on the order of updates.
   for (const std::uint32_t index : latest_dirty_records()) {
     const auto& [key, persisted_digest] = dirty_keys_[index];
-    const KeyState* state = keyspace_.find(key);
     const ReplicaList replicas = placement_.replicas_of(key);
     const bool mine = std::find(replicas.begin(), replicas.end(), config_.id) != replicas.end();
-    std::optional<std::uint64_t> digest;
-    if (state != nullptr && mine) {
-      // The digest persist_key computed from the same state's bytes, if it
-      // ran since the last change; else encode now (once for all peers).
-      digest = persisted_digest ? *persisted_digest : leaf_digest(key, encode(*state));
+    std::optional<std::uint64_t> digest;  // the leaf's; nullopt: no leaf here
+    if (mine && persisted_digest) {
+      // The digest persist_key computed from the same state's bytes: it ran
+      // after the key's last change, so the state is there (a removal marks
+      // the key dirty again, which clears the digest): no search needed.
+      assert(keyspace_.find(key) != nullptr);
+      digest = *persisted_digest;
+    } else if (mine) {
+      if (const KeyState* state = keyspace_.find(key)) {
+        digest = leaf_digest(key, encode(*state));  // once for all peers
+      }
     }
     for (const ReplicaId peer : replicas) {
       if (peer == config_.id) {

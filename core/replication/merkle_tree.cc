@@ -15,17 +15,25 @@ unsigned token_bit(std::uint64_t token, std::uint8_t depth) {
   return static_cast<unsigned>((token >> (63 - depth)) & 1u);
 }
 
-bool entry_less(const MerkleTree::Entry& entry, std::uint64_t token, std::string_view key) {
-  return entry.token < token || (entry.token == token && std::string_view(entry.key) < key);
-}
-
-// The first entry of a sorted leaf not less than (token, key).
+// The first entry of a sorted leaf not less than (token, key), and whether
+// it is (token, key) itself. Tokens are 64-bit hashes: the search compares
+// them only, and keys only among the entries of an equal token (one, or a
+// collision): one key comparison when the key is there.
 template <class Entries>
-auto lower_entry(Entries& entries, std::uint64_t token, std::string_view key) {
-  return std::lower_bound(entries.begin(), entries.end(), token,
-                          [key](const MerkleTree::Entry& entry, std::uint64_t probe) {
-                            return entry_less(entry, probe, key);
-                          });
+auto find_entry(Entries& entries, std::uint64_t token, std::string_view key) {
+  auto found = std::lower_bound(
+      entries.begin(), entries.end(), token,
+      [](const MerkleTree::Entry& entry, std::uint64_t probe) { return entry.token < probe; });
+  bool exact = false;
+  while (found != entries.end() && found->token == token) {
+    const int order = std::string_view(found->key).compare(key);
+    exact = order == 0;
+    if (order >= 0) {
+      break;
+    }
+    ++found;
+  }
+  return std::pair{found, exact};
 }
 
 }  // namespace
@@ -92,8 +100,7 @@ void MerkleTree::upsert(std::string_view key, std::uint64_t digest) {
   const std::uint64_t token = HashRing::key_token(key);
   const std::uint32_t leaf = find_leaf(token, path_scratch_);
   auto& entries = nodes_[leaf].entries;
-  auto found = lower_entry(entries, token, key);
-  const bool exists = found != entries.end() && found->token == token && found->key == key;
+  const auto [found, exists] = find_entry(entries, token, key);
   const std::uint64_t old_digest = exists ? found->digest : 0;
   if (exists) {
     found->digest = digest;
@@ -136,8 +143,8 @@ void MerkleTree::erase(std::string_view key) {
   const std::uint64_t token = HashRing::key_token(key);
   const std::uint32_t leaf = find_leaf(token, path_scratch_);
   auto& entries = nodes_[leaf].entries;
-  auto found = lower_entry(entries, token, key);
-  if (found == entries.end() || found->token != token || found->key != key) {
+  const auto [found, exists] = find_entry(entries, token, key);
+  if (!exists) {
     return;
   }
   const std::uint64_t old_digest = found->digest;

@@ -130,7 +130,7 @@ bool decode_payload(ByteView payload, DeltaBatch& message, std::string& error) {
       // Decoded in place: a KeyState moved twice per entry costs more than
       // decoding a small delta.
       DeltaBatch::Entry& entry = message.entries.emplace_back();
-      entry.key = decoder.string();
+      decoder.string(entry.key);
       entry.origin = decoder.varint32();
       KeyState::decode_body(decoder, entry.delta);
     }
@@ -204,7 +204,7 @@ bool decode_payload(ByteView payload, AeEntries& message, std::string& error) {
     message.entries.clear();
     for (std::size_t index = 0; index < entries && decoder.ok(); ++index) {
       AeEntries::Entry entry;
-      entry.key = decoder.string();
+      decoder.string(entry.key);
       entry.digest = decoder.fixed64();
       message.entries.push_back(std::move(entry));
     }

@@ -20,30 +20,19 @@ bool known_type(std::uint8_t raw) {
 // check costs what the incoming state (usually a small delta) costs, not the
 // size of `mine`.
 bool join(LwwRegister& mine, const LwwRegister& theirs) {
+  // Exactly merge's condition for taking their write: skip the merge (and
+  // its second comparison of the writes) when it would keep ours.
   const bool changed =
       theirs.last_write().has_value() &&
       (!mine.last_write().has_value() || *mine.last_write() < *theirs.last_write());
-  mine.merge(theirs);
+  if (changed) {
+    mine.merge(theirs);
+  }
   return changed;
 }
 
 bool join(CausalCounter& mine, const CausalCounter& theirs) {
-  // Merge adds entries whose dots the context lacks (so the context grows),
-  // removes entries (so the count shrinks) and raises the pair of a dot both
-  // sides hold: the state changed iff the context or the count did, or one
-  // of theirs (a delta: usually one entry) raises a pair. Cheaper than
-  // comparing a copy of the whole counter.
-  bool raises = false;
-  for (const auto& [dot, pair] : theirs.entries()) {
-    const auto found = mine.entries().find(dot);
-    raises =
-        raises || (found != mine.entries().end() && (found->second.increments < pair.increments ||
-                                                     found->second.decrements < pair.decrements));
-  }
-  const CausalContext context_before = mine.context();
-  const std::size_t entries_before = mine.entries().size();
-  mine.merge(theirs);
-  return raises || !(context_before == mine.context()) || entries_before != mine.entries().size();
+  return mine.merge_changed(theirs);
 }
 
 bool join(GCounter& mine, const GCounter& theirs) {
@@ -57,11 +46,12 @@ bool join(GCounter& mine, const GCounter& theirs) {
 bool join(ORSet& mine, const ORSet& theirs) {
   // Merge only adds entries whose dots the context lacks (so the context
   // grows) and only removes entries (so the count shrinks): the state changed
-  // iff the context or the entry count did.
-  const CausalContext context_before = mine.context();
+  // iff the context or the entry count did. The context grows iff it lacks
+  // one of theirs (no copy of it needed to tell).
+  const bool context_grows = !mine.context().includes(theirs.context());
   const std::size_t entries_before = mine.entries().size();
   mine.merge(theirs);
-  return !(context_before == mine.context()) || entries_before != mine.entries().size();
+  return context_grows || entries_before != mine.entries().size();
 }
 
 bool join(GSet& mine, const GSet& theirs) {
@@ -88,10 +78,10 @@ bool join(LwwMap& mine, const LwwMap& theirs) {
 bool join(MvRegister& mine, const MvRegister& theirs) {
   // Merge adds entries whose dots the context lacks (the context grows) and
   // removes entries whose dots the other context covers (the count shrinks).
-  const CausalContext context_before = mine.context();
+  const bool context_grows = !mine.context().includes(theirs.context());
   const std::size_t entries_before = mine.entries().size();
   mine.merge(theirs);
-  return !(context_before == mine.context()) || entries_before != mine.entries().size();
+  return context_grows || entries_before != mine.entries().size();
 }
 
 bool join_values(KeyValue& mine, const KeyValue& theirs) {
@@ -140,27 +130,33 @@ std::uint64_t max_time_of(const KeyValue& value) {
   return result;
 }
 
-KeyValue decode_value(ValueType type, Decoder& decoder) {
+// Decodes `type`'s CRDT into `value` (which holds an empty LwwRegister, as
+// a default-constructed slot does), constructed in place.
+template <class T>
+void decode_in_place(Decoder& decoder, KeyValue& value) {
+  T::decode_body(decoder, value.emplace<T>());
+}
+
+void decode_value(ValueType type, Decoder& decoder, KeyValue& value) {
   switch (type) {
     case ValueType::lww_register:
-      return LwwRegister::decode_body(decoder);
+      return decode_in_place<LwwRegister>(decoder, value);
     case ValueType::pn_counter:
-      return CausalCounter::decode_body(decoder);
+      return decode_in_place<CausalCounter>(decoder, value);
     case ValueType::g_counter:
-      return GCounter::decode_body(decoder);
+      return decode_in_place<GCounter>(decoder, value);
     case ValueType::or_set:
-      return ORSet::decode_body(decoder);
+      return decode_in_place<ORSet>(decoder, value);
     case ValueType::g_set:
-      return GSet::decode_body(decoder);
+      return decode_in_place<GSet>(decoder, value);
     case ValueType::lww_map:
-      return LwwMap::decode_body(decoder);
+      return decode_in_place<LwwMap>(decoder, value);
     case ValueType::mv_register:
-      return MvRegister::decode_body(decoder);
+      return decode_in_place<MvRegister>(decoder, value);
     case ValueType::none:
       break;
   }
   decoder.fail("no CRDT for value type none");
-  return LwwRegister{};
 }
 
 }  // namespace
@@ -261,7 +257,9 @@ bool KeyState::merge(const KeyState& other) {
     versions_.merge(other.versions_);
     changed = true;
   }
-  changed |= merge_key_versions(dependencies_, other.dependencies_);
+  if (!other.dependencies_.empty()) {  // only at the causal level
+    changed |= merge_key_versions(dependencies_, other.dependencies_);
+  }
   return changed;
 }
 
@@ -352,9 +350,11 @@ void KeyState::decode_body(Decoder& decoder, KeyState& state) {
       break;
     }
     const LwwTimestamp claim = LwwTimestamp::decode_body(decoder);
-    // Braces, not parentheses: clang 14 has no parenthesized aggregate
-    // initialization.
-    slots.emplace_back(type, KeySlot{claim, decode_value(type, decoder)});
+    // The slot is built in place and its CRDT decoded into it.
+    auto& [slot_type, slot] = slots.emplace_back();
+    slot_type = type;
+    slot.claim = claim;
+    decode_value(type, decoder, slot.value);
     if (!decoder.ok()) {
       slots.pop_back();
       break;

@@ -881,11 +881,13 @@ const KeyState* Keyspace::apply_changed(std::string_view key, const KeyState& de
   if (delta.empty()) {
     return nullptr;
   }
-  // Search with the view; build the key's string only when inserting.
-  auto position = keys_.lower_bound(as_absl(key));
-  const bool inserted = position == keys_.end() || position->first != as_absl(key);
+  // Search with the view; build the key's string only when inserting (rare:
+  // a key is new to a replica once). find() stops at an exact match and
+  // needs no second comparison, unlike lower_bound.
+  auto position = keys_.find(as_absl(key));
+  const bool inserted = position == keys_.end();
   if (inserted) {
-    position = keys_.emplace_hint(position, std::string(key), KeyState{});
+    position = keys_.emplace(std::string(key), KeyState{}).first;
   }
   const bool changed = position->second.merge(delta);
   assert(!inserted || changed);

@@ -332,6 +332,42 @@ TEST(CausalCounterProperty, TheFlawlessReimplementationPasses) {
   EXPECT_TRUE(all_checks_hold<FlawedCounter<Flaw::kNone>>("FlawedCounter<kNone>"));
 }
 
+// merge_changed (the store's join of counters) merges as the plain
+// reimplementation does and says exactly whether the counter changed: a
+// replica relays, persists and counts a delta only then. One cluster's
+// states, merged whole or through a delta of one of them (applied again to
+// the state it came from: the redundant delivery, the common case).
+TEST(CausalCounterProperty, MergeChangedMergesAndReportsExactlyAChange) {
+  EXPECT_TRUE(rc::check("merge_changed merges and returns true exactly on a change", [] {
+    std::vector<CausalCounter> states = run_history<CausalCounter>(
+        [](CausalCounter& counter, ReplicaId replica) { mutate_counter(counter, replica); });
+    const std::size_t source = *rc::gen::inRange<std::size_t>(0, states.size());
+    // Mine: any state, or one that saw the source's state (so that a reset
+    // of the source removes entries without growing the context).
+    CausalCounter mine = states[*rc::gen::inRange<std::size_t>(0, states.size())];
+    if (*rc::gen::arbitrary<bool>()) {
+      mine.merge(states[source]);
+    }
+    CausalCounter theirs = states[source];
+    if (*rc::gen::arbitrary<bool>()) {
+      const ReplicaId writer =
+          theirs.entries().empty() ? ReplicaId{7} : theirs.entries().begin()->first.replica;
+      theirs = mutate_counter(states[source], writer);
+      if (*rc::gen::inRange(0, 4) == 0) {
+        mine = states[source];  // the delta's own state
+      }
+    }
+    using Reference = FlawedCounter<Flaw::kNone>;
+    Reference reference = *core::decode<Reference>(core::encode(mine)).value;
+    reference.merge(*core::decode<Reference>(core::encode(theirs)).value);
+    const CausalCounter before = mine;
+    const bool changed = mine.merge_changed(theirs);
+    RC_ASSERT(core::encode(mine) == core::encode(reference));
+    RC_ASSERT(changed == !(before == mine));
+    RC_ASSERT(!mine.merge_changed(theirs));
+  }));
+}
+
 TEST(CausalCounterBroken, ResetThatRemovesUnobservedDotsIsRejected) {
   EXPECT_FALSE(all_checks_hold<FlawedCounter<Flaw::kResetRemovesUnobserved>>(
       "FlawedCounter<kResetRemovesUnobserved>"));
