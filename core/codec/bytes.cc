@@ -1,12 +1,14 @@
 #include "core/codec/bytes.h"
 
 #include <array>
+#include <cassert>
 #include <limits>
 #include <utility>
 
 namespace crdtsim::core {
 
 void Encoder::varint_long(std::uint64_t value) {
+  assert(value >= 0x80);
   // Byte by byte: an inline push_back per byte costs less than building
   // the bytes aside and appending them with a range insert, whose generic
   // path (moving the elements after the insertion point, then copying)

@@ -40,6 +40,8 @@ class Encoder {
   void string(std::string_view value);
 
  private:
+  // Requires value >= 0x80 (varint writes the one-byte case itself): the
+  // loop always emits a continuation byte first.
   void varint_long(std::uint64_t value);
 
   Bytes& out_;
