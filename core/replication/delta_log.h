@@ -20,11 +20,11 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/codec/bytes.h"
@@ -99,18 +99,18 @@ class DeltaLog {
     ReplicaList targets;  // the replicas of `key`
   };
   // The entries of one key in a batch: a single entry's delta is used in
-  // place; several are joined into `joined`.
+  // place; several are joined into joined_scratch_[joined].
+  static constexpr std::size_t kNotJoined = SIZE_MAX;
   struct Group {
     std::string_view key;  // points into the first entry (stable while selecting)
     ReplicaId origin = 0;
     const Entry* single = nullptr;
-    std::optional<KeyState> joined;
-    const KeyState& delta() const { return joined ? *joined : single->delta; }
+    std::size_t joined = kNotJoined;
   };
   struct Selection {
     std::uint64_t first_seq = 0;
     std::uint64_t last_seq = 0;
-    std::vector<Group> groups;  // in key order
+    std::vector<Group> groups;  // in order of first appearance
   };
   struct Peer {
     std::uint64_t acked_seq = 0;
@@ -132,15 +132,26 @@ class DeltaLog {
   // acknowledged by `peer_id`.
   void forget(ReplicaId peer_id, std::uint64_t last_seq);
 
+  // The peer's record (nullptr if `id` is not a peer).
+  Peer* find_peer(ReplicaId id);
+  const KeyState& delta_of(const Group& group) const {
+    return group.joined == kNotJoined ? group.single->delta : joined_scratch_[group.joined];
+  }
+  // Ends a selection: empties the scratch space.
+  void clear_selection();
+
   Config config_;
   // Scratch space of select and next_batch_frame, reused across gossip
   // ticks so that a tick allocates nothing in the steady state. Empty
-  // between calls (the groups point into entries_).
+  // between calls (the groups point into entries_). group_of_scratch_ is
+  // (key, index into the groups), sorted by key: a batch's groups in key
+  // order without moving them.
   Selection selection_scratch_;
-  std::vector<Group> ordered_scratch_;
   std::vector<std::pair<std::string_view, std::size_t>> group_of_scratch_;
+  std::vector<KeyState> joined_scratch_;
   std::vector<DeltaBatchEntryView> views_scratch_;
-  std::map<ReplicaId, Peer> peers_;
+  // Sorted by id; few (the other replicas), so searched linearly.
+  std::vector<std::pair<ReplicaId, Peer>> peers_;
   std::deque<Entry> entries_;  // ascending seq
   std::uint64_t next_seq_ = 1;
   Stats stats_;
