@@ -35,16 +35,6 @@ Simulation::Simulation(const SimulationConfig& config)
 
 Simulation::~Simulation() = default;
 
-Simulation::ProcessSlot& Simulation::slot(ProcessId process) {
-  CRDTSIM_CHECK(process < processes_.size());
-  return processes_[process];
-}
-
-const Simulation::ProcessSlot& Simulation::slot(ProcessId process) const {
-  CRDTSIM_CHECK(process < processes_.size());
-  return processes_[process];
-}
-
 ProcessId Simulation::add_process(ProcessFactory factory, const ClockConfig& clock) {
   CRDTSIM_CHECK(processes_.size() < config_.max_processes);
   CRDTSIM_CHECK(in_callback_ == kNoProcess);

@@ -190,7 +190,7 @@ class Simulation {
 
   // Messages.
   void enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
-                    ByteView bytes, Bytes* owned);
+                    const LinkConfig& link, ByteView bytes, Bytes* owned);
   void drop(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id, DropReason reason);
   std::uint32_t allocate_message();
   void free_message(std::uint32_t index);

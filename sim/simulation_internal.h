@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/check.h"
 #include "sim/simulation.h"
 
 namespace crdtsim::sim {
@@ -50,6 +51,18 @@ struct Simulation::TimerSlot {
   std::uint32_t generation = 1;
   bool armed = false;
 };
+
+// Inline (every file that calls them includes this one): the process's
+// slot is looked up on every callback and context call.
+inline Simulation::ProcessSlot& Simulation::slot(ProcessId process) {
+  CRDTSIM_CHECK(process < processes_.size());
+  return processes_[process];
+}
+
+inline const Simulation::ProcessSlot& Simulation::slot(ProcessId process) const {
+  CRDTSIM_CHECK(process < processes_.size());
+  return processes_[process];
+}
 
 // TimerId = generation << 32 | (slot index + 1): never 0.
 inline TimerId make_timer_id(std::uint32_t index, std::uint32_t generation) {
