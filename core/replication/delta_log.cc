@@ -57,7 +57,7 @@ bool DeltaLog::buffering_for(ReplicaId peer) const {
   return false;
 }
 
-std::deque<DeltaLog::Entry>::iterator DeltaLog::first_from(std::uint64_t seq) {
+DeltaLog::Entries::iterator DeltaLog::first_from(std::uint64_t seq) {
   if (entries_.empty() || seq <= entries_.front().seq) {
     return entries_.begin();
   }

@@ -18,8 +18,9 @@
 // anti-entropy repairs whatever it missed. Hearing from the peer again
 // resumes buffering from then on.
 
+#include <boost/container/deque.hpp>
+#include <boost/container/options.hpp>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -122,7 +123,13 @@ class DeltaLog {
 
   void drop_backlog(Peer& peer);
   // The first entry whose seq is at least `seq` (end() if none).
-  std::deque<Entry>::iterator first_from(std::uint64_t seq);
+  // An Entry is 272 bytes: std::deque would hold one per block (a heap
+  // block per append, a free per trim). Blocks of 16 entries instead.
+  using Entries =
+      boost::container::deque<Entry, void,
+                              boost::container::deque_options_t<boost::container::block_size<16U>>>;
+
+  Entries::iterator first_from(std::uint64_t seq);
   void trim();
   // The shared part of next_batch and next_batch_frame: picks the due
   // entries, joined per key, and updates the peer's cursors. Returns false
@@ -152,7 +159,7 @@ class DeltaLog {
   std::vector<DeltaBatchEntryView> views_scratch_;
   // Sorted by id; few (the other replicas), so searched linearly.
   std::vector<std::pair<ReplicaId, Peer>> peers_;
-  std::deque<Entry> entries_;  // ascending seq
+  Entries entries_;  // ascending seq
   std::uint64_t next_seq_ = 1;
   Stats stats_;
 };
