@@ -11,30 +11,6 @@ EventQueue::EventQueue(std::uint32_t capacity_max) : capacity_max_(capacity_max)
   CRDTSIM_CHECK(capacity_max > 0);
 }
 
-std::size_t EventQueue::bucket_of(TimeUs time_us) const {
-  return static_cast<std::size_t>(
-      std::bit_width(static_cast<std::uint64_t>(time_us) ^ static_cast<std::uint64_t>(base_us_)));
-}
-
-void EventQueue::insert(const QueueEntry& entry) {
-  const std::size_t bucket = bucket_of(entry.time_us);
-  buckets_[bucket].push_back(entry);
-  occupied_ |= std::uint64_t{1} << bucket;
-}
-
-std::uint64_t EventQueue::push(TimeUs time_us, EventKind kind, std::uint32_t index) {
-  CRDTSIM_CHECK(!full());
-  CRDTSIM_CHECK(time_us >= 0);
-  const QueueEntry entry{time_us, next_sequence_++, index, kind};
-  if (time_us < base_us_) {
-    insert_into_run(entry);
-  } else {
-    insert(entry);  // after every run entry (and every entry of its bucket)
-  }
-  ++size_;
-  return entry.sequence;
-}
-
 void EventQueue::insert_into_run(const QueueEntry& entry) {
   // The run is descending: the new entry goes after (nearer the front than)
   // every entry due at its time or earlier, since its sequence is the
@@ -47,14 +23,6 @@ void EventQueue::insert_into_run(const QueueEntry& entry) {
     --place;
   }
   run_[place] = entry;
-}
-
-QueueEntry EventQueue::pop() {
-  refill();
-  const QueueEntry result = run_.back();
-  run_.pop_back();
-  --size_;
-  return result;
 }
 
 void EventQueue::next_run() {

@@ -28,9 +28,11 @@
 // inserted into the run at its place.
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
+#include "sim/check.h"
 #include "sim/types.h"
 
 namespace crdtsim::sim {
@@ -57,7 +59,19 @@ class EventQueue {
 
   // Requires !full() and time_us >= 0. Returns the sequence number given to
   // the entry.
-  std::uint64_t push(TimeUs time_us, EventKind kind, std::uint32_t index);
+  // Inline, with pop(): once each per event.
+  std::uint64_t push(TimeUs time_us, EventKind kind, std::uint32_t index) {
+    CRDTSIM_CHECK(!full());
+    CRDTSIM_CHECK(time_us >= 0);
+    const QueueEntry entry{time_us, next_sequence_++, index, kind};
+    if (time_us < base_us_) {
+      insert_into_run(entry);
+    } else {
+      insert(entry);  // after every run entry (and every entry of its bucket)
+    }
+    ++size_;
+    return entry.sequence;
+  }
 
   // Requires !empty(). The entry with the smallest (time_us, sequence).
   const QueueEntry& top() {
@@ -65,7 +79,13 @@ class EventQueue {
     return run_.back();
   }
   // Requires !empty(). Removes and returns top().
-  QueueEntry pop();
+  QueueEntry pop() {
+    refill();
+    const QueueEntry result = run_.back();
+    run_.pop_back();
+    --size_;
+    return result;
+  }
 
   bool empty() const { return size_ == 0; }
   bool full() const { return size_ >= capacity_max_; }
@@ -81,8 +101,15 @@ class EventQueue {
   // Buckets of at most this many entries become the run by one sort; larger
   // ones are split first.
   static constexpr std::size_t kRunSortMax = 8;
-  std::size_t bucket_of(TimeUs time_us) const;
-  void insert(const QueueEntry& entry);
+  std::size_t bucket_of(TimeUs time_us) const {
+    return static_cast<std::size_t>(
+        std::bit_width(static_cast<std::uint64_t>(time_us) ^ static_cast<std::uint64_t>(base_us_)));
+  }
+  void insert(const QueueEntry& entry) {
+    const std::size_t bucket = bucket_of(entry.time_us);
+    buckets_[bucket].push_back(entry);
+    occupied_ |= std::uint64_t{1} << bucket;
+  }
   // Inserts an entry due no later than the base into the run, at its place.
   void insert_into_run(const QueueEntry& entry);
   // Makes the run non-empty (requires !empty()).
