@@ -10,23 +10,6 @@
 
 namespace crdtsim::sim {
 
-std::uint32_t Simulation::allocate_message() {
-  if (!free_messages_.empty()) {
-    const std::uint32_t index = free_messages_.back();
-    free_messages_.pop_back();
-    return index;
-  }
-  CRDTSIM_CHECK(messages_.size() < UINT32_MAX);
-  messages_.emplace_back();
-  return static_cast<std::uint32_t>(messages_.size() - 1);
-}
-
-void Simulation::free_message(std::uint32_t index) {
-  CRDTSIM_CHECK(index < messages_.size());
-  messages_[index].payload.clear();  // keeps its capacity for reuse
-  free_messages_.push_back(index);
-}
-
 void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes,
                       Bytes* owned) {
   CRDTSIM_CHECK(to < processes_.size());
