@@ -68,14 +68,6 @@ void Simulation::at(TimeUs time_us, Action action) {
   schedule(time_us, EventKind::action, index);
 }
 
-void Simulation::schedule(TimeUs time_us, EventKind kind, std::uint32_t index) {
-  if (queue_.full()) [[unlikely]] {
-    fail(Outcome::bound_exceeded, "event queue full (max_queued_events)");
-    return;
-  }
-  queue_.push(time_us, kind, index);
-}
-
 void Simulation::fail(Outcome outcome, std::string reason) {
   CRDTSIM_CHECK(outcome != Outcome::ok);
   if (outcome_ != Outcome::ok) {

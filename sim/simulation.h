@@ -185,7 +185,14 @@ class Simulation {
   void on_deliver(const QueueEntry& entry);
   void on_timer(const QueueEntry& entry);
   void on_action(std::uint32_t index);
-  void schedule(TimeUs time_us, EventKind kind, std::uint32_t index);
+  // Inline: once per message copy and per timer.
+  void schedule(TimeUs time_us, EventKind kind, std::uint32_t index) {
+    if (queue_.full()) [[unlikely]] {
+      fail(Outcome::bound_exceeded, "event queue full (max_queued_events)");
+      return;
+    }
+    queue_.push(time_us, kind, index);
+  }
   void fail(Outcome outcome, std::string reason);
 
   // Messages.
