@@ -45,6 +45,11 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
   entry.via = via;
   entry.delta = std::move(delta);
   entry.targets.assign(targets.begin(), targets.end());
+  for (const ReplicaId target : targets) {
+    if (target < 64) {
+      entry.targets_below_64 |= std::uint64_t{1} << target;
+    }
+  }
   return seq;
 }
 
@@ -119,9 +124,7 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
   const auto by_key = [](const std::pair<std::string_view, std::size_t>& slot,
                          std::string_view key) { return slot.first < key; };
   for (auto it = first; it != entries_.end(); ++it) {
-    const bool to_peer =
-        std::find(it->targets.begin(), it->targets.end(), peer_id) != it->targets.end();
-    if (it->origin != peer_id && it->via != peer_id && to_peer) {
+    if (it->origin != peer_id && it->via != peer_id && routed_to(*it, peer_id)) {
       const std::string_view key = it->key;
       const auto slot = std::lower_bound(group_of.begin(), group_of.end(), key, by_key);
       if (slot == group_of.end() || slot->first != key) {
@@ -259,6 +262,7 @@ void DeltaLog::forget_key(std::string_view key) {
   for (Entry& entry : entries_) {
     if (entry.key == key) {
       entry.targets.clear();
+      entry.targets_below_64 = 0;
     }
   }
 }

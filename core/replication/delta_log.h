@@ -18,6 +18,7 @@
 // anti-entropy repairs whatever it missed. Hearing from the peer again
 // resumes buffering from then on.
 
+#include <algorithm>
 #include <boost/container/deque.hpp>
 #include <boost/container/options.hpp>
 #include <cstdint>
@@ -98,7 +99,16 @@ class DeltaLog {
     ReplicaId via = 0;
     KeyState delta;
     ReplicaList targets;  // the replicas of `key`
+    // Bit r set: replica r (below 64) is in `targets`; select tests a bit
+    // per entry and peer instead of searching the list.
+    std::uint64_t targets_below_64 = 0;
   };
+  static bool routed_to(const Entry& entry, ReplicaId peer) {
+    if (peer < 64) {
+      return ((entry.targets_below_64 >> peer) & 1U) != 0;
+    }
+    return std::find(entry.targets.begin(), entry.targets.end(), peer) != entry.targets.end();
+  }
   // The entries of one key in a batch: a single entry's delta is used in
   // place; several are joined into joined_scratch_[joined].
   static constexpr std::size_t kNotJoined = SIZE_MAX;
