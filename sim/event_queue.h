@@ -8,25 +8,31 @@
 // slabs; an entry names its payload by (kind, index).
 //
 // Why a radix heap: the simulation never schedules into the past, so the
-// times pushed are at least the time last popped (the base). An entry goes
-// into bucket bit_width(time XOR base): bucket 0 holds the entries at the
-// base time, and every entry of bucket i is earlier than every entry of a
-// bucket above i. Pushing is an append; when bucket 0 runs dry, the lowest
-// non-empty bucket is split by its earliest time (the new base), each entry
-// moving to a strictly lower bucket. An entry moves at most 63 times, and in
-// practice once or twice, against a binary heap's log2(n) swaps per pop and
-// per push. Bucket 0 is kept in sequence order (it is sorted when filled by
-// a split; later pushes at the base time carry larger sequence numbers), so
-// equal times pop in scheduling order.
+// times pushed are at least the time last popped. An entry goes into bucket
+// bit_width(time XOR base): every entry of bucket i is earlier than every
+// entry of a bucket above i. Pushing is an append.
 //
-// A push earlier than the base (possible after top() moved the base to an
-// entry that has not run yet) rebuilds the buckets around the new base: rare,
-// and O(size).
+// The earliest entries wait in `run_`, sorted, and pop from its back. When
+// it runs dry, the lowest non-empty bucket becomes the next run: sorted as a
+// whole when it is small (the common case: a few messages in flight), and
+// its latest time becomes the base; a large bucket is first split the radix
+// way (its earliest time becomes the base and each entry moves to a strictly
+// lower bucket) until the lowest bucket is small. Sorting a few entries once
+// costs less than moving each of them down the buckets two or three times.
+//
+// Invariants: base <= every bucket entry's time, and every run entry's time
+// <= base, so every run entry precedes every bucket entry (equal times pop
+// in sequence order, and a later push has a larger sequence). A push earlier
+// than the base (a delivery due before the latest run entry, or one
+// scheduled after top() made a run of entries that have not run yet) is
+// inserted into the run at its place.
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <vector>
 
+#include "sim/check.h"
 #include "sim/types.h"
 
 namespace crdtsim::sim {
@@ -53,15 +59,33 @@ class EventQueue {
 
   // Requires !full() and time_us >= 0. Returns the sequence number given to
   // the entry.
-  std::uint64_t push(TimeUs time_us, EventKind kind, std::uint32_t index);
+  // Inline, with pop(): once each per event.
+  std::uint64_t push(TimeUs time_us, EventKind kind, std::uint32_t index) {
+    CRDTSIM_CHECK(!full());
+    CRDTSIM_CHECK(time_us >= 0);
+    const QueueEntry entry{time_us, next_sequence_++, index, kind};
+    if (time_us < base_us_) {
+      insert_into_run(entry);
+    } else {
+      insert(entry);  // after every run entry (and every entry of its bucket)
+    }
+    ++size_;
+    return entry.sequence;
+  }
 
   // Requires !empty(). The entry with the smallest (time_us, sequence).
   const QueueEntry& top() {
     refill();
-    return buckets_[0][front_];
+    return run_.back();
   }
   // Requires !empty(). Removes and returns top().
-  QueueEntry pop();
+  QueueEntry pop() {
+    refill();
+    const QueueEntry result = run_.back();
+    run_.pop_back();
+    --size_;
+    return result;
+  }
 
   bool empty() const { return size_ == 0; }
   bool full() const { return size_ >= capacity_max_; }
@@ -74,22 +98,37 @@ class EventQueue {
   // Bucket of a time relative to the base: times are non-negative, so the
   // XOR is below 2^63 and the bucket below 64.
   static constexpr std::size_t kBuckets = 64;
-  std::size_t bucket_of(TimeUs time_us) const;
-  void insert(const QueueEntry& entry);
-  // Makes bucket 0 non-empty (requires !empty()).
+  // Buckets of at most this many entries become the run by one sort; larger
+  // ones are split first.
+  static constexpr std::size_t kRunSortMax = 8;
+  std::size_t bucket_of(TimeUs time_us) const {
+    return static_cast<std::size_t>(
+        std::bit_width(static_cast<std::uint64_t>(time_us) ^ static_cast<std::uint64_t>(base_us_)));
+  }
+  void insert(const QueueEntry& entry) {
+    const std::size_t bucket = bucket_of(entry.time_us);
+    buckets_[bucket].push_back(entry);
+    occupied_ |= std::uint64_t{1} << bucket;
+  }
+  // Inserts an entry due no later than the base into the run, at its place.
+  void insert_into_run(const QueueEntry& entry);
+  // Makes the run non-empty (requires !empty()).
   void refill() {
-    if ((occupied_ & 1U) == 0) {
-      split();
+    if (run_.empty()) {
+      next_run();
     }
   }
-  // Moves the earliest entries into the empty bucket 0.
-  void split();
-  void rebase(TimeUs base_us);
+  // Moves the earliest entries into the empty run.
+  void next_run();
+  // Splits the lowest bucket around its earliest time (the new base).
+  void split(std::size_t lowest);
 
+  // The earliest entries, sorted by (time, sequence) descending: the next
+  // to pop is the last.
+  std::vector<QueueEntry> run_;
   std::array<std::vector<QueueEntry>, kBuckets> buckets_;
-  std::size_t front_ = 0;       // bucket 0's entries before front_ have popped
-  std::uint64_t occupied_ = 0;  // bit i: bucket i holds entries (bit 0: not yet popped)
-  TimeUs base_us_ = 0;          // <= every queued time
+  std::uint64_t occupied_ = 0;  // bit i: bucket i holds entries
+  TimeUs base_us_ = 0;          // <= every bucket entry's time, >= every run entry's
   std::size_t size_ = 0;
   std::uint64_t next_sequence_ = 0;
   std::uint32_t capacity_max_;

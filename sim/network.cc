@@ -128,30 +128,4 @@ bool Network::heal(ProcessId from, ProcessId to) {
   return changed;
 }
 
-bool Network::draw_drop(ProcessId from, ProcessId to) {
-  const LinkConfig& config = link(from, to);
-  return config.drop_ppm != 0 && stream_.chance_ppm(config.drop_ppm);
-}
-
-TimeUs Network::draw_latency(ProcessId from, ProcessId to) {
-  const LinkConfig& config = link(from, to);
-  TimeUs latency_us = config.latency_us_min;
-  if (config.latency_us_max > config.latency_us_min) {
-    latency_us = stream_.range(config.latency_us_min, config.latency_us_max);
-  }
-  if (config.tail_ppm != 0 && stream_.chance_ppm(config.tail_ppm)) {
-    latency_us += stream_.range(config.tail_us_min, config.tail_us_max);
-  }
-  if (config.reorder_ppm != 0 && stream_.chance_ppm(config.reorder_ppm)) {
-    latency_us += stream_.range(1, config.reorder_us_max);
-  }
-  CRDTSIM_CHECK(latency_us >= 1);
-  return latency_us;
-}
-
-bool Network::draw_duplicate(ProcessId from, ProcessId to) {
-  const LinkConfig& config = link(from, to);
-  return config.duplicate_ppm != 0 && stream_.chance_ppm(config.duplicate_ppm);
-}
-
 }  // namespace crdtsim::sim

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/check.h"
 #include "sim/prng.h"
 #include "sim/types.h"
 
@@ -92,12 +93,31 @@ class Network {
     return generation_[slot(from, to)];
   }
 
-  // Draws whether a message on (from, to) is dropped (step 1 above).
-  bool draw_drop(ProcessId from, ProcessId to);
+  // The draws for one message on a link whose config is `config` (from
+  // link(from, to)). Inline: the simulator makes three or four per message.
+  // Draws whether the message is dropped (step 1 above).
+  bool draw_drop(const LinkConfig& config) {
+    return config.drop_ppm != 0 && stream_.chance_ppm(config.drop_ppm);
+  }
   // Draws one copy's latency (steps 2-4).
-  TimeUs draw_latency(ProcessId from, ProcessId to);
+  TimeUs draw_latency(const LinkConfig& config) {
+    TimeUs latency_us = config.latency_us_min;
+    if (config.latency_us_max > config.latency_us_min) {
+      latency_us = stream_.range(config.latency_us_min, config.latency_us_max);
+    }
+    if (config.tail_ppm != 0 && stream_.chance_ppm(config.tail_ppm)) {
+      latency_us += stream_.range(config.tail_us_min, config.tail_us_max);
+    }
+    if (config.reorder_ppm != 0 && stream_.chance_ppm(config.reorder_ppm)) {
+      latency_us += stream_.range(1, config.reorder_us_max);
+    }
+    CRDTSIM_CHECK(latency_us >= 1);
+    return latency_us;
+  }
   // Draws whether to send a duplicate (step 5).
-  bool draw_duplicate(ProcessId from, ProcessId to);
+  bool draw_duplicate(const LinkConfig& config) {
+    return config.duplicate_ppm != 0 && stream_.chance_ppm(config.duplicate_ppm);
+  }
 
   InFlightPolicy in_flight() const { return in_flight_; }
   std::uint32_t processes_max() const { return processes_max_; }

@@ -35,16 +35,6 @@ Simulation::Simulation(const SimulationConfig& config)
 
 Simulation::~Simulation() = default;
 
-Simulation::ProcessSlot& Simulation::slot(ProcessId process) {
-  CRDTSIM_CHECK(process < processes_.size());
-  return processes_[process];
-}
-
-const Simulation::ProcessSlot& Simulation::slot(ProcessId process) const {
-  CRDTSIM_CHECK(process < processes_.size());
-  return processes_[process];
-}
-
 ProcessId Simulation::add_process(ProcessFactory factory, const ClockConfig& clock) {
   CRDTSIM_CHECK(processes_.size() < config_.max_processes);
   CRDTSIM_CHECK(in_callback_ == kNoProcess);
@@ -76,14 +66,6 @@ void Simulation::at(TimeUs time_us, Action action) {
     actions_[index] = std::move(action);
   }
   schedule(time_us, EventKind::action, index);
-}
-
-void Simulation::schedule(TimeUs time_us, EventKind kind, std::uint32_t index) {
-  if (queue_.full()) [[unlikely]] {
-    fail(Outcome::bound_exceeded, "event queue full (max_queued_events)");
-    return;
-  }
-  queue_.push(time_us, kind, index);
 }
 
 void Simulation::fail(Outcome outcome, std::string reason) {

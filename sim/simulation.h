@@ -185,12 +185,19 @@ class Simulation {
   void on_deliver(const QueueEntry& entry);
   void on_timer(const QueueEntry& entry);
   void on_action(std::uint32_t index);
-  void schedule(TimeUs time_us, EventKind kind, std::uint32_t index);
+  // Inline: once per message copy and per timer.
+  void schedule(TimeUs time_us, EventKind kind, std::uint32_t index) {
+    if (queue_.full()) [[unlikely]] {
+      fail(Outcome::bound_exceeded, "event queue full (max_queued_events)");
+      return;
+    }
+    queue_.push(time_us, kind, index);
+  }
   void fail(Outcome outcome, std::string reason);
 
   // Messages.
   void enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
-                    ByteView bytes, Bytes* owned);
+                    const LinkConfig& link, ByteView bytes, Bytes* owned);
   void drop(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id, DropReason reason);
   std::uint32_t allocate_message();
   void free_message(std::uint32_t index);

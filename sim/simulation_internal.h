@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/check.h"
 #include "sim/simulation.h"
 
 namespace crdtsim::sim {
@@ -50,6 +51,37 @@ struct Simulation::TimerSlot {
   std::uint32_t generation = 1;
   bool armed = false;
 };
+
+// Inline (every file that calls them includes this one): the process's
+// slot is looked up on every callback and context call.
+inline Simulation::ProcessSlot& Simulation::slot(ProcessId process) {
+  CRDTSIM_CHECK(process < processes_.size());
+  return processes_[process];
+}
+
+inline const Simulation::ProcessSlot& Simulation::slot(ProcessId process) const {
+  CRDTSIM_CHECK(process < processes_.size());
+  return processes_[process];
+}
+
+// Inline: once each per message copy (a slab slot reused through a free
+// list).
+inline std::uint32_t Simulation::allocate_message() {
+  if (!free_messages_.empty()) {
+    const std::uint32_t index = free_messages_.back();
+    free_messages_.pop_back();
+    return index;
+  }
+  CRDTSIM_CHECK(messages_.size() < UINT32_MAX);
+  messages_.emplace_back();
+  return static_cast<std::uint32_t>(messages_.size() - 1);
+}
+
+inline void Simulation::free_message(std::uint32_t index) {
+  CRDTSIM_CHECK(index < messages_.size());
+  messages_[index].payload.clear();  // keeps its capacity for reuse
+  free_messages_.push_back(index);
+}
 
 // TimerId = generation << 32 | (slot index + 1): never 0.
 inline TimerId make_timer_id(std::uint32_t index, std::uint32_t generation) {

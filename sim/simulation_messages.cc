@@ -10,23 +10,6 @@
 
 namespace crdtsim::sim {
 
-std::uint32_t Simulation::allocate_message() {
-  if (!free_messages_.empty()) {
-    const std::uint32_t index = free_messages_.back();
-    free_messages_.pop_back();
-    return index;
-  }
-  CRDTSIM_CHECK(messages_.size() < UINT32_MAX);
-  messages_.emplace_back();
-  return static_cast<std::uint32_t>(messages_.size() - 1);
-}
-
-void Simulation::free_message(std::uint32_t index) {
-  CRDTSIM_CHECK(index < messages_.size());
-  messages_[index].payload.clear();  // keeps its capacity for reuse
-  free_messages_.push_back(index);
-}
-
 void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes,
                       Bytes* owned) {
   CRDTSIM_CHECK(to < processes_.size());
@@ -46,7 +29,8 @@ void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView b
     drop(from, to, kind, id, DropReason::partitioned_at_send);
     return;
   }
-  if (network_.draw_drop(from, to)) {
+  const LinkConfig& link = network_.link(from, to);  // stable: no set_link below
+  if (network_.draw_drop(link)) {
     drop(from, to, kind, id, DropReason::random);
     return;
   }
@@ -54,17 +38,17 @@ void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView b
   // view stays valid for the duplicate's copy (growing the slab moves the
   // vectors, never their buffers).
   static_assert(std::is_nothrow_move_constructible_v<InFlight>);
-  enqueue_copy(from, to, kind, id, bytes, owned);
-  if (network_.draw_duplicate(from, to)) {
+  enqueue_copy(from, to, kind, id, link, bytes, owned);
+  if (network_.draw_duplicate(link)) {
     ++per_kind.messages_duplicated;
     ++stats_.messages.messages_duplicated;
     record(TraceKind::message_duplicate, from, to, kind, id);
-    enqueue_copy(from, to, kind, id, bytes, nullptr);
+    enqueue_copy(from, to, kind, id, link, bytes, nullptr);
   }
 }
 
 void Simulation::enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
-                              ByteView bytes, Bytes* owned) {
+                              const LinkConfig& link, ByteView bytes, Bytes* owned) {
   const std::uint32_t index = allocate_message();
   InFlight& message = messages_[index];
   if (owned != nullptr) {
@@ -78,7 +62,7 @@ void Simulation::enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, st
   message.kind = kind;
   message.receiver_crash_count = processes_[to].crash_count;
   message.link_generation = network_.cut_generation(from, to);
-  schedule(now_us_ + network_.draw_latency(from, to), EventKind::deliver, index);
+  schedule(now_us_ + network_.draw_latency(link), EventKind::deliver, index);
 }
 
 void Simulation::drop(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,

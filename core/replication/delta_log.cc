@@ -7,9 +7,21 @@
 namespace crdtsim::core {
 
 DeltaLog::DeltaLog(Config config, std::vector<ReplicaId> peers) : config_(config) {
+  std::sort(peers.begin(), peers.end());
+  peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
+  peers_.reserve(peers.size());
   for (const ReplicaId peer : peers) {
-    peers_.emplace(peer, Peer{});
+    peers_.emplace_back(peer, Peer{});
   }
+}
+
+DeltaLog::Peer* DeltaLog::find_peer(ReplicaId id) {
+  for (auto& [peer_id, peer] : peers_) {
+    if (peer_id == id) {
+      return &peer;
+    }
+  }
+  return nullptr;
 }
 
 std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState&& delta,
@@ -33,15 +45,24 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
   entry.via = via;
   entry.delta = std::move(delta);
   entry.targets.assign(targets.begin(), targets.end());
+  for (const ReplicaId target : targets) {
+    if (target < 64) {
+      entry.targets_below_64 |= std::uint64_t{1} << target;
+    }
+  }
   return seq;
 }
 
 bool DeltaLog::buffering_for(ReplicaId peer) const {
-  const auto found = peers_.find(peer);
-  return found != peers_.end() && found->second.buffering;
+  for (const auto& [peer_id, record] : peers_) {
+    if (peer_id == peer) {
+      return record.buffering;
+    }
+  }
+  return false;
 }
 
-std::deque<DeltaLog::Entry>::iterator DeltaLog::first_from(std::uint64_t seq) {
+DeltaLog::Entries::iterator DeltaLog::first_from(std::uint64_t seq) {
   if (entries_.empty() || seq <= entries_.front().seq) {
     return entries_.begin();
   }
@@ -66,9 +87,9 @@ void DeltaLog::drop_backlog(Peer& peer) {
 }
 
 bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& selection) {
-  const auto found = peers_.find(peer_id);
-  assert(found != peers_.end());
-  Peer& peer = found->second;
+  Peer* const found = find_peer(peer_id);
+  assert(found != nullptr);
+  Peer& peer = *found;
   const std::uint64_t backlog = head_seq() - peer.acked_seq;
   if (peer.buffering && backlog > 0 &&
       (backlog > config_.peer_backlog_max ||
@@ -91,20 +112,19 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
   // Join the due entries per key; groups are emitted in key order
   // (deterministic). Keys are views into the entries: nothing is copied for
   // a key with one entry.
-  // `group_of` (key, index into `groups`), sorted by key: a reused scratch
-  // vector, small (a batch names few keys), searched by bisection.
+  // `group_of` (key, index into `groups`), sorted by key: small (a batch
+  // names few keys), searched by bisection.
   std::vector<std::pair<std::string_view, std::size_t>>& group_of = group_of_scratch_;
   std::vector<Group>& groups = selection.groups;
   group_of.clear();
   groups.clear();
+  joined_scratch_.clear();
   std::uint64_t last_seq = peer.sent_seq;
   const auto first = first_from(peer.sent_seq + 1);
   const auto by_key = [](const std::pair<std::string_view, std::size_t>& slot,
                          std::string_view key) { return slot.first < key; };
   for (auto it = first; it != entries_.end(); ++it) {
-    const bool to_peer =
-        std::find(it->targets.begin(), it->targets.end(), peer_id) != it->targets.end();
-    if (it->origin != peer_id && it->via != peer_id && to_peer) {
+    if (it->origin != peer_id && it->via != peer_id && routed_to(*it, peer_id)) {
       const std::string_view key = it->key;
       const auto slot = std::lower_bound(group_of.begin(), group_of.end(), key, by_key);
       if (slot == group_of.end() || slot->first != key) {
@@ -112,13 +132,14 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
           break;  // the rest goes in the next batch
         }
         group_of.emplace(slot, key, groups.size());
-        groups.push_back(Group{key, it->origin, &*it, std::nullopt});
+        groups.push_back(Group{key, it->origin, &*it, kNotJoined});
       } else {
         Group& group = groups[slot->second];
-        if (!group.joined) {
-          group.joined = group.single->delta;
+        if (group.joined == kNotJoined) {
+          group.joined = joined_scratch_.size();
+          joined_scratch_.push_back(group.single->delta);
         }
-        group.joined->merge(it->delta);
+        joined_scratch_[group.joined].merge(it->delta);
         if (group.origin != it->origin) {
           group.origin = it->via;  // mixed origins: exclude only the sender
         }
@@ -142,17 +163,14 @@ bool DeltaLog::select(ReplicaId peer_id, std::uint64_t now_us, Selection& select
     return false;
   }
   selection.last_seq = last_seq;
-  // Key order: the groups were appended in order of first appearance.
-  std::vector<Group>& ordered = ordered_scratch_;
-  ordered.clear();
-  ordered.reserve(groups.size());
-  for (const auto& [key, index] : group_of) {
-    ordered.push_back(std::move(groups[index]));
-  }
-  groups.swap(ordered);
-  ordered.clear();
   stats_.batches += 1;
   return true;
+}
+
+void DeltaLog::clear_selection() {
+  selection_scratch_.groups.clear();
+  group_of_scratch_.clear();
+  joined_scratch_.clear();
 }
 
 std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t now_us) {
@@ -164,12 +182,14 @@ std::optional<DeltaBatch> DeltaLog::next_batch(ReplicaId peer_id, std::uint64_t 
   batch.first_seq = selection.first_seq;
   batch.last_seq = selection.last_seq;
   batch.entries.reserve(selection.groups.size());
-  for (Group& group : selection.groups) {
-    batch.entries.push_back(
-        DeltaBatch::Entry{std::string(group.key), group.origin,
-                          group.joined ? std::move(*group.joined) : group.single->delta});
+  for (const auto& [key, index] : group_of_scratch_) {  // key order
+    const Group& group = selection.groups[index];
+    batch.entries.push_back(DeltaBatch::Entry{std::string(group.key), group.origin,
+                                              group.joined != kNotJoined
+                                                  ? std::move(joined_scratch_[group.joined])
+                                                  : group.single->delta});
   }
-  selection.groups.clear();
+  clear_selection();
   // Trim last: the groups point into the entries.
   if (config_.forget_unacked) {
     forget(peer_id, selection.last_seq);
@@ -185,12 +205,13 @@ std::optional<Bytes> DeltaLog::next_batch_frame(ReplicaId peer_id, std::uint64_t
   std::vector<DeltaBatchEntryView>& views = views_scratch_;
   views.clear();
   views.reserve(selection.groups.size());
-  for (const Group& group : selection.groups) {
-    views.push_back(DeltaBatchEntryView{group.key, group.origin, &group.delta()});
+  for (const auto& [key, index] : group_of_scratch_) {  // key order
+    const Group& group = selection.groups[index];
+    views.push_back(DeltaBatchEntryView{group.key, group.origin, &delta_of(group)});
   }
   Bytes frame = encode_delta_batch_frame(selection.first_seq, selection.last_seq, views);
   views.clear();
-  selection.groups.clear();
+  clear_selection();
   if (config_.forget_unacked) {
     forget(peer_id, selection.last_seq);
   }
@@ -198,17 +219,19 @@ std::optional<Bytes> DeltaLog::next_batch_frame(ReplicaId peer_id, std::uint64_t
 }
 
 void DeltaLog::forget(ReplicaId peer_id, std::uint64_t last_seq) {
-  peers_.at(peer_id).acked_seq = last_seq;
+  Peer* const peer = find_peer(peer_id);
+  assert(peer != nullptr);
+  peer->acked_seq = last_seq;
   trim();
 }
 
 void DeltaLog::on_ack(ReplicaId peer_id, std::uint64_t first_seq, std::uint64_t last_seq,
                       std::uint64_t now_us) {
-  const auto found = peers_.find(peer_id);
-  if (found == peers_.end() || last_seq > head_seq() || first_seq > last_seq) {
+  Peer* const found = find_peer(peer_id);
+  if (found == nullptr || last_seq > head_seq() || first_seq > last_seq) {
     return;  // not a peer, or an ack for entries never sent: ignore
   }
-  Peer& peer = found->second;
+  Peer& peer = *found;
   peer.last_heard_us = now_us;
   // A batch past a gap proves nothing about the gap: wait for the
   // retransmission that covers it.
@@ -221,11 +244,11 @@ void DeltaLog::on_ack(ReplicaId peer_id, std::uint64_t first_seq, std::uint64_t 
 }
 
 void DeltaLog::on_heard_from(ReplicaId peer_id, std::uint64_t now_us) {
-  const auto found = peers_.find(peer_id);
-  if (found == peers_.end()) {
+  Peer* const found = find_peer(peer_id);
+  if (found == nullptr) {
     return;
   }
-  Peer& peer = found->second;
+  Peer& peer = *found;
   peer.last_heard_us = now_us;
   if (!peer.buffering) {
     peer.buffering = true;
@@ -239,6 +262,7 @@ void DeltaLog::forget_key(std::string_view key) {
   for (Entry& entry : entries_) {
     if (entry.key == key) {
       entry.targets.clear();
+      entry.targets_below_64 = 0;
     }
   }
 }

@@ -18,13 +18,15 @@
 // anti-entropy repairs whatever it missed. Hearing from the peer again
 // resumes buffering from then on.
 
+#include <algorithm>
+#include <boost/container/deque.hpp>
+#include <boost/container/options.hpp>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/codec/bytes.h"
@@ -97,20 +99,29 @@ class DeltaLog {
     ReplicaId via = 0;
     KeyState delta;
     ReplicaList targets;  // the replicas of `key`
+    // Bit r set: replica r (below 64) is in `targets`; select tests a bit
+    // per entry and peer instead of searching the list.
+    std::uint64_t targets_below_64 = 0;
   };
+  static bool routed_to(const Entry& entry, ReplicaId peer) {
+    if (peer < 64) {
+      return ((entry.targets_below_64 >> peer) & 1U) != 0;
+    }
+    return std::find(entry.targets.begin(), entry.targets.end(), peer) != entry.targets.end();
+  }
   // The entries of one key in a batch: a single entry's delta is used in
-  // place; several are joined into `joined`.
+  // place; several are joined into joined_scratch_[joined].
+  static constexpr std::size_t kNotJoined = SIZE_MAX;
   struct Group {
     std::string_view key;  // points into the first entry (stable while selecting)
     ReplicaId origin = 0;
     const Entry* single = nullptr;
-    std::optional<KeyState> joined;
-    const KeyState& delta() const { return joined ? *joined : single->delta; }
+    std::size_t joined = kNotJoined;
   };
   struct Selection {
     std::uint64_t first_seq = 0;
     std::uint64_t last_seq = 0;
-    std::vector<Group> groups;  // in key order
+    std::vector<Group> groups;  // in order of first appearance
   };
   struct Peer {
     std::uint64_t acked_seq = 0;
@@ -122,7 +133,13 @@ class DeltaLog {
 
   void drop_backlog(Peer& peer);
   // The first entry whose seq is at least `seq` (end() if none).
-  std::deque<Entry>::iterator first_from(std::uint64_t seq);
+  // An Entry is 272 bytes: std::deque would hold one per block (a heap
+  // block per append, a free per trim). Blocks of 16 entries instead.
+  using Entries =
+      boost::container::deque<Entry, void,
+                              boost::container::deque_options_t<boost::container::block_size<16U>>>;
+
+  Entries::iterator first_from(std::uint64_t seq);
   void trim();
   // The shared part of next_batch and next_batch_frame: picks the due
   // entries, joined per key, and updates the peer's cursors. Returns false
@@ -132,16 +149,27 @@ class DeltaLog {
   // acknowledged by `peer_id`.
   void forget(ReplicaId peer_id, std::uint64_t last_seq);
 
+  // The peer's record (nullptr if `id` is not a peer).
+  Peer* find_peer(ReplicaId id);
+  const KeyState& delta_of(const Group& group) const {
+    return group.joined == kNotJoined ? group.single->delta : joined_scratch_[group.joined];
+  }
+  // Ends a selection: empties the scratch space.
+  void clear_selection();
+
   Config config_;
   // Scratch space of select and next_batch_frame, reused across gossip
   // ticks so that a tick allocates nothing in the steady state. Empty
-  // between calls (the groups point into entries_).
+  // between calls (the groups point into entries_). group_of_scratch_ is
+  // (key, index into the groups), sorted by key: a batch's groups in key
+  // order without moving them.
   Selection selection_scratch_;
-  std::vector<Group> ordered_scratch_;
   std::vector<std::pair<std::string_view, std::size_t>> group_of_scratch_;
+  std::vector<KeyState> joined_scratch_;
   std::vector<DeltaBatchEntryView> views_scratch_;
-  std::map<ReplicaId, Peer> peers_;
-  std::deque<Entry> entries_;  // ascending seq
+  // Sorted by id; few (the other replicas), so searched linearly.
+  std::vector<std::pair<ReplicaId, Peer>> peers_;
+  Entries entries_;  // ascending seq
   std::uint64_t next_seq_ = 1;
   Stats stats_;
 };

@@ -88,6 +88,34 @@ TEST(EventQueue, KeepsOrderWhenPushedBeforeAPeekedEntry) {
   }
 }
 
+// Timers far ahead and messages a little ahead, as in a run: far entries
+// fill large buckets (split before they become the run), near ones land
+// before the latest run entry (inserted into the run), and many share a
+// time (more than a run sorts at once).
+TEST(EventQueue, MatchesASortedReferenceWithNearAndFarEntries) {
+  EventQueue queue(100'000);
+  Reference reference;
+  Prng random(3);
+  TimeUs now = 0;
+  for (std::uint32_t i = 0; i < 40'000; ++i) {
+    if (random.chance_ppm(550'000) || reference.empty()) {
+      TimeUs delay = random.range(100, 1'000);
+      if (random.chance_ppm(300'000)) {
+        delay = random.range(0, 4) * 20'000;  // timers: a few distinct times
+      } else if (random.chance_ppm(100'000)) {
+        delay = random.range(0, 2'000'000);
+      }
+      reference.emplace_back(now + delay, queue.push(now + delay, EventKind::timer, i), i);
+      continue;
+    }
+    ASSERT_NO_FATAL_FAILURE(pop_smallest(queue, reference, now));
+  }
+  while (!reference.empty()) {
+    ASSERT_NO_FATAL_FAILURE(pop_smallest(queue, reference, now));
+  }
+  EXPECT_TRUE(queue.empty());
+}
+
 TEST(EventQueue, KnowsWhenItIsFull) {
   EventQueue queue(2);
   queue.push(1, EventKind::start, 0);

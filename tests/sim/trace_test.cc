@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <sstream>
+#include <vector>
+
+#include "sim/hash.h"
 
 namespace crdtsim::sim {
 namespace {
@@ -23,6 +27,29 @@ std::uint64_t hash_of(const TraceEvent& event) {
   Trace trace;
   trace.record(event);
   return trace.hash();
+}
+
+// digest_bytes as its header defines it, a byte at a time.
+std::uint64_t digest_by_definition(const std::vector<std::uint8_t>& bytes) {
+  std::uint64_t hash = kChainBasis;
+  for (std::size_t offset = 0; offset < bytes.size(); offset += 8) {
+    std::uint64_t word = 0;
+    for (std::size_t index = 0; index < 8 && offset + index < bytes.size(); ++index) {
+      word |= static_cast<std::uint64_t>(bytes[offset + index]) << (8U * index);
+    }
+    hash = chain64(hash, word);
+  }
+  return mix64(chain64(hash, bytes.size()));
+}
+
+// Every tail length, with and without full words before it (the message
+// digests of the trace depend on it).
+TEST(Trace, PayloadDigestMatchesItsDefinition) {
+  std::vector<std::uint8_t> bytes;
+  for (std::size_t size = 0; size <= 40; ++size) {
+    EXPECT_EQ(digest_bytes(ByteView(bytes)), digest_by_definition(bytes)) << size << " bytes";
+    bytes.push_back(static_cast<std::uint8_t>(0x9d * (size + 1)));
+  }
 }
 
 TEST(Trace, EveryFieldReachesTheHash) {

@@ -67,6 +67,20 @@ TEST(DeltaLog, JoinsEntriesPerKeyAndRoutesOnlyToReplicasOfTheKey) {
   EXPECT_EQ(batch->entries.front().key, "k");
 }
 
+// Routing tests a bit per replica below 64 and searches the key's replica
+// list for larger ids: both must route exactly to the key's replicas.
+TEST(DeltaLog, RoutesToReplicasOfTheKeyWhateverTheirIds) {
+  DeltaLog log(DeltaLog::Config{}, {1, 2, 63, 64, 70});
+  const std::vector<ReplicaId> replicas = {0, 2, 63, 70};
+  log.append("k", 0, 0, delta_of("k"), 0, replicas);
+  for (const ReplicaId peer : {2U, 63U, 70U}) {
+    EXPECT_TRUE(log.next_batch(peer, 10)) << "not sent to replica " << peer;
+  }
+  for (const ReplicaId peer : {1U, 64U}) {
+    EXPECT_FALSE(log.next_batch(peer, 10)) << "sent to replica " << peer;
+  }
+}
+
 // next_batch_frame encodes the log's entries in place (an entry sent alone
 // once, to another peer or again unacknowledged, reuses its bytes); it must
 // send exactly the bytes of next_batch's batch, and move the cursors the
