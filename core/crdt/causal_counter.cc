@@ -106,6 +106,14 @@ CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pai
   return delta;
 }
 
+bool CausalCounter::can_increment(ReplicaId replica, std::uint64_t amount) const {
+  return accumulated(replica).increments <= kCounterMax - amount;
+}
+
+bool CausalCounter::can_decrement(ReplicaId replica, std::uint64_t amount) const {
+  return accumulated(replica).decrements <= kCounterMax - amount;
+}
+
 std::optional<CausalCounter> CausalCounter::increment(ReplicaId replica, std::uint64_t amount,
                                                       std::uint64_t dot_floor) {
   CounterPair pair = accumulated(replica);

@@ -66,6 +66,13 @@ class CausalCounter {
   [[nodiscard]] std::optional<CausalCounter> decrement(ReplicaId replica, std::uint64_t amount,
                                                        std::uint64_t dot_floor = 0);
 
+  // Whether increment() (decrement()) of `amount` at `replica` would succeed:
+  // the accumulated increments (decrements) stay within 2^64 - 1. Lets a
+  // caller check first, without copying the counter, so that a rejected
+  // change touches nothing else either.
+  bool can_increment(ReplicaId replica, std::uint64_t amount) const;
+  bool can_decrement(ReplicaId replica, std::uint64_t amount) const;
+
   // Removes every live dot this replica has observed (the store's DEL).
   // Guarantees: the counter is empty; returns the delta: no entries and this
   // replica's whole context.

@@ -372,9 +372,10 @@ class CommandExecutor {
     if (!before.has_value() || __builtin_add_overflow(*before, change, &after)) {
       return overflow(key);
     }
-    // Check the accumulated pair on a copy of the slot's counter first, so
-    // that an overflow changes nothing (not even a claim).
-    if (state != nullptr && !counter_step(CausalCounter(*state->value<CausalCounter>()), change)) {
+    // Check the accumulated pair first, so that an overflow changes nothing
+    // (not even a claim). A new counter's pair starts at zero and fits any
+    // magnitude of an int64.
+    if (state != nullptr && !counter_step_fits(*state->value<CausalCounter>(), change)) {
       return overflow(key);
     }
     begin_write<CausalCounter>(key);
@@ -387,8 +388,9 @@ class CommandExecutor {
     return ok(ReplyValue::of_integer(after));
   }
 
-  std::optional<CausalCounter> counter_step(CausalCounter&& counter, std::int64_t change) {
-    return counter_step(counter, change);
+  bool counter_step_fits(const CausalCounter& counter, std::int64_t change) const {
+    return change >= 0 ? counter.can_increment(replica_, magnitude(change))
+                       : counter.can_decrement(replica_, magnitude(change));
   }
   std::optional<CausalCounter> counter_step(CausalCounter& counter, std::int64_t change) {
     return change >= 0 ? counter.increment(replica_, magnitude(change), options_.dot_floor)

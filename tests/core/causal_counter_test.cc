@@ -102,6 +102,25 @@ TEST(CausalCounter, OverflowOfTheAccumulatedPairIsRejected) {
   EXPECT_EQ(counter.value(), 0);
 }
 
+TEST(CausalCounter, CanIncrementAgreesWithIncrementAtTheLimits) {
+  CausalCounter counter = incremented({}, 1, kMax - 1);
+  ASSERT_TRUE(counter.decrement(1, kMax - 1).has_value());
+  for (const std::uint64_t amount : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{2}, kMax}) {
+    for (const ReplicaId replica : {ReplicaId{1}, ReplicaId{2}}) {
+      CausalCounter up = counter;
+      EXPECT_EQ(counter.can_increment(replica, amount), up.increment(replica, amount).has_value())
+          << "replica " << replica << " amount " << amount;
+      CausalCounter down = counter;
+      EXPECT_EQ(counter.can_decrement(replica, amount), down.decrement(replica, amount).has_value())
+          << "replica " << replica << " amount " << amount;
+    }
+  }
+  EXPECT_TRUE(counter.can_increment(1, 1));
+  EXPECT_FALSE(counter.can_increment(1, 2));
+  EXPECT_FALSE(counter.can_decrement(1, 2));
+  EXPECT_TRUE(counter.can_increment(2, kMax));
+}
+
 TEST(CausalCounter, ValueClampsWhenTheSumLeavesInt64) {
   CausalCounter counter = incremented({}, 1, kMax);
   EXPECT_EQ(counter.value(), std::numeric_limits<std::int64_t>::max());

@@ -229,6 +229,28 @@ TEST(KeyspaceCounters, OverflowChangesNothing) {
       integer(std::numeric_limits<std::int64_t>::min()));
 }
 
+TEST(KeyspaceCounters, OverflowOfTheAccumulatedPairChangesNothingThoughTheValueFits) {
+  // Up and down by INT64_MAX twice, then by one: the replica's accumulated
+  // increments reach 2^64 - 1 while the value is back at 0.
+  Node node(1);
+  const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(node.reply(CommandKind::incrby, {"c"}, {}, max).value, integer(max));
+    EXPECT_EQ(node.reply(CommandKind::decrby, {"c"}, {}, max).value, integer(0));
+  }
+  EXPECT_EQ(node.reply(CommandKind::incr, {"c"}).value, integer(1));
+  EXPECT_EQ(node.reply(CommandKind::decr, {"c"}).value, integer(0));
+  const Bytes before = node.state_of("c");
+  const Execution overflow = node.run(CommandKind::incr, {"c"});
+  EXPECT_EQ(overflow.reply.status, ReplyStatus::overflow);
+  EXPECT_TRUE(overflow.deltas.empty());
+  EXPECT_EQ(node.state_of("c"), before);
+  // So are the decrements; an increment by 0 still fits.
+  EXPECT_EQ(node.reply(CommandKind::decr, {"c"}).status, ReplyStatus::overflow);
+  EXPECT_EQ(node.state_of("c"), before);
+  EXPECT_EQ(node.reply(CommandKind::incrby, {"c"}, {}, 0).value, integer(0));
+}
+
 TEST(KeyspaceCounters, ConcurrentIncrementsAddUp) {
   Node a(1);
   Node b(2);
