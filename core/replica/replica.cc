@@ -22,9 +22,9 @@ Bytes encode_u64(std::uint64_t value) {
 }
 
 // The Merkle leaf digest of a key's state: its canonical bytes, seeded by
-// the key.
-std::uint64_t leaf_digest(std::string_view key, ByteView state_bytes) {
-  return hash64(state_bytes, hash64(key));
+// the key's hash (its token, HashRing::key_token(key) = hash64(key)).
+std::uint64_t leaf_digest(std::uint64_t key_token, ByteView state_bytes) {
+  return hash64(state_bytes, key_token);
 }
 
 std::span<const ReplicaId> as_span(const ReplicaList& list) {
@@ -204,12 +204,17 @@ std::vector<ReplicaId> Replica::replicas_of(std::string_view key) const {
   return {list.begin(), list.end()};
 }
 
-std::optional<std::uint64_t>& Replica::mark_dirty(std::string_view key) {
+Replica::DirtyKey& Replica::mark_dirty(std::string_view key) {
+  return mark_dirty(key, HashRing::key_token(key));
+}
+
+Replica::DirtyKey& Replica::mark_dirty(std::string_view key, std::uint64_t token) {
+  assert(token == HashRing::key_token(key));
   if (dirty_keys_.size() >= std::max(kDirtyRecordsMin, 2 * dirty_keys_compacted_)) {
     compact_dirty_keys();
   }
-  dirty_keys_.push_back(DirtyKey{std::string(key), std::nullopt});
-  return dirty_keys_.back().persisted_digest;
+  dirty_keys_.push_back(DirtyKey{std::string(key), token, std::nullopt});
+  return dirty_keys_.back();
 }
 
 const std::vector<std::uint32_t>& Replica::latest_dirty_records() {
@@ -271,26 +276,26 @@ void Replica::send_peer(ReplicaId to, PeerMessageKind kind, Bytes frame, Output&
                                          static_cast<std::uint8_t>(kind), std::move(frame)});
 }
 
-void Replica::persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot,
-                          Output& out) {
+void Replica::persist_key(const std::string& key, DirtyKey& dirty, Output& out) {
   if (!config_.durable) {
     return;
   }
   const KeyState* state = keyspace_.find(key);
   assert(state != nullptr);
-  persist_key(key, *state, dirty_slot, out);
+  persist_key(key, *state, dirty, out);
 }
 
-void Replica::persist_key(const std::string& key, const KeyState& state,
-                          std::optional<std::uint64_t>& dirty_slot, Output& out) {
+void Replica::persist_key(const std::string& key, const KeyState& state, DirtyKey& dirty,
+                          Output& out) {
   if (!config_.durable) {
     return;
   }
   assert(keyspace_.find(key) == &state);
+  assert(dirty.key == key && dirty.token == HashRing::key_token(key));
   Bytes bytes = encode(state);
   // The leaf digest of exactly the state written (every change calls
   // mark_dirty first, which clears a stale one).
-  dirty_slot = leaf_digest(key, bytes);
+  dirty.persisted_digest = leaf_digest(dirty.token, bytes);
   if (config_.planted_bug == PlantedBug::ack_before_write) {
     deferred_writes_.push_back(StorageWrite{key_record(key), std::move(bytes)});
     return;
@@ -921,8 +926,10 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
 void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out) {
   bool applied = false;
   for (DeltaBatch::Entry& entry : batch.entries) {
-    // One placement lookup: whether to apply, and where to relay.
-    const ReplicaList targets = placement_.replicas_of(entry.key);
+    // One placement lookup: whether to apply, and where to relay. The key is
+    // hashed once for it, its dirty record and its Merkle leaves.
+    const std::uint64_t token = HashRing::key_token(entry.key);
+    const ReplicaList targets = placement_.replicas_of(entry.key, token);
     if (std::find(targets.begin(), targets.end(), config_.id) == targets.end()) {
       continue;  // placement disagrees: anti-entropy settles it
     }
@@ -932,7 +939,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& b
       buffer_delta(from, entry);
       continue;
     }
-    applied |= apply_delta(now_us, from, std::move(entry), targets, out);
+    applied |= apply_delta(now_us, from, std::move(entry), token, targets, out);
   }
   send_peer(from, PeerMessageKind::delta_ack,
             encode_frame(DeltaAck{batch.first_seq, batch.last_seq}), out);
@@ -942,7 +949,7 @@ void Replica::on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& b
 }
 
 bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
-                          const ReplicaList& targets, Output& out) {
+                          std::uint64_t token, const ReplicaList& targets, Output& out) {
   const std::vector<std::string> removed = removal_targets(entry);
   const KeyState* state = keyspace_.apply_changed(entry.key, entry.delta);
   const bool changed = state != nullptr;
@@ -958,8 +965,8 @@ bool Replica::apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entr
     return false;
   }
   stats_.deltas_applied += 1;
-  std::optional<std::uint64_t>& dirty_slot = mark_dirty(entry.key);
-  persist_key(entry.key, *state, dirty_slot, out);
+  DirtyKey& dirty = mark_dirty(entry.key, token);
+  persist_key(entry.key, *state, dirty, out);
   // Forward to the key's other replicas, never back to the writer or the
   // sender (the log's routing excludes both).
   // The entry is not used after this: its key and delta move into the log.
@@ -1033,8 +1040,9 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
         out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
-        const ReplicaList targets = placement_.replicas_of(ready.entry.key);
-        apply_delta(now_us, ready.from, std::move(ready.entry), targets, out);
+        const std::uint64_t token = HashRing::key_token(ready.entry.key);
+        const ReplicaList targets = placement_.replicas_of(ready.entry.key, token);
+        apply_delta(now_us, ready.from, std::move(ready.entry), token, targets, out);
         progress = true;
       }
     }
@@ -1109,8 +1117,8 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
 void Replica::refresh_trees() {
   // In key order: the trees' shapes depend on the order of updates.
   for (const std::uint32_t index : latest_dirty_records()) {
-    const auto& [key, persisted_digest] = dirty_keys_[index];
-    const ReplicaList replicas = placement_.replicas_of(key);
+    const auto& [key, token, persisted_digest] = dirty_keys_[index];
+    const ReplicaList replicas = placement_.replicas_of(key, token);
     const bool mine = std::find(replicas.begin(), replicas.end(), config_.id) != replicas.end();
     std::optional<std::uint64_t> digest;  // the leaf's; nullopt: no leaf here
     if (mine && persisted_digest) {
@@ -1121,7 +1129,7 @@ void Replica::refresh_trees() {
       digest = *persisted_digest;
     } else if (mine) {
       if (const KeyState* state = keyspace_.find(key)) {
-        digest = leaf_digest(key, encode(*state));  // once for all peers
+        digest = leaf_digest(token, encode(*state));  // once for all peers
       }
     }
     for (const ReplicaId peer : replicas) {
@@ -1129,9 +1137,9 @@ void Replica::refresh_trees() {
         continue;
       }
       if (!digest) {
-        anti_entropy_.tree(peer).erase(key);
+        anti_entropy_.tree(peer).erase(key, token);
       } else {
-        anti_entropy_.tree(peer).upsert(key, *digest);
+        anti_entropy_.tree(peer).upsert(key, token, *digest);
       }
     }
   }

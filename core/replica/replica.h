@@ -329,18 +329,20 @@ class Replica {
   // Reads those parts again with `past` added to their session token
   // (bounded rounds). False if the pending is answered or still waits.
   bool reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
+  struct DirtyKey;
   // Writes `key`'s state to storage, and remembers its Merkle leaf digest
   // (computed from the same bytes) for the next refresh_trees, in
-  // `dirty_slot` (key's entry of dirty_keys_, as mark_dirty returns it).
-  void persist_key(const std::string& key, std::optional<std::uint64_t>& dirty_slot, Output& out);
+  // `dirty` (key's entry of dirty_keys_, as mark_dirty returns it).
+  void persist_key(const std::string& key, DirtyKey& dirty, Output& out);
   // The same with `key`'s state at hand (the keyspace's, unchanged since).
-  void persist_key(const std::string& key, const KeyState& state,
-                   std::optional<std::uint64_t>& dirty_slot, Output& out);
+  void persist_key(const std::string& key, const KeyState& state, DirtyKey& dirty, Output& out);
   void persist_clock(Output& out);
   // Every change of a key's state calls this (then persist_key, if
   // durable). Returns key's entry of dirty_keys_, valid until dirty_keys_
   // next changes.
-  std::optional<std::uint64_t>& mark_dirty(std::string_view key);
+  DirtyKey& mark_dirty(std::string_view key);
+  // The same, given the key's token (HashRing::key_token(key), asserted).
+  DirtyKey& mark_dirty(std::string_view key, std::uint64_t token);
   // The indices of dirty_keys_'s latest record of each key, in key order
   // (a reference to scratch space, valid until the next call).
   const std::vector<std::uint32_t>& latest_dirty_records();
@@ -360,10 +362,10 @@ class Replica {
   // Consumes the batch: applied entries move into the delta log.
   void on_delta_batch(std::uint64_t now_us, ReplicaId from, DeltaBatch& batch, Output& out);
   // Merges one received delta, persists and relays it to `targets` (the
-  // key's replicas; moving it into the delta log). Returns true if it
-  // changed the state.
+  // key's replicas; moving it into the delta log). `token`: the key's
+  // (HashRing::key_token). Returns true if it changed the state.
   bool apply_delta(std::uint64_t now_us, ReplicaId from, DeltaBatch::Entry&& entry,
-                   const ReplicaList& targets, Output& out);
+                   std::uint64_t token, const ReplicaList& targets, Output& out);
   // The causal level: every update `delta` depends on, of a key this
   // replica holds, is here (for `key` itself, here or in the delta).
   bool causally_ready(const std::string& key, const KeyState& delta) const;
@@ -490,8 +492,12 @@ class Replica {
   // deduplicates (for refresh_trees, and whenever the records double past
   // the last compaction: bounded by twice the key count plus
   // kDirtyRecordsMin, even if no refresh runs).
+  // The record keeps the key's token (HashRing::key_token(key), computed
+  // once per change): persist_key seeds the leaf digest with it, and
+  // refresh_trees places the key and updates each peer's tree with it.
   struct DirtyKey {
     std::string key;
+    std::uint64_t token = 0;
     std::optional<std::uint64_t> persisted_digest;
   };
   static constexpr std::size_t kDirtyRecordsMin = 256;

@@ -127,13 +127,12 @@ void HashRing::Placement::build_buckets() {
   }
 }
 
-std::size_t HashRing::Placement::token_index(std::string_view key) const {
+std::size_t HashRing::Placement::token_index(std::uint64_t position) const {
   // Tokens order by (position, replica), so the first token not below
   // Token{position, 0} is the first with a position not below the key's.
   // Positions are hashes (uniform): the key's bucket narrows the search to
   // the few tokens that share its top bits; tokens before the bucket lie
   // below the key, tokens after it above.
-  const std::uint64_t position = key_token(key);
   const std::uint64_t bucket = position >> (64 - bucket_bits_);
   const auto first = positions_.begin() + bucket_starts_[bucket];
   const auto last = positions_.begin() + bucket_starts_[bucket + 1];
@@ -155,11 +154,15 @@ void HashRing::Placement::walk(std::size_t index, ReplicaList& out) const {
 }
 
 ReplicaList HashRing::Placement::replicas_of(std::string_view key) const {
+  return replicas_of_token(key_token(key));
+}
+
+ReplicaList HashRing::Placement::replicas_of_token(std::uint64_t token) const {
   ReplicaList result;
   if (wanted_ == 0) {
     return result;
   }
-  const std::size_t index = token_index(key);
+  const std::size_t index = token_index(token);
   if (table_.empty()) {
     walk(index, result);
     return result;
@@ -177,7 +180,8 @@ bool HashRing::Placement::is_replica(ReplicaId replica, std::string_view key) co
     const ReplicaList list = replicas_of(key);
     return std::find(list.begin(), list.end(), replica) != list.end();
   }
-  const auto first = table_.begin() + static_cast<std::ptrdiff_t>(token_index(key) * wanted_);
+  const auto first =
+      table_.begin() + static_cast<std::ptrdiff_t>(token_index(key_token(key)) * wanted_);
   return std::find(first, first + static_cast<std::ptrdiff_t>(wanted_), replica) !=
          first + static_cast<std::ptrdiff_t>(wanted_);
 }

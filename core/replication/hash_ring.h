@@ -65,11 +65,15 @@ class HashRing {
 
     ReplicaList replicas_of(std::string_view key) const;
     bool is_replica(ReplicaId replica, std::string_view key) const;
+    // The same for a key whose token (key_token(key)) the caller already
+    // has: a key changed once is placed several times (applied, relayed, its
+    // Merkle leaves refreshed), and hashing it is most of a lookup.
+    ReplicaList replicas_of_token(std::uint64_t token) const;
     std::size_t factor() const { return wanted_; }
 
    private:
-    // The index of the first token at or after `key`'s (wrapping to 0).
-    std::size_t token_index(std::string_view key) const;
+    // The index of the first token at or after `token` (wrapping to 0).
+    std::size_t token_index(std::uint64_t token) const;
     void walk(std::size_t index, ReplicaList& out) const;
     void build_buckets();
     // The table's list of token `index` (wanted_ ids).

@@ -80,11 +80,16 @@ ReplicaList KeyPlacement::widest_of(std::string_view key) const {
 }
 
 ReplicaList KeyPlacement::replicas_of(std::string_view key) const {
+  return replicas_of(key, HashRing::key_token(key));
+}
+
+ReplicaList KeyPlacement::replicas_of(std::string_view key, std::uint64_t token) const {
+  assert(token == HashRing::key_token(key));
   const std::uint32_t extra = table_.empty() ? 0 : table_.extra_of(key);
   if (extra == 0 || extra_max_ == 0) {
-    return base_.replicas_of(key);
+    return base_.replicas_of_token(token);
   }
-  const ReplicaList widest = widest_.replicas_of(key);
+  const ReplicaList widest = widest_.replicas_of_token(token);
   const std::size_t count = std::min<std::size_t>(
       widest.size(), base_.factor() + std::min<std::uint32_t>(extra, extra_max_));
   return ReplicaList(widest.begin(), widest.begin() + count);

@@ -117,6 +117,8 @@ class KeyPlacement {
   KeyPlacement(const HashRing& ring, std::uint32_t factor, std::uint32_t extra_max);
 
   ReplicaList replicas_of(std::string_view key) const;
+  // The same, given the key's token (HashRing::key_token(key), asserted).
+  ReplicaList replicas_of(std::string_view key, std::uint64_t token) const;
   bool is_replica(ReplicaId replica, std::string_view key) const;
   // The first `factor` replicas: the key's replicas when not promoted.
   ReplicaList base_of(std::string_view key) const { return base_.replicas_of(key); }

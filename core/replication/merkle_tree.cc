@@ -97,7 +97,11 @@ std::uint32_t MerkleTree::find_leaf(std::uint64_t token, std::vector<std::uint32
 }
 
 void MerkleTree::upsert(std::string_view key, std::uint64_t digest) {
-  const std::uint64_t token = HashRing::key_token(key);
+  upsert(key, HashRing::key_token(key), digest);
+}
+
+void MerkleTree::upsert(std::string_view key, std::uint64_t token, std::uint64_t digest) {
+  assert(token == HashRing::key_token(key));
   const std::uint32_t leaf = find_leaf(token, path_scratch_);
   auto& entries = nodes_[leaf].entries;
   const auto [found, exists] = find_entry(entries, token, key);
@@ -140,7 +144,11 @@ void MerkleTree::split(std::uint32_t leaf, std::uint8_t depth) {
 }
 
 void MerkleTree::erase(std::string_view key) {
-  const std::uint64_t token = HashRing::key_token(key);
+  erase(key, HashRing::key_token(key));
+}
+
+void MerkleTree::erase(std::string_view key, std::uint64_t token) {
+  assert(token == HashRing::key_token(key));
   const std::uint32_t leaf = find_leaf(token, path_scratch_);
   auto& entries = nodes_[leaf].entries;
   const auto [found, exists] = find_entry(entries, token, key);

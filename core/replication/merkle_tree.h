@@ -59,6 +59,10 @@ class MerkleTree {
   void upsert(std::string_view key, std::uint64_t digest);
   // Removes `key` if present. O(depth).
   void erase(std::string_view key);
+  // The same, given the key's token (HashRing::key_token(key), asserted):
+  // a key refreshed in several peers' trees is hashed once.
+  void upsert(std::string_view key, std::uint64_t token, std::uint64_t digest);
+  void erase(std::string_view key, std::uint64_t token);
   bool contains(std::string_view key) const;
 
   Summary root() const;

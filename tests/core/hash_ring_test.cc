@@ -103,6 +103,8 @@ void expect_placement_matches(const HashRing& ring, std::uint32_t factor, int ke
     const ReplicaList actual = placement.replicas_of(key_name(index));
     ASSERT_EQ(std::vector<ReplicaId>(actual.begin(), actual.end()), expected)
         << "key " << key_name(index) << ", factor " << factor;
+    // A caller that kept the key's token gets the same list.
+    EXPECT_EQ(placement.replicas_of_token(HashRing::key_token(key_name(index))), actual);
     for (const ReplicaId member : ring.members()) {
       EXPECT_EQ(placement.is_replica(member, key_name(index)),
                 ring.is_replica(member, key_name(index), factor));

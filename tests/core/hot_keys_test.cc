@@ -102,10 +102,19 @@ TEST(KeyPlacement, APromotedKeyGetsAPrefixOfTheWidestList) {
   const ReplicaList serving = placement.serving_of(key);
   ASSERT_EQ(serving.size(), 4u);
   EXPECT_EQ(serving[3], wide[4]);
+  // A caller that kept the key's token gets the same lists.
+  EXPECT_EQ(placement.replicas_of(key, HashRing::key_token(key)), wide);
   // Demotion: back to the base list.
   ASSERT_TRUE(placement.table().merge(key, entry_of(2, 1, 0)));
   EXPECT_EQ(placement.replicas_of(key), base);
   EXPECT_EQ(placement.replicas_of("other"), placement.base_of("other"));
+  EXPECT_EQ(placement.replicas_of(key, HashRing::key_token(key)), base);
+}
+
+TEST(KeyPlacement, AGivenTokenMustBeTheKeys) {
+  const HashRing ring({0, 1, 2, 3, 4}, 16);
+  const KeyPlacement placement(ring, 3, 2);
+  EXPECT_DEBUG_DEATH(placement.replicas_of("a", HashRing::key_token("b")), "key_token");
 }
 
 template <class Message>

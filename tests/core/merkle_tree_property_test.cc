@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/codec/hash.h"
 #include "core/replication/hash_ring.h"
@@ -116,6 +117,36 @@ TEST(MerkleTree, DepthGrowsWithKeysAndMemoryTracksLiveKeys) {
   EXPECT_EQ(tree.size(), 0u);
   EXPECT_EQ(tree.root().hash, 0u);
   EXPECT_EQ(tree.node_count(), 1u);
+}
+
+TEST(MerkleTree, UpdatesGivenTheKeysTokenMatchTheOnesThatHashIt) {
+  MerkleTree hashed;
+  MerkleTree given;
+  for (int index = 0; index < 500; ++index) {
+    const std::string key = key_name(index % 300);
+    const auto digest = static_cast<std::uint64_t>(index) * 7919u;
+    if (index % 5 == 4) {
+      hashed.erase(key);
+      given.erase(key, HashRing::key_token(key));
+    } else {
+      hashed.upsert(key, digest);
+      given.upsert(key, HashRing::key_token(key), digest);
+    }
+  }
+  EXPECT_EQ(hashed.root(), given.root());
+  std::vector<MerkleTree::Entry> hashed_entries;
+  std::vector<MerkleTree::Entry> given_entries;
+  hashed.list(TokenPrefix{}, hashed_entries);
+  given.list(TokenPrefix{}, given_entries);
+  ASSERT_EQ(hashed_entries.size(), given_entries.size());
+  for (std::size_t index = 0; index < hashed_entries.size(); ++index) {
+    EXPECT_EQ(hashed_entries[index].key, given_entries[index].key);
+    EXPECT_EQ(hashed_entries[index].token, given_entries[index].token);
+    EXPECT_EQ(hashed_entries[index].digest, given_entries[index].digest);
+  }
+  // A token that is not the key's would file the key under the wrong leaf.
+  EXPECT_DEBUG_DEATH(given.upsert("a", HashRing::key_token("b"), 1), "key_token");
+  EXPECT_DEBUG_DEATH(given.erase("a", HashRing::key_token("b")), "key_token");
 }
 
 TEST(MerkleTree, OneChangedDigestChangesExactlyOnePathOfSummaries) {
