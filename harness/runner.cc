@@ -281,6 +281,13 @@ void add_processes(sim::Simulation& simulation, const Scenario& scenario, RunSta
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     state.replica_configs.push_back(replica_config(scenario, id));
   }
+  // Every replica starts from the same ring: build it once for the run.
+  if (!state.replica_configs.empty()) {
+    const auto seed = core::RingSeed::of(state.replica_configs.front());
+    for (core::ReplicaConfig& config : state.replica_configs) {
+      config.ring_seed = seed;
+    }
+  }
   for (core::ReplicaId id = 0; id < replicas; ++id) {
     const core::ReplicaConfig* config = &state.replica_configs[id];
     simulation.add_process(

@@ -61,15 +61,36 @@ std::string Replica::key_record(std::string_view key) {
   return record;
 }
 
+namespace {
+
+std::uint32_t extra_replicas_of(const ReplicaConfig& config) {
+  return config.hot_keys.enabled ? config.hot_keys.extra_replicas : 0;
+}
+
+}  // namespace
+
+std::shared_ptr<const RingSeed> RingSeed::of(const ReplicaConfig& config) {
+  HashRing ring(config.members, config.virtual_nodes);
+  KeyPlacement placement(ring, config.replication_factor, extra_replicas_of(config));
+  return std::make_shared<const RingSeed>(RingSeed{std::move(ring), std::move(placement)});
+}
+
 Replica::Replica(ReplicaConfig config, const std::map<std::string, Bytes>& recovered)
     : config_(std::move(config)),
-      ring_(config_.members, config_.virtual_nodes),
-      placement_(ring_, config_.replication_factor,
-                 config_.hot_keys.enabled ? config_.hot_keys.extra_replicas : 0),
+      ring_(config_.ring_seed ? config_.ring_seed->ring
+                              : HashRing(config_.members, config_.virtual_nodes)),
+      placement_(config_.ring_seed
+                     ? config_.ring_seed->placement
+                     : KeyPlacement(ring_, config_.replication_factor, extra_replicas_of(config_))),
       clock_(config_.timestamp_source),
       delta_log_(config_.delta_log, {}) {
   assert(config_.id < (1u << 16));
   assert(config_.replication_factor >= 1);
+  // A seed must be the ring this replica would have built.
+  assert(!config_.ring_seed ||
+         (ring_.members() == config_.members && ring_.virtual_nodes() == config_.virtual_nodes &&
+          placement_.factor() ==
+              std::min<std::size_t>(config_.replication_factor, config_.members.size())));
   // Tombstone GC drops whole keys without their version dots (see docs).
   assert(!(config_.tombstone_gc.enabled && config_.track_versions));
   const std::vector<ReplicaId>& universe =

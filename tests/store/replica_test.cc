@@ -50,6 +50,28 @@ TEST(Replica, SetThenGetOnOneReplica) {
   EXPECT_EQ(get->value.text, "v");
 }
 
+// A run builds the ring once and every replica starts from a copy
+// (ReplicaConfig::ring_seed): it must place keys exactly as a replica that
+// built its own, and a seed of another ring must not go unnoticed.
+TEST(Replica, ASeededReplicaPlacesKeysAsOneThatBuiltItsRing) {
+  core::ReplicaConfig config;
+  config.id = 1;
+  config.members = {0, 1, 2, 3, 4};
+  config.replication_factor = 3;
+  core::ReplicaConfig seeded_config = config;
+  seeded_config.ring_seed = core::RingSeed::of(config);
+  const core::Replica built(config, {});
+  const core::Replica seeded(seeded_config, {});
+  for (int index = 0; index < 500; ++index) {
+    EXPECT_EQ(seeded.replicas_of(key_name(index)), built.replicas_of(key_name(index)))
+        << key_name(index);
+  }
+  core::ReplicaConfig other_ring = config;
+  other_ring.members = {0, 1, 2, 3};
+  seeded_config.ring_seed = core::RingSeed::of(other_ring);
+  EXPECT_DEBUG_DEATH(core::Replica(seeded_config, {}), "ring_seed");
+}
+
 TEST(Replica, GossipSpreadsAWriteToEveryReplicaOfTheKey) {
   StoreDriver driver({.replicas = 3, .replication_factor = 3, .anti_entropy = false}, 2);
   ASSERT_TRUE(driver.execute(0, command(CommandKind::sadd, {"s"}, {"a", "b"})));
