@@ -11,6 +11,12 @@ namespace crdtsim::core {
 namespace {
 
 constexpr std::uint64_t kCounterMax = std::numeric_limits<std::uint64_t>::max();
+
+// Whether an accumulated total can take `amount` more: the one overflow test
+// of increment(), decrement() and their can_ checks.
+bool total_fits(std::uint64_t total, std::uint64_t amount) {
+  return total <= kCounterMax - amount;
+}
 constexpr std::uint64_t kSignBit = std::uint64_t{1} << 63;
 
 // A 128-bit two's complement number: high * 2^64 + low, `high` signed. The
@@ -107,17 +113,17 @@ CausalCounter CausalCounter::supersede(ReplicaId replica, const CounterPair& pai
 }
 
 bool CausalCounter::can_increment(ReplicaId replica, std::uint64_t amount) const {
-  return accumulated(replica).increments <= kCounterMax - amount;
+  return total_fits(accumulated(replica).increments, amount);
 }
 
 bool CausalCounter::can_decrement(ReplicaId replica, std::uint64_t amount) const {
-  return accumulated(replica).decrements <= kCounterMax - amount;
+  return total_fits(accumulated(replica).decrements, amount);
 }
 
 std::optional<CausalCounter> CausalCounter::increment(ReplicaId replica, std::uint64_t amount,
                                                       std::uint64_t dot_floor) {
   CounterPair pair = accumulated(replica);
-  if (pair.increments > kCounterMax - amount) {
+  if (!total_fits(pair.increments, amount)) {
     return std::nullopt;
   }
   pair.increments += amount;
@@ -127,7 +133,7 @@ std::optional<CausalCounter> CausalCounter::increment(ReplicaId replica, std::ui
 std::optional<CausalCounter> CausalCounter::decrement(ReplicaId replica, std::uint64_t amount,
                                                       std::uint64_t dot_floor) {
   CounterPair pair = accumulated(replica);
-  if (pair.decrements > kCounterMax - amount) {
+  if (!total_fits(pair.decrements, amount)) {
     return std::nullopt;
   }
   pair.decrements += amount;

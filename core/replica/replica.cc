@@ -53,6 +53,10 @@ bool multi_key(CommandKind kind) {
          kind == CommandKind::exists;
 }
 
+std::uint32_t extra_replicas_of(const ReplicaConfig& config) {
+  return config.hot_keys.enabled ? config.hot_keys.extra_replicas : 0;
+}
+
 }  // namespace
 
 std::string Replica::key_record(std::string_view key) {
@@ -60,14 +64,6 @@ std::string Replica::key_record(std::string_view key) {
   record += key;
   return record;
 }
-
-namespace {
-
-std::uint32_t extra_replicas_of(const ReplicaConfig& config) {
-  return config.hot_keys.enabled ? config.hot_keys.extra_replicas : 0;
-}
-
-}  // namespace
 
 std::shared_ptr<const RingSeed> RingSeed::of(const ReplicaConfig& config) {
   HashRing ring(config.members, config.virtual_nodes);

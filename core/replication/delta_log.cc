@@ -15,13 +15,17 @@ DeltaLog::DeltaLog(Config config, std::vector<ReplicaId> peers) : config_(config
   }
 }
 
-DeltaLog::Peer* DeltaLog::find_peer(ReplicaId id) {
-  for (auto& [peer_id, peer] : peers_) {
+const DeltaLog::Peer* DeltaLog::find_peer(ReplicaId id) const {
+  for (const auto& [peer_id, peer] : peers_) {
     if (peer_id == id) {
       return &peer;
     }
   }
   return nullptr;
+}
+
+DeltaLog::Peer* DeltaLog::find_peer(ReplicaId id) {
+  return const_cast<Peer*>(std::as_const(*this).find_peer(id));
 }
 
 std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via, KeyState&& delta,
@@ -54,12 +58,8 @@ std::uint64_t DeltaLog::append(std::string key, ReplicaId origin, ReplicaId via,
 }
 
 bool DeltaLog::buffering_for(ReplicaId peer) const {
-  for (const auto& [peer_id, record] : peers_) {
-    if (peer_id == peer) {
-      return record.buffering;
-    }
-  }
-  return false;
+  const Peer* record = find_peer(peer);
+  return record != nullptr && record->buffering;
 }
 
 DeltaLog::Entries::iterator DeltaLog::first_from(std::uint64_t seq) {

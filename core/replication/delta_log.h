@@ -131,7 +131,6 @@ class DeltaLog {
   };
 
   void drop_backlog(Peer& peer);
-  // The first entry whose seq is at least `seq` (end() if none).
   // An Entry is 272 bytes, so std::deque holds one per block: a heap block
   // per append, a free per trim. boost::container::deque takes a block size
   // (16 entries saved 0.5% of a standard run), but Boost 1.74's, Debian 12's,
@@ -139,6 +138,7 @@ class DeltaLog {
   // and move assignment, which UBSan reports: it cannot be used here.
   using Entries = std::deque<Entry>;
 
+  // The first entry whose seq is at least `seq` (end() if none).
   Entries::iterator first_from(std::uint64_t seq);
   void trim();
   // The shared part of next_batch and next_batch_frame: picks the due
@@ -151,6 +151,7 @@ class DeltaLog {
 
   // The peer's record (nullptr if `id` is not a peer).
   Peer* find_peer(ReplicaId id);
+  const Peer* find_peer(ReplicaId id) const;
   const KeyState& delta_of(const Group& group) const {
     return group.joined == kNotJoined ? group.single->delta : joined_scratch_[group.joined];
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <numeric>
 #include <set>
 #include <string>
 #include <vector>
@@ -355,7 +356,9 @@ std::uint32_t multi_key_dels_reporting_removed_dots(core::PlantedBug bug) {
   const RunOutput output = run(scenario, 3);
   // Only DELs certainly split: the coordinator holds one of the keys (its
   // local part) and not another (a forwarded part). The ring is fixed here.
-  const core::HashRing ring({0, 1, 2, 3, 4}, scenario.cluster.virtual_nodes);
+  std::vector<core::ReplicaId> members(scenario.cluster.replicas);
+  std::iota(members.begin(), members.end(), core::ReplicaId{0});
+  const core::HashRing ring(members, scenario.cluster.virtual_nodes);
   auto held_by = [&](const std::string& key, core::ReplicaId replica) {
     return ring.is_replica(replica, key, scenario.cluster.replication_factor);
   };
