@@ -13,10 +13,6 @@ std::uint32_t Context::process_count() const {
   return simulation_->process_count();
 }
 
-TimeUs Context::now_us() const {
-  return simulation_->local_time_us(self_);
-}
-
 void Context::send(ProcessId to, MessageKind kind, ByteView bytes) {
   simulation_->send(self_, to, kind, bytes, nullptr);
 }
@@ -31,10 +27,6 @@ TimerId Context::arm_timer(TimeUs delay_us, std::uint32_t tag) {
 
 bool Context::cancel_timer(TimerId id) {
   return simulation_->cancel_timer(self_, id);
-}
-
-Prng& Context::random() {
-  return simulation_->slot(self_).random;
 }
 
 bool Context::disk_write(std::string_view key, ByteView value) {

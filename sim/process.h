@@ -16,6 +16,7 @@
 #include <memory>
 #include <string_view>
 
+#include "sim/clock.h"
 #include "sim/disk.h"
 #include "sim/prng.h"
 #include "sim/types.h"
@@ -34,15 +35,18 @@ struct Message {
 
 class Context {
  public:
-  Context(Simulation& simulation, ProcessId self) : simulation_(&simulation), self_(self) {}
+  // Made by the simulation for one callback of `self` (defined with the
+  // simulation's private records: it looks the process's slot up once).
+  Context(Simulation& simulation, ProcessId self);
 
   ProcessId self() const { return self_; }
   // Number of processes in the simulation (ids are 0 .. count-1).
   std::uint32_t process_count() const;
 
   // The local clock reading (offset, drift and jumps applied). Never the true
-  // simulated time.
-  TimeUs now_us() const;
+  // simulated time. Inline: processes read it on almost every callback, and
+  // neither the clock nor the true time changes during one.
+  TimeUs now_us() const { return clock_->read(true_now_us_); }
 
   // Sends a copy of `bytes` to `to` (which may be down or cut off: the message
   // is then dropped, as on a real network). Requires to < process_count(),
@@ -63,7 +67,7 @@ class Context {
   bool cancel_timer(TimerId id);
 
   // This process's own random stream (it survives restarts; it is not reset).
-  Prng& random();
+  Prng& random() { return *random_; }
 
   // Durable storage (see disk.h): writes are volatile until disk_sync().
   bool disk_write(std::string_view key, ByteView value);
@@ -84,6 +88,11 @@ class Context {
  private:
   Simulation* simulation_;
   ProcessId self_;
+  // The process's clock and stream, in its slot (the slots never move while
+  // processes run: add_process is not allowed in a callback).
+  const LocalClock* clock_;
+  Prng* random_;
+  TimeUs true_now_us_;  // the simulation's time, fixed during a callback
 };
 
 class Process {
