@@ -36,7 +36,9 @@ class LocalClock {
   // Requires 0 <= true_now_us < kTrueTimeMaxUs, and true_now_us not earlier
   // than the last set_drift(). Inline: every callback reads the clock.
   TimeUs read(TimeUs true_now_us) const {
-    return true_now_us + offset_us_ + drift_accumulated_us_ + drift_since_base(true_now_us);
+    const TimeUs undrifted = true_now_us + offset_us_ + drift_accumulated_us_;
+    // Without drift the term is 0 (no multiply and divide: most clocks).
+    return drift_ppm_ == 0 ? undrifted : undrifted + drift_since_base(true_now_us);
   }
 
   // Steps the clock by delta_us (negative: backwards) from now on.
