@@ -12,7 +12,7 @@
 namespace crdtsim::harness {
 
 std::uint64_t HistoryRecorder::invoke(std::uint32_t client, core::ReplicaId replica,
-                                      std::uint64_t now_us, core::Command command) {
+                                      std::uint64_t now_us, core::Command&& command) {
   const std::uint64_t id = history_.operations.size();
   Operation& operation = history_.operations.emplace_back();
   operation.id = id;
@@ -28,26 +28,28 @@ std::uint64_t HistoryRecorder::invoke(std::uint32_t client, core::ReplicaId repl
   return id;
 }
 
-void HistoryRecorder::complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome,
-                               core::Reply&& reply) {
-  close(id, now_us, outcome).reply.emplace(std::move(reply));
+Operation& HistoryRecorder::open_operation(std::uint64_t id) {
+  CRDTSIM_CHECK(id < history_.operations.size());
+  CRDTSIM_CHECK(completed_[id] == 0);
+  return history_.operations[id];
+}
+
+core::Reply& HistoryRecorder::reply_slot(std::uint64_t id) {
+  return open_operation(id).reply.emplace();
+}
+
+void HistoryRecorder::drop_reply(std::uint64_t id) {
+  open_operation(id).reply.reset();
 }
 
 void HistoryRecorder::complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome) {
-  close(id, now_us, outcome).reply.reset();
-}
-
-Operation& HistoryRecorder::close(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome) {
-  CRDTSIM_CHECK(id < history_.operations.size());
-  CRDTSIM_CHECK(completed_[id] == 0);
+  Operation& operation = open_operation(id);
   CRDTSIM_CHECK(outstanding_ > 0);
-  Operation& operation = history_.operations[id];
   CRDTSIM_CHECK(now_us >= operation.invoke_us);
   operation.complete_us = now_us;
   operation.outcome = outcome;
   completed_[id] = 1;
   --outstanding_;
-  return operation;
 }
 
 void HistoryRecorder::finish(std::uint32_t client) {
@@ -153,46 +155,70 @@ void ClientProcess::issue(sim::Context& ctx) {
   ++issued_;
   request_id_ = issued_;
   write_ = core::is_write(command.kind);
-  core::ClientRequest request{request_id_, std::move(command)};
   if (setup_.causal && write_) {
-    request.command.session = token_;  // the write's causal past
+    command.session = token_;  // the write's causal past
   } else if (spec_->sessions || setup_.causal) {
     // The token travels with the request, restricted to the keys it names;
     // the history records the command alone.
-    for (const std::string& key : request.command.keys) {
+    for (const std::string& key : command.keys) {
       if (const core::CausalContext* seen = core::find_key_versions(token_, key)) {
-        core::merge_key_versions(request.command.session, key, *seen);
+        core::merge_key_versions(command.session, key, *seen);
       }
     }
   }
-  const core::Bytes frame = core::encode_frame(request);
-  request.command.session.clear();
+  encode_request(request_id_, command);
+  command.session.clear();
   operation_id_ =
-      setup_.recorder->invoke(setup_.index, replica, local_now(ctx), std::move(request.command));
+      setup_.recorder->invoke(setup_.index, replica, local_now(ctx), std::move(command));
   waiting_ = true;
-  ctx.send(replica, static_cast<sim::MessageKind>(core::PeerMessageKind::client_request), frame);
+  ctx.send_owned(replica, static_cast<sim::MessageKind>(core::PeerMessageKind::client_request),
+                 std::move(frame_));
   timeout_timer_ = ctx.arm_timer(static_cast<sim::TimeUs>(spec_->request_timeout_us), kTagTimeout);
+}
+
+void ClientProcess::encode_request(std::uint64_t request_id, const core::Command& command) {
+  // As core::encode_frame(ClientRequest): the request id, then the command.
+  frame_.clear();
+  const std::size_t start =
+      core::begin_frame(frame_, static_cast<std::uint8_t>(core::PeerMessageKind::client_request));
+  core::Encoder encoder(frame_);
+  encoder.varint(request_id);
+  command.encode_body(encoder);
+  core::end_frame(frame_, start);
+}
+
+bool ClientProcess::decode_reply(core::ByteView payload) {
+  // As core::decode_payload(ClientReply), the reply decoded in place into
+  // the history once its request id is known to be the outstanding one.
+  core::Decoder decoder(payload);
+  const std::uint64_t request_id = decoder.varint();
+  if (!decoder.ok() || !waiting_ || request_id != request_id_) {
+    return false;  // malformed, or a late or duplicated reply
+  }
+  core::Reply::decode_body(decoder, setup_.recorder->reply_slot(operation_id_));
+  if (!decoder.ok() || !decoder.at_end()) {
+    setup_.recorder->drop_reply(operation_id_);
+    return false;
+  }
+  return true;
 }
 
 void ClientProcess::on_message(sim::Context& ctx, const sim::Message& message) {
   core::FrameView frame;
   std::string error;
-  core::ClientReply reply;
   if (!core::parse_frame(message.bytes, frame, error) ||
       frame.kind != static_cast<std::uint8_t>(core::PeerMessageKind::client_reply) ||
-      !core::decode_payload(frame.payload, reply, error)) {
-    return;  // not a reply we can trust: the request times out
-  }
-  if (!waiting_ || reply.request_id != request_id_) {
-    return;  // a late or duplicated reply
+      !decode_reply(frame.payload)) {
+    return;  // not a reply we can trust (the request times out), or not ours
   }
   ctx.cancel_timer(timeout_timer_);
-  const OpOutcome outcome = outcome_of(reply.reply.status, write_);
+  const core::Reply& reply = *setup_.recorder->history().operations[operation_id_].reply;
+  const OpOutcome outcome = outcome_of(reply.status, write_);
   if ((spec_->sessions || setup_.causal) && outcome == OpOutcome::ok) {
-    core::merge_key_versions(token_, reply.reply.metadata.tracking->versions);
-    core::merge_key_versions(token_, reply.reply.metadata.tracking->dependencies);
+    core::merge_key_versions(token_, reply.metadata.tracking->versions);
+    core::merge_key_versions(token_, reply.metadata.tracking->dependencies);
   }
-  setup_.recorder->complete(operation_id_, local_now(ctx), outcome, std::move(reply.reply));
+  setup_.recorder->complete(operation_id_, local_now(ctx), outcome);
   complete(ctx, outcome);
 }
 

@@ -39,10 +39,16 @@ class HistoryRecorder {
 
   // Records an invocation; returns the operation's id (its index).
   std::uint64_t invoke(std::uint32_t client, core::ReplicaId replica, std::uint64_t now_us,
-                       core::Command command);
-  // Records the completion of operation `id` with its reply (moved into the
-  // history), or without one (no reply came). Requires: not completed yet.
-  void complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome, core::Reply&& reply);
+                       core::Command&& command);
+  // A default reply held by operation `id` (not completed yet), for the
+  // client to decode the reply into in place. The reference is valid until
+  // the next invoke (which may grow the history).
+  core::Reply& reply_slot(std::uint64_t id);
+  // Drops the reply reply_slot() made (it did not decode).
+  void drop_reply(std::uint64_t id);
+  // Records the completion of operation `id`, with the reply decoded into
+  // reply_slot(id) if there is one, else without a reply (none came).
+  // Requires: not completed yet.
   void complete(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome);
   // Marks `client` as done issuing operations (its last one completed).
   void finish(std::uint32_t client);
@@ -56,8 +62,8 @@ class HistoryRecorder {
   History take(std::uint64_t now_us);
 
  private:
-  // Marks operation `id` completed; returns it for the reply.
-  Operation& close(std::uint64_t id, std::uint64_t now_us, OpOutcome outcome);
+  // Operation `id`, which must still be open.
+  Operation& open_operation(std::uint64_t id);
 
   History history_;
   std::vector<std::uint8_t> completed_;  // per operation
@@ -105,6 +111,13 @@ class ClientProcess final : public sim::Process {
   // schedules the next.
   void complete(sim::Context& ctx, OpOutcome outcome);
   void finish();
+  // Encodes the request into frame_: the bytes of
+  // core::encode_frame(core::ClientRequest{request_id, command}).
+  void encode_request(std::uint64_t request_id, const core::Command& command);
+  // Decodes a client_reply frame's payload for the outstanding request into
+  // its operation's reply. Returns false, leaving no reply, if the payload
+  // is malformed or answers another request.
+  bool decode_reply(core::ByteView payload);
   static std::uint64_t local_now(const sim::Context& ctx);
 
   ClientSetup setup_;
@@ -118,6 +131,9 @@ class ClientProcess final : public sim::Process {
   std::uint64_t operation_id_ = 0;
   bool write_ = false;
   sim::TimerId timeout_timer_ = sim::kNoTimer;
+  // The request frame being sent: the network takes its storage and hands
+  // back the buffer of a delivered message, so requests allocate nothing.
+  core::Bytes frame_;
   // Sessions: what this client's session observed, per key (the versions
   // its successful operations returned). Bounded by the workload's keys.
   core::KeyVersions token_;

@@ -16,6 +16,7 @@
 
 #include "core/codec/bytes.h"
 #include "core/replication/hash_ring.h"
+#include "harness/client.h"
 #include "harness/coverage_points.h"
 #include "harness/workload.h"
 #include "tests/harness/standard_scenario.h"
@@ -55,6 +56,35 @@ void expect_converged(const RunOutput& output) {
 std::uint32_t key_index(const Operation& operation) {
   const std::string& key = operation.command.keys.front();
   return static_cast<std::uint32_t>(std::stoul(key.substr(key.find(':') + 1)));
+}
+
+// Clients decode a reply straight into its operation: a reply that decoded
+// stays with the completed operation, one that did not is dropped, and an
+// operation completed without one (a timeout) has none.
+TEST(HistoryRecorder, KeepsRepliesDecodedInPlaceAndDropsOthers) {
+  HistoryRecorder recorder(1);
+  core::Command command;
+  command.kind = core::CommandKind::get;
+  command.keys = {"register:1"};
+  const std::uint64_t answered = recorder.invoke(0, 2, 10, core::Command(command));
+  const std::uint64_t malformed = recorder.invoke(0, 2, 20, core::Command(command));
+  const std::uint64_t timed_out = recorder.invoke(0, 2, 30, std::move(command));
+  recorder.reply_slot(answered).value = core::ReplyValue::of_text("v");
+  recorder.complete(answered, 15, OpOutcome::ok);
+  recorder.reply_slot(malformed).status = core::ReplyStatus::bad_request;
+  recorder.drop_reply(malformed);
+  recorder.complete(malformed, 25, OpOutcome::fail);
+  recorder.complete(timed_out, 35, OpOutcome::fail);
+  EXPECT_EQ(recorder.outstanding(), 0U);
+  const History history = recorder.take(40);
+  ASSERT_EQ(history.operations.size(), 3U);
+  ASSERT_TRUE(history.operations[answered].reply.has_value());
+  EXPECT_EQ(history.operations[answered].reply->value, core::ReplyValue::of_text("v"));
+  EXPECT_EQ(history.operations[answered].command.keys.front(), "register:1");
+  EXPECT_EQ(history.operations[answered].complete_us, 15U);
+  EXPECT_FALSE(history.operations[malformed].reply.has_value());
+  EXPECT_EQ(history.operations[malformed].outcome, OpOutcome::fail);
+  EXPECT_FALSE(history.operations[timed_out].reply.has_value());
 }
 
 TEST(Runner, HealthyRunConvergesWithOkOperationsFromEveryClient) {
