@@ -29,25 +29,29 @@ bool Context::cancel_timer(TimerId id) {
   return simulation_->cancel_timer(self_, id);
 }
 
+// The key's digest goes to the trace and, as its hash, to the disk.
 bool Context::disk_write(std::string_view key, ByteView value) {
-  const bool written = simulation_->slot(self_).disk.write(key, value);
+  const HashedKey hashed{key, fnv1a64(key)};
+  const bool written = simulation_->slot(self_).disk.write(hashed, value);
   simulation_->record(TraceKind::disk_write, self_, kNoProcess,
-                      static_cast<std::uint32_t>(value.size()), written ? 1U : 0U, fnv1a64(key));
+                      static_cast<std::uint32_t>(value.size()), written ? 1U : 0U, hashed.digest);
   return written;
 }
 
 bool Context::disk_write_owned(std::string_view key, Bytes&& value) {
   const std::size_t size = value.size();
-  const bool written = simulation_->slot(self_).disk.write_owned(key, std::move(value));
+  const HashedKey hashed{key, fnv1a64(key)};
+  const bool written = simulation_->slot(self_).disk.write_owned(hashed, std::move(value));
   simulation_->record(TraceKind::disk_write, self_, kNoProcess, static_cast<std::uint32_t>(size),
-                      written ? 1U : 0U, fnv1a64(key));
+                      written ? 1U : 0U, hashed.digest);
   return written;
 }
 
 bool Context::disk_remove(std::string_view key) {
-  const bool removed = simulation_->slot(self_).disk.remove(key);
+  const HashedKey hashed{key, fnv1a64(key)};
+  const bool removed = simulation_->slot(self_).disk.remove(hashed);
   simulation_->record(TraceKind::disk_remove, self_, kNoProcess, 0, removed ? 1U : 0U,
-                      fnv1a64(key));
+                      hashed.digest);
   return removed;
 }
 

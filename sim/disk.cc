@@ -24,7 +24,7 @@ void Disk::settle(Entry& record) {
   }
 }
 
-Disk::Record* Disk::writable(std::string_view key, std::size_t value_size) {
+Disk::Record* Disk::writable(HashedKey key, std::size_t value_size) {
   if (value_size > limits_.value_bytes_max) {
     return nullptr;
   }
@@ -34,7 +34,7 @@ Disk::Record* Disk::writable(std::string_view key, std::size_t value_size) {
     return nullptr;
   }
   if (found == records_.end()) {
-    found = records_.emplace(std::string(key), Record{}).first;
+    found = records_.emplace(std::string(key.name), Record{}).first;
   }
   touch(*found);
   if (is_new) {
@@ -45,7 +45,7 @@ Disk::Record* Disk::writable(std::string_view key, std::size_t value_size) {
   return &found->second;
 }
 
-bool Disk::write(std::string_view key, ByteView value) {
+bool Disk::write(HashedKey key, ByteView value) {
   Record* record = writable(key, value.size());
   if (record == nullptr) {
     return false;
@@ -54,7 +54,7 @@ bool Disk::write(std::string_view key, ByteView value) {
   return true;
 }
 
-bool Disk::write_owned(std::string_view key, Bytes&& value) {
+bool Disk::write_owned(HashedKey key, Bytes&& value) {
   Record* record = writable(key, value.size());
   if (record == nullptr) {
     return false;
@@ -63,7 +63,7 @@ bool Disk::write_owned(std::string_view key, Bytes&& value) {
   return true;
 }
 
-bool Disk::remove(std::string_view key) {
+bool Disk::remove(HashedKey key) {
   const auto found = records_.find(key);
   if (found == records_.end() || !found->second.present) {
     return false;

@@ -8,7 +8,9 @@
 // contents() lists keys in sorted order (std::map), so a process reloading
 // its state sees a deterministic order. The records themselves sit in a hash
 // map (a write is one hash and one key compare, where a tree of long, similar
-// keys costs several compares); its order is never observed.
+// keys costs several compares); its order is never observed. The map hashes
+// keys with fnv1a64, the digest the trace records for every disk event, so
+// a caller that has it passes it (HashedKey) and the key is hashed once.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sim/hash.h"
 #include "sim/types.h"
 
 namespace crdtsim::sim {
@@ -26,6 +29,12 @@ namespace crdtsim::sim {
 struct DiskLimits {
   std::size_t keys_max = 100'000;
   std::size_t value_bytes_max = 1U << 20U;
+};
+
+// A disk key with its digest. Requires digest == fnv1a64(name).
+struct HashedKey {
+  std::string_view name;
+  std::uint64_t digest = 0;
 };
 
 class Disk {
@@ -37,12 +46,17 @@ class Disk {
   // Stores value under key (not yet durable). Returns false, changing
   // nothing, if the value is larger than value_bytes_max or the key is new
   // and the disk already holds keys_max keys.
-  bool write(std::string_view key, ByteView value);
+  bool write(std::string_view key, ByteView value) { return write(hashed(key), value); }
+  bool write(HashedKey key, ByteView value);
   // The same, taking the value's storage (`value` is left with unspecified
   // contents).
-  bool write_owned(std::string_view key, Bytes&& value);
+  bool write_owned(std::string_view key, Bytes&& value) {
+    return write_owned(hashed(key), std::move(value));
+  }
+  bool write_owned(HashedKey key, Bytes&& value);
   // Removes key (not yet durable). Returns whether it was present.
-  bool remove(std::string_view key);
+  bool remove(std::string_view key) { return remove(hashed(key)); }
+  bool remove(HashedKey key);
   // The current value of key (including unsynced writes), or nullptr. The
   // pointer is valid until the next write/remove/sync/crash.
   const Bytes* read(std::string_view key) const;
@@ -70,19 +84,32 @@ class Disk {
     bool undo_present = false;  // while dirty: the key exists durably
     bool dirty = false;
   };
-  // Looks records up by string_view without building a std::string.
+  static HashedKey hashed(std::string_view key) { return HashedKey{key, fnv1a64(key)}; }
+  // Looks records up by HashedKey (or string_view) without building a
+  // std::string; a HashedKey's digest is its hash.
   struct KeyHash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept {
-      return std::hash<std::string_view>{}(key);
+    std::size_t operator()(std::string_view key) const noexcept { return fnv1a64(key); }
+    std::size_t operator()(const HashedKey& key) const noexcept { return key.digest; }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view left, std::string_view right) const noexcept {
+      return left == right;
+    }
+    bool operator()(const HashedKey& left, std::string_view right) const noexcept {
+      return left.name == right;
+    }
+    bool operator()(std::string_view left, const HashedKey& right) const noexcept {
+      return left == right.name;
     }
   };
-  using Records = std::unordered_map<std::string, Record, KeyHash, std::equal_to<>>;
+  using Records = std::unordered_map<std::string, Record, KeyHash, KeyEqual>;
   using Entry = Records::value_type;
 
   // The record write() stores into, marked dirty and present, or nullptr
   // if the write is refused.
-  Record* writable(std::string_view key, std::size_t value_size);
+  Record* writable(HashedKey key, std::size_t value_size);
   // Marks the record dirty (saving its durable value) if it is not already.
   void touch(Entry& record);
   // Leaves a dirty record clean: drops it if its key is absent.

@@ -37,6 +37,30 @@ TEST(Disk, CountsEachUnsyncedKeyOnceHoweverOftenWritten) {
   EXPECT_EQ(*disk.read("key-0"), bytes_of("99"));
 }
 
+// A write with the key's digest (as the simulation passes it) and one
+// without name the same record, across the table's growth.
+TEST(Disk, HashedAndPlainKeysNameTheSameRecord) {
+  Disk disk;
+  for (int key = 0; key < 200; ++key) {
+    const std::string name = "key-" + std::to_string(key);
+    if (key % 2 == 0) {
+      EXPECT_TRUE(disk.write(HashedKey{name, fnv1a64(name)}, bytes_of("hashed")));
+    } else {
+      EXPECT_TRUE(disk.write(name, bytes_of("plain")));
+    }
+  }
+  for (int key = 0; key < 200; ++key) {
+    const std::string name = "key-" + std::to_string(key);
+    ASSERT_NE(disk.read(name), nullptr) << name;
+    EXPECT_EQ(*disk.read(name), bytes_of(key % 2 == 0 ? "hashed" : "plain"));
+    EXPECT_TRUE(disk.write_owned(HashedKey{name, fnv1a64(name)}, bytes_of("again")));
+  }
+  EXPECT_EQ(disk.contents().size(), 200U);
+  EXPECT_TRUE(disk.remove(HashedKey{"key-3", fnv1a64("key-3")}));
+  EXPECT_EQ(disk.read("key-3"), nullptr);
+  EXPECT_EQ(*disk.read("key-4"), bytes_of("again"));
+}
+
 TEST(Disk, CrashKeepsSyncedAndLosesUnsynced) {
   Disk disk;
   disk.write("synced", bytes_of("1"));
