@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "harness/checkers/describe.h"
@@ -23,16 +25,33 @@ struct KeyOp {
   std::size_t key_index = 0;
 };
 
-std::map<std::string, std::vector<KeyOp>> ops_by_key(const History& history) {
-  std::map<std::string, std::vector<KeyOp>> result;
+// One key's operations, in history order. `key` views a command's key in
+// the history.
+struct KeyOps {
+  std::string_view key;
+  std::vector<KeyOp> ops;
+};
+
+// The operations that may have taken effect, per key, in key order. Grouped
+// through a hash index (one hash per key an operation names, where a tree
+// of keys compares each several times), then sorted once.
+std::vector<KeyOps> ops_by_key(const History& history) {
+  std::vector<KeyOps> result;
+  std::unordered_map<std::string_view, std::size_t> position;  // key -> index in result
   for (const Operation& op : history.operations) {
     if (op.outcome == OpOutcome::fail) {
       continue;  // certainly had no effect
     }
     for (std::size_t index = 0; index < op.command.keys.size(); ++index) {
-      result[op.command.keys[index]].push_back(KeyOp{&op, index});
+      const auto [found, added] = position.try_emplace(op.command.keys[index], result.size());
+      if (added) {
+        result.push_back(KeyOps{op.command.keys[index], {}});
+      }
+      result[found->second].ops.push_back(KeyOp{&op, index});
     }
   }
+  std::sort(result.begin(), result.end(),
+            [](const KeyOps& left, const KeyOps& right) { return left.key < right.key; });
   return result;
 }
 
@@ -660,7 +679,8 @@ Verdict check_no_lost_writes(const RunOutput& output) {
   std::size_t checked = 0;
   std::size_t skipped = 0;
   std::string skipped_reason;
-  for (const auto& [key, ops] : by_key) {
+  for (const auto& [key_view, ops] : by_key) {
+    const std::string key(key_view);
     const auto placement = output.placement.find(key);
     const core::KeyState* state = nullptr;
     if (placement != output.placement.end()) {
