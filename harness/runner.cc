@@ -19,6 +19,8 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -418,7 +420,8 @@ void snapshot(const sim::Simulation& simulation, std::uint32_t replicas, RunOutp
 }  // namespace
 
 void measure_hottest_key(const History& history, std::uint32_t replicas, HotKeyStatistics& stats) {
-  std::map<std::string, std::vector<std::uint64_t>> reads;  // key -> per executing replica
+  // Key (a view into the history) -> reads per executing replica.
+  std::unordered_map<std::string_view, std::vector<std::uint64_t>> reads;
   for (const Operation& operation : history.operations) {
     if (operation.outcome != OpOutcome::ok || !operation.reply ||
         operation.command.keys.size() != 1 || core::is_write(operation.command.kind) ||
@@ -429,19 +432,27 @@ void measure_hottest_key(const History& history, std::uint32_t replicas, HotKeyS
     counts.resize(replicas);
     counts[operation.reply->metadata.executed_by] += 1;
   }
+  // The most read key; of equals, the first in key order.
+  const std::pair<const std::string_view, std::vector<std::uint64_t>>* hottest = nullptr;
+  std::uint64_t hottest_reads = 0;
+  for (const auto& entry : reads) {
+    std::uint64_t total = 0;
+    for (const std::uint64_t count : entry.second) {
+      total += count;
+    }
+    if (total > hottest_reads ||
+        (total == hottest_reads && total > 0 && entry.first < hottest->first)) {
+      hottest = &entry;
+      hottest_reads = total;
+    }
+  }
   stats.hottest_key.clear();
   stats.hottest_reads = 0;
   stats.hottest_reads_by_replica.assign(replicas, 0);
-  for (const auto& [key, counts] : reads) {  // key order: the first of equals wins
-    std::uint64_t total = 0;
-    for (const std::uint64_t count : counts) {
-      total += count;
-    }
-    if (total > stats.hottest_reads) {
-      stats.hottest_key = key;
-      stats.hottest_reads = total;
-      stats.hottest_reads_by_replica = counts;
-    }
+  if (hottest != nullptr) {
+    stats.hottest_key = hottest->first;
+    stats.hottest_reads = hottest_reads;
+    stats.hottest_reads_by_replica = hottest->second;
   }
 }
 
