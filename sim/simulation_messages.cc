@@ -10,6 +10,28 @@
 
 namespace crdtsim::sim {
 
+// Inline into send(), its only caller (once per message, twice for a
+// duplicate): saves a call with seven arguments per message.
+[[gnu::always_inline]] inline void Simulation::enqueue_copy(ProcessId from, ProcessId to,
+                                                            MessageKind kind, std::uint64_t id,
+                                                            const LinkConfig& link, ByteView bytes,
+                                                            Bytes* owned) {
+  const std::uint32_t index = allocate_message();
+  InFlight& message = messages_[index];
+  if (owned != nullptr) {
+    message.payload.swap(*owned);  // the slot's old buffer goes to the sender
+  } else {
+    message.payload.assign(bytes.begin(), bytes.end());
+  }
+  message.id = id;
+  message.from = from;
+  message.to = to;
+  message.kind = kind;
+  message.receiver_crash_count = processes_[to].crash_count;
+  message.link_generation = network_.cut_generation(from, to);
+  schedule(now_us_ + network_.draw_latency(link), EventKind::deliver, index);
+}
+
 void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView bytes,
                       Bytes* owned) {
   CRDTSIM_CHECK(to < processes_.size());
@@ -45,24 +67,6 @@ void Simulation::send(ProcessId from, ProcessId to, MessageKind kind, ByteView b
     record(TraceKind::message_duplicate, from, to, kind, id);
     enqueue_copy(from, to, kind, id, link, bytes, nullptr);
   }
-}
-
-void Simulation::enqueue_copy(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
-                              const LinkConfig& link, ByteView bytes, Bytes* owned) {
-  const std::uint32_t index = allocate_message();
-  InFlight& message = messages_[index];
-  if (owned != nullptr) {
-    message.payload.swap(*owned);  // the slot's old buffer goes to the sender
-  } else {
-    message.payload.assign(bytes.begin(), bytes.end());
-  }
-  message.id = id;
-  message.from = from;
-  message.to = to;
-  message.kind = kind;
-  message.receiver_crash_count = processes_[to].crash_count;
-  message.link_generation = network_.cut_generation(from, to);
-  schedule(now_us_ + network_.draw_latency(link), EventKind::deliver, index);
 }
 
 void Simulation::drop(ProcessId from, ProcessId to, MessageKind kind, std::uint64_t id,
