@@ -165,39 +165,85 @@ bool replicas_agree(const sim::Simulation& simulation, std::uint32_t replicas, b
     }
   }
   // Every up replica routes alike here (same ring, equal tables and views),
-  // so a key's replica list is the same at each. Agreement is an
-  // equivalence (equal bytes), so the key's first up replica compares its
-  // state with each other replica's, and the other replicas holding the key
-  // check only that the first one holds it too.
+  // so a key's replica list is the same at each. The keyspaces are sorted by
+  // key: one cursor per up replica walks them all in key order at once, so
+  // each key's states at every replica are at hand without a search and its
+  // replica list is computed once.
+  using Cursor = core::Keyspace::Map::const_iterator;
+  std::vector<Cursor> at(replicas);
+  std::vector<Cursor> end(replicas);
+  for (core::ReplicaId id = 0; id < replicas; ++id) {
+    if (nodes[id] != nullptr) {
+      at[id] = nodes[id]->keyspace().begin();
+      end[id] = nodes[id]->keyspace().end();
+    }
+  }
+  std::vector<const core::KeyState*> held(replicas);  // the current key's, per replica
   const auto up = [&](core::ReplicaId other) {
     return other < replicas && nodes[other] != nullptr;
   };
-  for (core::ReplicaId id = 0; id < replicas; ++id) {
-    if (nodes[id] == nullptr) {
-      continue;
-    }
-    for (const auto& [key, state] : nodes[id]->keyspace()) {
-      const std::vector<core::ReplicaId> owners = nodes[id]->replicas_of(key);
-      const bool stray = std::find(owners.begin(), owners.end(), id) == owners.end();
-      const auto first = std::find_if(owners.begin(), owners.end(), up);
-      if (!stray && *first != id) {
-        if (nodes[*first]->keyspace().find(key) == nullptr) {
-          return false;
-        }
+  // Whether the current key's states agree. A copy held by a replica that
+  // does not replicate the key must be subsumed by each up replica's state.
+  // The others must all equal the state of the key's first up replica
+  // (agreement, equal bytes, is an equivalence), which must hold the key if
+  // any of them does.
+  const auto key_agrees = [&](const std::vector<core::ReplicaId>& owners) {
+    const auto first = std::find_if(owners.begin(), owners.end(), up);
+    bool replicated = false;  // some replica of the key holds it
+    for (core::ReplicaId id = 0; id < replicas; ++id) {
+      if (held[id] == nullptr) {
         continue;
       }
-      for (const core::ReplicaId other : owners) {
-        if (other == id || !up(other)) {
-          continue;
-        }
-        const core::KeyState* theirs = nodes[other]->keyspace().find(key);
-        if (stray ? !subsumes(theirs, state) : (theirs == nullptr || !same_state(state, *theirs))) {
+      if (std::find(owners.begin(), owners.end(), id) != owners.end()) {
+        replicated = true;
+        continue;
+      }
+      for (const core::ReplicaId other : owners) {  // a stray copy at `id`
+        if (up(other) && !subsumes(held[other], *held[id])) {
           return false;
         }
+      }
+    }
+    if (!replicated) {
+      return true;
+    }
+    const core::KeyState* reference = held[*first];
+    if (reference == nullptr) {
+      return false;
+    }
+    for (const core::ReplicaId other : owners) {
+      if (other != *first && up(other) &&
+          (held[other] == nullptr || !same_state(*reference, *held[other]))) {
+        return false;
+      }
+    }
+    return true;
+  };
+  while (true) {
+    const std::string* key = nullptr;  // the least key some cursor is at
+    core::ReplicaId holder = 0;
+    for (core::ReplicaId id = 0; id < replicas; ++id) {
+      if (nodes[id] != nullptr && at[id] != end[id] && (key == nullptr || at[id]->first < *key)) {
+        key = &at[id]->first;
+        holder = id;
+      }
+    }
+    if (key == nullptr) {
+      return true;
+    }
+    for (core::ReplicaId id = 0; id < replicas; ++id) {
+      const bool holds = nodes[id] != nullptr && at[id] != end[id] && at[id]->first == *key;
+      held[id] = holds ? &at[id]->second : nullptr;
+    }
+    if (!key_agrees(nodes[holder]->replicas_of(*key))) {
+      return false;
+    }
+    for (core::ReplicaId id = 0; id < replicas; ++id) {
+      if (held[id] != nullptr) {
+        ++at[id];
       }
     }
   }
-  return true;
 }
 
 // With tombstone GC on, the settle phase also waits until no replica holds
