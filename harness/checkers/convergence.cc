@@ -1,7 +1,9 @@
 #include <string>
+#include <vector>
 
 #include "core/codec/bytes.h"
 #include "harness/checkers/describe.h"
+#include "harness/checkers/ordered_lookup.h"
 #include "harness/checkers/state_checkers.h"
 
 namespace crdtsim::harness {
@@ -65,6 +67,14 @@ Verdict check_convergence(const RunOutput& output) {
     }
   }
   std::size_t keys = 0;
+  // The placement lists keys in order: each replica's states are found by
+  // one cursor over its keyspace.
+  std::vector<OrderedLookup<core::Keyspace>> states;
+  states.reserve(output.replicas.size());
+  for (const ReplicaSnapshot& replica : output.replicas) {
+    states.emplace_back(replica.keyspace);
+  }
+  std::vector<const core::KeyState*> held;  // per replica of the key
   for (const auto& [key, replicas] : output.placement) {
     ++keys;
     for (const core::ReplicaId replica : replicas) {
@@ -74,10 +84,14 @@ Verdict check_convergence(const RunOutput& output) {
                                     "' was down at the end of the run; its state is unknown");
       }
     }
-    const core::ReplicaId first = replicas.front();
-    const core::KeyState* reference = state_at(output, first, key);
+    held.clear();
     for (const core::ReplicaId replica : replicas) {
-      if (same_bytes(state_at(output, replica, key), reference)) {
+      held.push_back(states[replica].find(key));
+    }
+    const core::ReplicaId first = replicas.front();
+    for (std::size_t index = 0; index < replicas.size(); ++index) {
+      const core::ReplicaId replica = replicas[index];
+      if (same_bytes(held[index], held.front())) {
         continue;
       }
       std::string explanation = "key '" + key + "' differs after settling: replica ";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/checkers/describe.h"
+#include "harness/checkers/ordered_lookup.h"
 #include "harness/checkers/state_checkers.h"
 
 namespace crdtsim::harness {
@@ -679,12 +680,20 @@ Verdict check_no_lost_writes(const RunOutput& output) {
   std::size_t checked = 0;
   std::size_t skipped = 0;
   std::string skipped_reason;
+  // Keys come in order: the placement and each replica's states are found
+  // by one cursor each.
+  OrderedLookup<std::map<std::string, std::vector<core::ReplicaId>>> placements(output.placement);
+  std::vector<OrderedLookup<core::Keyspace>> states;
+  states.reserve(output.replicas.size());
+  for (const ReplicaSnapshot& replica : output.replicas) {
+    states.emplace_back(replica.keyspace);
+  }
   for (const auto& [key_view, ops] : by_key) {
     const std::string key(key_view);
-    const auto placement = output.placement.find(key);
+    const std::vector<core::ReplicaId>* placement = placements.find(key);
     const core::KeyState* state = nullptr;
-    if (placement != output.placement.end()) {
-      state = output.replicas[placement->second.front()].keyspace.find(key);
+    if (placement != nullptr) {
+      state = states[placement->front()].find(key);
     }
     // Removals (DEL, SREM, HDEL) of a key that does not exist create nothing.
     const bool any_ok_write = std::any_of(ops.begin(), ops.end(), [](const KeyOp& key_op) {

@@ -2,8 +2,10 @@
 // run and rejecting a deliberately broken one, naming the evidence.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 
+#include "harness/checkers/ordered_lookup.h"
 #include "harness/checkers/state_checkers.h"
 
 namespace crdtsim::harness {
@@ -97,6 +99,18 @@ class RunBuilder {
   core::Keyspace elsewhere_;
   core::LamportClock elsewhere_clock_{1000};
 };
+
+// Keys asked for in increasing order, held or not, before the first key,
+// between keys, repeated, and past the last: each finds what a search would.
+TEST(OrderedLookup, FindsWhatASearchFindsForKeysInOrder) {
+  const std::map<std::string, int> map = {{"b", 1}, {"d", 2}, {"da", 3}, {"f", 4}};
+  OrderedLookup<std::map<std::string, int>> lookup(map);
+  for (const std::string key : {"a", "b", "c", "d", "d", "da", "db", "f", "g"}) {
+    const auto found = map.find(key);
+    const int* expected = found == map.end() ? nullptr : &found->second;
+    EXPECT_EQ(lookup.find(key), expected) << key;
+  }
+}
 
 TEST(Convergence, IdenticalReplicasAreValid) {
   RunBuilder run;
