@@ -173,7 +173,7 @@ class Simulation {
   void record(TraceKind kind, ProcessId process = kNoProcess, ProcessId peer = kNoProcess,
               std::uint32_t tag = 0, std::uint64_t value = 0, std::uint64_t digest = 0,
               std::string_view name = {}) {
-    trace_.record(TraceEvent{now_us_, kind, process, peer, tag, value, digest, name});
+    trace_.record(now_us_, kind, process, peer, tag, value, digest, name);
   }
   bool fault(ProcessId process, std::string_view name);
   void cover_from(ProcessId process, std::string_view name);

@@ -104,18 +104,27 @@ class Trace {
  public:
   // Folds the event into the hash and hands it to the sink, if any.
   void record(const TraceEvent& event) {
+    record(event.time_us, event.kind, event.process, event.peer, event.tag, event.value,
+           event.digest, event.name);
+  }
+  // The same from the event's fields: the simulation records an event per
+  // message, timer and disk change, and builds a TraceEvent only for a sink
+  // (a TraceEvent built before the call is stored to memory whether or not
+  // a sink is attached).
+  void record(TimeUs time_us, TraceKind kind, ProcessId process, ProcessId peer, std::uint32_t tag,
+              std::uint64_t value, std::uint64_t digest, std::string_view name) {
     const auto kind_and_process =
-        static_cast<std::uint64_t>(event.kind) | (static_cast<std::uint64_t>(event.process) << 32U);
+        static_cast<std::uint64_t>(kind) | (static_cast<std::uint64_t>(process) << 32U);
     const auto peer_and_tag =
-        static_cast<std::uint64_t>(event.peer) | (static_cast<std::uint64_t>(event.tag) << 32U);
-    std::uint64_t h = chain64(state_, static_cast<std::uint64_t>(event.time_us));
+        static_cast<std::uint64_t>(peer) | (static_cast<std::uint64_t>(tag) << 32U);
+    std::uint64_t h = chain64(state_, static_cast<std::uint64_t>(time_us));
     h = chain64(h, kind_and_process);
     h = chain64(h, peer_and_tag);
-    h = chain64(h, event.value);
-    state_ = chain64(h, event.digest);
+    h = chain64(h, value);
+    state_ = chain64(h, digest);
     ++events_;
-    if (sink_ != nullptr) {
-      sink_->write(event);
+    if (sink_ != nullptr) [[unlikely]] {
+      sink_->write(TraceEvent{time_us, kind, process, peer, tag, value, digest, name});
     }
   }
 
