@@ -99,8 +99,9 @@ class Network {
   bool draw_drop(const LinkConfig& config) {
     return config.drop_ppm != 0 && stream_.chance_ppm(config.drop_ppm);
   }
-  // Draws one copy's latency (steps 2-4).
-  TimeUs draw_latency(const LinkConfig& config) {
+  // Draws one copy's latency (steps 2-4). Always inlined: send(), which
+  // inlines its copies, would otherwise be too large for it to be.
+  [[gnu::always_inline]] TimeUs draw_latency(const LinkConfig& config) {
     TimeUs latency_us = config.latency_us_min;
     if (config.latency_us_max > config.latency_us_min) {
       latency_us = stream_.range(config.latency_us_min, config.latency_us_max);
