@@ -35,10 +35,6 @@ struct Message {
 
 class Context {
  public:
-  // Made by the simulation for one callback of `self` (defined with the
-  // simulation's private records: it looks the process's slot up once).
-  Context(Simulation& simulation, ProcessId self);
-
   ProcessId self() const { return self_; }
   // Number of processes in the simulation (ids are 0 .. count-1).
   std::uint32_t process_count() const;
@@ -86,6 +82,17 @@ class Context {
   void cover(std::string_view name);
 
  private:
+  friend class Simulation;
+  // Made by the simulation for one callback of `self`, from the process's
+  // slot (its clock and stream) and the true time.
+  Context(Simulation& simulation, ProcessId self, const LocalClock& clock, Prng& random,
+          TimeUs true_now_us)
+      : simulation_(&simulation),
+        self_(self),
+        clock_(&clock),
+        random_(&random),
+        true_now_us_(true_now_us) {}
+
   Simulation* simulation_;
   ProcessId self_;
   // The process's clock and stream, in its slot (the slots never move while

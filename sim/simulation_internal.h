@@ -64,15 +64,6 @@ inline const Simulation::ProcessSlot& Simulation::slot(ProcessId process) const 
   return processes_[process];
 }
 
-// Inline: once per callback.
-inline Context::Context(Simulation& simulation, ProcessId self)
-    : simulation_(&simulation), self_(self) {
-  Simulation::ProcessSlot& slot = simulation.slot(self);
-  clock_ = &slot.clock;
-  random_ = &slot.random;
-  true_now_us_ = simulation.now_us_;
-}
-
 // Inline: once each per message copy (a slab slot reused through a free
 // list).
 inline std::uint32_t Simulation::allocate_message() {

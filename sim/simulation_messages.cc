@@ -126,7 +126,7 @@ void Simulation::on_deliver(const QueueEntry& entry) {
   stats_.messages.bytes_delivered += delivery_buffer_.size();
   record(TraceKind::message_deliver, to, delivered.from, delivered.kind, delivered.id);
   CRDTSIM_CHECK(receiver.object != nullptr);
-  Context ctx(*this, to);
+  Context ctx(*this, to, receiver.clock, receiver.random, now_us_);
   in_callback_ = to;
   receiver.object->on_message(
       ctx, Message{delivered.from, delivered.kind, delivered.id, ByteView(delivery_buffer_)});

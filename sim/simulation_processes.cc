@@ -16,7 +16,7 @@ void Simulation::start_incarnation(ProcessId process) {
   target.object = target.factory(process);
   CRDTSIM_CHECK(target.object != nullptr);
   record(TraceKind::process_start, process, kNoProcess, target.crash_count);
-  Context ctx(*this, process);
+  Context ctx(*this, process, target.clock, target.random, now_us_);
   in_callback_ = process;
   target.object->start(ctx);
   in_callback_ = kNoProcess;
@@ -29,7 +29,7 @@ bool Simulation::invoke(ProcessId process, const Input& body) {
     return false;
   }
   record(TraceKind::invoke, process);
-  Context ctx(*this, process);
+  Context ctx(*this, process, target.clock, target.random, now_us_);
   in_callback_ = process;
   body(*target.object, ctx);
   in_callback_ = kNoProcess;
@@ -201,7 +201,7 @@ void Simulation::on_timer(const QueueEntry& entry) {
   --target.timers_armed;
   ++stats_.timers_fired;
   record(TraceKind::timer_fire, timer.owner, kNoProcess, timer.tag, id);
-  Context ctx(*this, timer.owner);
+  Context ctx(*this, timer.owner, target.clock, target.random, now_us_);
   in_callback_ = timer.owner;
   target.object->on_timer(ctx, id, timer.tag);
   in_callback_ = kNoProcess;
