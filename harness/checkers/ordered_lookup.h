@@ -25,7 +25,7 @@ class OrderedLookup {
   // any key asked for before.
   const Mapped* find(std::string_view key) {
 #ifndef NDEBUG
-    assert(previous_ <= key);
+    assert(key.compare(previous_) >= 0);
     previous_ = key;
 #endif
     while (at_ != end_ && std::string_view(at_->first) < key) {
