@@ -13,13 +13,7 @@ std::uint32_t Context::process_count() const {
   return simulation_->process_count();
 }
 
-void Context::send(ProcessId to, MessageKind kind, ByteView bytes) {
-  simulation_->send(self_, to, kind, bytes, nullptr);
-}
-
-void Context::send_owned(ProcessId to, MessageKind kind, Bytes&& bytes) {
-  simulation_->send(self_, to, kind, bytes, &bytes);
-}
+// send and send_owned are in simulation_messages.cc, with Simulation::send.
 
 TimerId Context::arm_timer(TimeUs delay_us, std::uint32_t tag) {
   return simulation_->arm_timer(self_, delay_us, tag);
