@@ -157,12 +157,18 @@ bool adds_element(const Operation& op, CommandKind add_kind, const std::string& 
 // one may have; and every dot in the set must come from some SADD.
 Finding check_or_set(const std::string& key, const core::ORSet& set,
                      const std::vector<KeyOp>& ops) {
-  std::map<core::Dot, const Operation*> created;
-  std::map<core::Dot, std::string> created_element;
+  // The acknowledged SADD that created each dot, and the element it added
+  // (a view into the SADD's arguments).
+  struct Created {
+    const Operation* op = nullptr;
+    const std::string* element = nullptr;
+  };
+  std::map<core::Dot, Created> created;
   std::set<core::Dot> removed;
   std::set<std::string> maybe_added;    // by an indeterminate SADD
   std::set<std::string> maybe_removed;  // by an indeterminate SADD or SREM
   bool maybe_cleared = false;           // by an indeterminate DEL
+  std::vector<const std::string*> members;
   for (const KeyOp& key_op : ops) {
     const Operation& op = *key_op.op;
     const CommandKind kind = op.command.kind;
@@ -178,17 +184,17 @@ Finding check_or_set(const std::string& key, const core::ORSet& set,
       continue;
     }
     // One dot per distinct member, in order of first appearance.
-    std::vector<std::string> members;
+    members.clear();
     for (const std::string& arg : op.command.args) {
-      if (std::find(members.begin(), members.end(), arg) == members.end()) {
-        members.push_back(arg);
+      if (std::none_of(members.begin(), members.end(),
+                       [&arg](const std::string* member) { return *member == arg; })) {
+        members.push_back(&arg);
       }
     }
     std::size_t member = 0;
     for (const auto& [dot_key, dot] : op.reply->metadata.dots) {
       if (dot_key == key && kind == CommandKind::sadd && member < members.size()) {
-        created[dot] = &op;
-        created_element[dot] = members[member++];
+        created[dot] = Created{&op, members[member++]};
       }
     }
     for (const auto& [dot_key, dot] : op.reply->metadata.tracking->removed_dots) {
@@ -197,11 +203,11 @@ Finding check_or_set(const std::string& key, const core::ORSet& set,
       }
     }
   }
-  std::set<core::Dot> present;
+  std::vector<core::Dot> present;  // sorted below
   for (const core::ORSetEntry& entry : set.entries()) {
-    present.insert(entry.dot);
-    const auto origin = created_element.find(entry.dot);
-    const bool from_ok_add = origin != created_element.end() && origin->second == entry.element;
+    present.push_back(entry.dot);
+    const auto origin = created.find(entry.dot);
+    const bool from_ok_add = origin != created.end() && *origin->second.element == entry.element;
     if (!from_ok_add && !maybe_added.contains(entry.element)) {
       return violation("set '" + key + "' holds '" + entry.element + "' with dot (r" +
                        std::to_string(entry.dot.replica) + "," + std::to_string(entry.dot.counter) +
@@ -215,13 +221,14 @@ Finding check_or_set(const std::string& key, const core::ORSet& set,
                        "), which an acknowledged operation reports removing: it came back");
     }
   }
-  for (const auto& [dot, op] : created) {
-    const std::string& element = created_element.at(dot);
-    if (present.contains(dot) || removed.contains(dot) || maybe_cleared ||
-        maybe_removed.contains(element)) {
+  std::sort(present.begin(), present.end());
+  for (const auto& [dot, made] : created) {
+    const std::string& element = *made.element;
+    if (std::binary_search(present.begin(), present.end(), dot) || removed.contains(dot) ||
+        maybe_cleared || maybe_removed.contains(element)) {
       continue;
     }
-    return violation("set '" + key + "' lost '" + element + "': " + op_label(*op) +
+    return violation("set '" + key + "' lost '" + element + "': " + op_label(*made.op) +
                      " added it with dot (r" + std::to_string(dot.replica) + "," +
                      std::to_string(dot.counter) + ") and no operation reports removing that dot");
   }
