@@ -474,14 +474,24 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   if (config_.hot_keys.enabled) {
     note_access(request.command);
   }
+  std::vector<Part> parts = split(request.command);
+  if (config_.hot_keys.enabled) {
+    spread_reads(parts, random);
+  }
+  if (parts.size() == 1 && parts.front().targets.empty() &&
+      !snapshot_read(parts.front().command.kind)) {
+    // Executed here at once and answered (what complete_part and finish do
+    // for a pending record of one local part), without the record.
+    Part& part = parts.front();
+    execute_local(now_us, part.command, part.reply, out);
+    answer_client(client, request.request_id, part.reply, out);
+    return;
+  }
   const std::uint64_t pending_id = next_pending_id_++;
   Pending& pending = pending_[pending_id];
   pending.client = client;
   pending.request_id = request.request_id;
-  pending.parts = split(request.command);
-  if (config_.hot_keys.enabled) {
-    spread_reads(pending.parts, random);
-  }
+  pending.parts = std::move(parts);
   // Only aggregate() reads the whole command, and only for several parts; a
   // single part holds it (moved there by split).
   if (pending.parts.size() > 1) {
@@ -519,7 +529,6 @@ std::vector<Replica::Part> Replica::split(Command& command) const {
   if (!multi_key(command.kind)) {
     std::vector<Part> parts(1);
     parts.front().targets = targets_of(command.keys[0]);
-    parts.front().key_indices = {0};
     parts.front().command = std::move(command);
     return parts;
   }
@@ -578,9 +587,13 @@ void Replica::complete_part(std::uint64_t now_us, std::uint64_t pending_id, std:
   }
 }
 
+bool Replica::snapshot_read(CommandKind kind) const {
+  return config_.causal && config_.planted_bug != PlantedBug::mget_no_snapshot &&
+         kind == CommandKind::mget;
+}
+
 void Replica::finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out) {
-  if (config_.causal && config_.planted_bug != PlantedBug::mget_no_snapshot &&
-      pending_.at(pending_id).command.kind == CommandKind::mget &&
+  if (snapshot_read(pending_.at(pending_id).command.kind) &&
       !reread_for_snapshot(now_us, pending_id, out)) {
     return;
   }

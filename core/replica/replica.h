@@ -313,8 +313,10 @@ class Replica {
  private:
   struct Part {
     Command command;
-    std::vector<std::size_t> key_indices;  // positions in the client's command
-    ReplicaList targets;                   // preference list; empty = local
+    // Positions in the client's command of a multi-key command's keys
+    // (empty for a single-key command: only aggregate() reads them).
+    std::vector<std::size_t> key_indices;
+    ReplicaList targets;  // preference list; empty = local
     std::size_t attempt = 0;
     bool done = false;
     Reply reply;
@@ -374,6 +376,9 @@ class Replica {
   // Marks the part done. Requires: its reply is in place (Part::reply).
   void complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
                      Output& out);
+  // The causal level reads an MGET's parts again until they form one
+  // causal snapshot (reread_for_snapshot) before it answers.
+  bool snapshot_read(CommandKind kind) const;
   void finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   // The reply to a command of several parts. Requires: more than one part.
   Reply aggregate(const Pending& pending) const;
