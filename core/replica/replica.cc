@@ -409,9 +409,11 @@ void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply&
     note_served(command);
   }
   for (auto& [key, delta] : execution.deltas) {
-    persist_key(key, mark_dirty(key), out);
+    DirtyKey& dirty = mark_dirty(key);
+    const std::uint64_t token = dirty.token;  // the key hashed once
+    persist_key(key, dirty, out);
     delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us,
-                      as_span(placement_.replicas_of(key)));
+                      as_span(placement_.replicas_of(key, token)));
   }
   if (!execution.deltas.empty()) {
     persist_clock(out);
