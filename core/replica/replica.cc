@@ -476,14 +476,29 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   if (config_.hot_keys.enabled) {
     note_access(request.command);
   }
-  std::vector<Part> parts = split(request.command);
+  // A command executed here at once is answered at once: what
+  // complete_part and finish do for a pending record of one local part,
+  // without the record (and for a single key, without a part).
+  std::vector<Part> parts;
+  if (multi_key(request.command.kind)) {
+    parts = split(request.command);
+  } else {
+    ReplicaList targets = execution_targets(request.command.keys[0]);
+    if (targets.empty()) {
+      Reply reply;
+      execute_local(now_us, request.command, reply, out);
+      answer_client(client, request.request_id, reply, out);
+      return;
+    }
+    parts.resize(1);
+    parts.front().targets = targets;
+    parts.front().command = std::move(request.command);
+  }
   if (config_.hot_keys.enabled) {
-    spread_reads(parts, random);
+    spread_reads(parts, random);  // draws only for parts with targets
   }
   if (parts.size() == 1 && parts.front().targets.empty() &&
       !snapshot_read(parts.front().command.kind)) {
-    // Executed here at once and answered (what complete_part and finish do
-    // for a pending record of one local part), without the record.
     Part& part = parts.front();
     execute_local(now_us, part.command, part.reply, out);
     answer_client(client, request.request_id, part.reply, out);
@@ -516,27 +531,23 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   }
 }
 
-std::vector<Replica::Part> Replica::split(Command& command) const {
-  // Group the command's keys by where they execute: here if this replica
-  // serves the key (replicates it; for a hot key's extra replica, once it
-  // holds the key's state), else the key's first replica (then the next
-  // ones, for reads, on timeout).
-  auto targets_of = [this](const std::string& key) {
-    ReplicaList targets = placement_.serving_of(key);
-    if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
-      targets.clear();
-    }
-    return targets;
-  };
-  if (!multi_key(command.kind)) {
-    std::vector<Part> parts(1);
-    parts.front().targets = targets_of(command.keys[0]);
-    parts.front().command = std::move(command);
-    return parts;
+ReplicaList Replica::execution_targets(std::string_view key) const {
+  // Here if this replica serves the key (replicates it; for a hot key's
+  // extra replica, once it holds the key's state), else the key's first
+  // replica (then the next ones, for reads, on timeout).
+  ReplicaList targets = placement_.serving_of(key);
+  if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
+    targets.clear();
   }
+  return targets;
+}
+
+std::vector<Replica::Part> Replica::split(const Command& command) const {
+  assert(multi_key(command.kind));
+  // Group the command's keys by where they execute.
   std::map<ReplicaList, std::vector<std::size_t>> groups;
   for (std::size_t index = 0; index < command.keys.size(); ++index) {
-    groups[targets_of(command.keys[index])].push_back(index);
+    groups[execution_targets(command.keys[index])].push_back(index);
   }
   std::vector<Part> parts;
   for (auto& [targets, indices] : groups) {

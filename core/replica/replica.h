@@ -370,8 +370,12 @@ class Replica {
   // Keeps only those records, in that order.
   void compact_dirty_keys();
 
-  // Moves `command` into the part when it is a single-key command.
-  std::vector<Part> split(Command& command) const;
+  // Where `key`'s commands execute: empty = here, else the replicas to
+  // forward them to, in order.
+  ReplicaList execution_targets(std::string_view key) const;
+  // The parts of a multi-key command: its keys grouped by where they
+  // execute (execution_targets).
+  std::vector<Part> split(const Command& command) const;
   void send_part(std::uint64_t pending_id, std::size_t part_index, Output& out);
   // Marks the part done. Requires: its reply is in place (Part::reply).
   void complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
