@@ -368,24 +368,31 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   return behind;
 }
 
-void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply& reply,
-                            Output& out) {
+Execution Replica::execute_local(std::uint64_t now_us, const Command& command, Output& out) {
   const bool planted_skip =
       config_.planted_bug == PlantedBug::session_ignore_token && !is_write(command.kind);
+  std::vector<std::string> behind;
   if (!command.session.empty() && !planted_skip) {
-    const std::vector<std::string> behind = behind_session(command, out);
-    if (!behind.empty()) {
-      stats_.session_behind += 1;
-      out.coverage.push_back("session.replica_behind_token");  // harness/coverage_points.h
-      reply =
-          Reply::failure(ReplyStatus::session_behind, "replica " + std::to_string(config_.id) +
-                                                          " is behind the session token on key '" +
-                                                          behind.front() + "'; retry");
-      reply.metadata.executed_by = config_.id;
-      reply.metadata.lamport = clock_.value();
-      return;
-    }
+    behind = behind_session(command, out);
   }
+  // Both prvalues: the execution is built where the caller holds it.
+  return behind.empty() ? execute_here(now_us, command, out)
+                        : refuse_behind_session(behind.front(), out);
+}
+
+Execution Replica::refuse_behind_session(const std::string& key, Output& out) {
+  stats_.session_behind += 1;
+  out.coverage.push_back("session.replica_behind_token");  // harness/coverage_points.h
+  Execution refusal{Reply::failure(ReplyStatus::session_behind,
+                                   "replica " + std::to_string(config_.id) +
+                                       " is behind the session token on key '" + key + "'; retry"),
+                    {}};
+  refusal.reply.metadata.executed_by = config_.id;
+  refusal.reply.metadata.lamport = clock_.value();
+  return refusal;
+}
+
+Execution Replica::execute_here(std::uint64_t now_us, const Command& command, Output& out) {
   clock_.set_physical_now(now_us);
   const bool record_past =
       config_.causal && config_.planted_bug != PlantedBug::causal_forget_dependencies;
@@ -408,6 +415,7 @@ void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply&
   if (handoff_enabled()) {
     note_served(command);
   }
+  const bool wrote = !execution.deltas.empty();
   for (auto& [key, delta] : execution.deltas) {
     DirtyKey& dirty = mark_dirty(key);
     const std::uint64_t token = dirty.token;  // the key hashed once
@@ -415,19 +423,21 @@ void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply&
     delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us,
                       as_span(placement_.replicas_of(key, token)));
   }
-  if (!execution.deltas.empty()) {
+  execution.deltas.clear();  // consumed
+  if (wrote) {
     persist_clock(out);
     out.sync = out.sync || config_.durable;
   }
-  reply = std::move(execution.reply);
+  Reply& reply = execution.reply;
   reply.metadata.executed_by = config_.id;
   // Only a command that changed state wrote anything (a DEL of a missing
   // key did not).
   reply.metadata.written.clear();
-  if (!execution.deltas.empty()) {
+  if (wrote) {
     reply.metadata.written = {config_.id};
   }
   reply.metadata.lamport = clock_.value();
+  return execution;
 }
 
 // ---- client requests and forwarding ---------------------------------------
@@ -485,9 +495,8 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   } else {
     ReplicaList targets = execution_targets(request.command.keys[0]);
     if (targets.empty()) {
-      Reply reply;
-      execute_local(now_us, request.command, reply, out);
-      answer_client(client, request.request_id, reply, out);
+      const Execution execution = execute_local(now_us, request.command, out);
+      answer_client(client, request.request_id, execution.reply, out);
       return;
     }
     parts.resize(1);
@@ -499,9 +508,8 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   }
   if (parts.size() == 1 && parts.front().targets.empty() &&
       !snapshot_read(parts.front().command.kind)) {
-    Part& part = parts.front();
-    execute_local(now_us, part.command, part.reply, out);
-    answer_client(client, request.request_id, part.reply, out);
+    const Execution execution = execute_local(now_us, parts.front().command, out);
+    answer_client(client, request.request_id, execution.reply, out);
     return;
   }
   const std::uint64_t pending_id = next_pending_id_++;
@@ -520,7 +528,7 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   for (std::size_t index = 0; index < pending.parts.size(); ++index) {
     Part& part = pending_.at(pending_id).parts[index];
     if (part.targets.empty()) {
-      execute_local(now_us, part.command, part.reply, out);
+      part.reply = std::move(execute_local(now_us, part.command, out).reply);
       complete_part(now_us, pending_id, index, out);
       if (!pending_.contains(pending_id)) {
         return;
@@ -682,7 +690,7 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
         send_part(pending_id, index, out);
         continue;
       }
-      execute_local(now_us, part.command, part.reply, out);
+      part.reply = std::move(execute_local(now_us, part.command, out).reply);
       part.done = true;
       pending.outstanding -= 1;
     }
@@ -788,21 +796,22 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   // context over its own earlier dots of the key, which may still be live
   // at the key's replicas (docs/tombstone-gc.md). Nothing is written; the
   // coordinator answers UNAVAILABLE, which the client takes as indeterminate.
-  ForwardReply answer{message.forward_id, Reply{}};
-  Reply& reply = answer.reply;
+  Bytes frame;
   if (const auto invalid = validate(message.command)) {
-    reply = Reply::failure(ReplyStatus::bad_request, *invalid);
+    frame = encode_forward_reply_frame(message.forward_id,
+                                       Reply::failure(ReplyStatus::bad_request, *invalid));
   } else if (gc_enabled() && is_write(message.command.kind) &&
              std::any_of(message.command.keys.begin(), message.command.keys.end(),
                          [this](const std::string& key) { return !serves(key); })) {
     stats_.forwarded_writes_refused += 1;
-    reply =
+    frame = encode_forward_reply_frame(
+        message.forward_id,
         Reply::failure(ReplyStatus::unavailable, "replica " + std::to_string(config_.id) +
-                                                     " does not serve the key; nothing written");
+                                                     " does not serve the key; nothing written"));
   } else {
-    execute_local(now_us, message.command, reply, out);
+    const Execution execution = execute_local(now_us, message.command, out);
+    frame = encode_forward_reply_frame(message.forward_id, execution.reply);
   }
-  Bytes frame = encode_frame(answer);
   recent_forwards_.answer(from, message.forward_id, frame);
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
@@ -1153,8 +1162,7 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
   } else {
     return;
   }
-  Reply ignored;  // the planted write answers no one
-  execute_local(now_us, command, ignored, out);
+  execute_local(now_us, command, out);  // the planted write answers no one
 }
 
 void Replica::refresh_trees() {

@@ -335,9 +335,13 @@ class Replica {
   };
 
   void recover(const std::map<std::string, Bytes>& recovered);
-  // Executes `command` here; its reply overwrites `reply` (a part's or a
-  // forward reply's own, so that the reply is not moved again on its way).
-  void execute_local(std::uint64_t now_us, const Command& command, Reply& reply, Output& out);
+  // Executes `command` here (or refuses it: behind the session token).
+  // Returns the execution with its reply final and its deltas consumed
+  // (empty): a caller that answers from the execution's reply moves no
+  // reply.
+  Execution execute_local(std::uint64_t now_us, const Command& command, Output& out);
+  Execution execute_here(std::uint64_t now_us, const Command& command, Output& out);
+  Execution refuse_behind_session(const std::string& key, Output& out);
   // Session check: the keys of `command` (that this replica holds) whose
   // state here misses part of the session token. Asks the key's other
   // replicas for their states of them, so that a retry can succeed.

@@ -262,9 +262,13 @@ bool decode_payload(ByteView payload, ForwardRequest& message, std::string& erro
 }
 
 Bytes encode_frame(const ForwardReply& message) {
+  return encode_forward_reply_frame(message.forward_id, message.reply);
+}
+
+Bytes encode_forward_reply_frame(std::uint64_t forward_id, const Reply& reply) {
   return frame_of(PeerMessageKind::forward_reply, [&](Encoder& encoder) {
-    encoder.varint(message.forward_id);
-    message.reply.encode_body(encoder);
+    encoder.varint(forward_id);
+    reply.encode_body(encoder);
   });
 }
 

@@ -143,6 +143,8 @@ Bytes encode_frame(const ForwardRequest& message);
 // encode_frame(ForwardRequest{forward_id, command}) without copying `command`.
 Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& command);
 Bytes encode_frame(const ForwardReply& message);
+// encode_frame(ForwardReply{forward_id, reply}) without moving or copying `reply`.
+Bytes encode_forward_reply_frame(std::uint64_t forward_id, const Reply& reply);
 Bytes encode_frame(const ClientRequest& message);
 Bytes encode_frame(const ClientReply& message);
 // encode_frame(ClientReply{request_id, reply}) without moving or copying `reply`.

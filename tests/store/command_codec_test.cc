@@ -314,5 +314,22 @@ TEST(FrameCodec, ForwardRequestFrameWithoutACopyIsTheSame) {
   EXPECT_EQ(encode_forward_request_frame(77, command), encode_frame(ForwardRequest{77, command}));
 }
 
+TEST(FrameCodec, ForwardReplyFrameByReferenceDecodesToTheReply) {
+  Reply reply;
+  reply.value = ReplyValue::of_text("v");
+  reply.metadata.written = {3};
+  reply.metadata.executed_by = 3;
+  reply.metadata.lamport = 12;
+  const Bytes bytes = encode_forward_reply_frame(41, reply);
+  FrameView frame;
+  std::string error;
+  ASSERT_TRUE(parse_frame(bytes, frame, error)) << error;
+  EXPECT_EQ(frame.kind, static_cast<std::uint8_t>(PeerMessageKind::forward_reply));
+  ForwardReply decoded;
+  ASSERT_TRUE(decode_payload(frame.payload, decoded, error)) << error;
+  EXPECT_EQ(decoded.forward_id, 41u);
+  EXPECT_EQ(decoded.reply, reply);
+}
+
 }  // namespace
 }  // namespace crdtsim::core
