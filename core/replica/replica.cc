@@ -405,7 +405,8 @@ Execution Replica::execute_here(std::uint64_t now_us, const Command& command, Ou
                                        .dependencies = record_past ? &command.session : nullptr,
                                        .multi_value_registers = config_.causal,
                                        .tombstone_gc = gc_enabled(),
-                                       .dot_floor = dot_floor});
+                                       .dot_floor = dot_floor,
+                                       .validated = true});
   stats_.commands_executed += 1;
   const ReplyValue& value = execution.reply.value;
   if ((value.kind == ReplyValue::Kind::list && command.kind == CommandKind::get) ||

@@ -336,6 +336,8 @@ class Replica {
 
   void recover(const std::map<std::string, Bytes>& recovered);
   // Executes `command` here (or refuses it: behind the session token).
+  // Requires: validate(command) passes (checked on arrival; parts of a
+  // valid command and the planted bugs' commands are valid by construction).
   // Returns the execution with its reply final and its deltas consumed
   // (empty): a caller that answers from the execution's reply moves no
   // reply.
