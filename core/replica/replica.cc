@@ -891,9 +891,8 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
   bool decoded = false;
   switch (static_cast<PeerMessageKind>(frame.kind)) {
     case PeerMessageKind::delta_batch: {
-      DeltaBatch message;
-      if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_delta_batch(now_us, from, message, out);
+      if ((decoded = decode_payload(frame.payload, delta_batch_scratch_, error))) {
+        on_delta_batch(now_us, from, delta_batch_scratch_, out);
       }
       break;
     }

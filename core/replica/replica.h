@@ -538,6 +538,9 @@ class Replica {
   std::vector<DirtyKey> dirty_keys_;
   std::size_t dirty_keys_compacted_ = 0;            // records left by the last compaction
   std::vector<std::uint32_t> dirty_order_scratch_;  // see latest_dirty_records
+  // Every received delta batch is decoded here, so that its entries' vector
+  // keeps its capacity from one batch to the next (decode_payload clears it).
+  DeltaBatch delta_batch_scratch_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;
