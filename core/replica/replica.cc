@@ -455,7 +455,7 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   assert(out.empty());
   FrameView frame;
   std::string error;
-  ClientRequest request;
+  ClientRequest& request = client_request_scratch_;
   if (!parse_frame(frame_bytes, frame, error) ||
       frame.kind != static_cast<std::uint8_t>(PeerMessageKind::client_request) ||
       !decode_payload(frame.payload, request, error)) {
@@ -925,9 +925,8 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
       break;
     }
     case PeerMessageKind::forward_request: {
-      ForwardRequest message;
-      if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_request(now_us, from, message, out);
+      if ((decoded = decode_payload(frame.payload, forward_request_scratch_, error))) {
+        on_forward_request(now_us, from, forward_request_scratch_, out);
       }
       break;
     }

@@ -541,6 +541,10 @@ class Replica {
   // Every received delta batch is decoded here, so that its entries' vector
   // keeps its capacity from one batch to the next (decode_payload clears it).
   DeltaBatch delta_batch_scratch_;
+  // The same for requests: a command decodes into the strings and vectors
+  // of the previous one (unless that one moved into a part).
+  ClientRequest client_request_scratch_;
+  ForwardRequest forward_request_scratch_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;

@@ -257,7 +257,7 @@ Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& comm
 bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.forward_id = decoder.varint();
-    message.command = Command::decode_body(decoder);
+    Command::decode_body(decoder, message.command);
   });
 }
 
@@ -289,7 +289,7 @@ Bytes encode_frame(const ClientRequest& message) {
 bool decode_payload(ByteView payload, ClientRequest& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.request_id = decoder.varint();
-    message.command = Command::decode_body(decoder);
+    Command::decode_body(decoder, message.command);
   });
 }
 

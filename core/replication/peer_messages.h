@@ -157,9 +157,11 @@ bool decode_payload(ByteView payload, DeltaAck& message, std::string& error);
 bool decode_payload(ByteView payload, AeCompare& message, std::string& error);
 bool decode_payload(ByteView payload, AeEntries& message, std::string& error);
 bool decode_payload(ByteView payload, AeStates& message, std::string& error);
+// The command decodes in place, reusing the storage of the one `message` holds.
 bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error);
 // The reply decodes in place: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error);
+// As for ForwardRequest.
 bool decode_payload(ByteView payload, ClientRequest& message, std::string& error);
 // As for ForwardReply: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ClientReply& message, std::string& error);

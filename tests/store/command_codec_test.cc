@@ -223,6 +223,33 @@ TEST(SessionCodec, CommandWithoutTokenKeepsItsBytes) {
   EXPECT_EQ(decode_command(plain)->session.size(), 0u);
 }
 
+// A reused command (the replica's request scratch) decodes to exactly what
+// a fresh one would: every field replaced, whatever it held before.
+TEST(CommandCodec, DecodingIntoAUsedCommandReplacesAllOfIt) {
+  Command bigger = make(CommandKind::mset, {"a-rather-long-key-name", "b", "c"}, {"1", "2", "3"});
+  bigger.session = {{"a-rather-long-key-name", context_of({{1, 1}})}};
+  const std::vector<Command> commands = {
+      make(CommandKind::get, {"k"}),
+      make(CommandKind::incrby, {"counter"}, {}, -7),
+      bigger,
+      make(CommandKind::sadd, {"s"}, {"x", "y"}),
+  };
+  Command reused = bigger;
+  for (const Command& command : commands) {
+    const Bytes bytes = encode_command(command);
+    Decoder decoder(bytes);
+    Command::decode_body(decoder, reused);
+    ASSERT_TRUE(decoder.ok() && decoder.at_end());
+    EXPECT_EQ(reused, command);
+  }
+  // A failed decode leaves a default command, as the by-value decode returns.
+  const Bytes truncated = {static_cast<std::uint8_t>(CommandKind::set), 1};
+  Decoder decoder(truncated);
+  Command::decode_body(decoder, reused);
+  EXPECT_FALSE(decoder.ok());
+  EXPECT_EQ(reused, Command{});
+}
+
 TEST(SessionCodec, ReplyVersionsRoundTripAndMustBeSorted) {
   Reply reply;
   reply.value = ReplyValue::of_text("v");
