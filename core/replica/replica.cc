@@ -559,15 +559,17 @@ std::vector<Replica::Part> Replica::split(const Command& command) const {
     groups[execution_targets(command.keys[index])].push_back(index);
   }
   std::vector<Part> parts;
+  parts.reserve(groups.size());  // each part built in place, never moved
   for (auto& [targets, indices] : groups) {
-    Part part;
+    Part& part = parts.emplace_back();
     part.targets = targets;
-    part.key_indices = indices;
+    part.key_indices = std::move(indices);
     part.command.kind = command.kind;
     if (config_.causal) {
       part.command.session = command.session;  // the whole causal past
     }
-    for (const std::size_t index : indices) {
+    part.command.keys.reserve(part.key_indices.size());
+    for (const std::size_t index : part.key_indices) {
       part.command.keys.push_back(command.keys[index]);
       const CausalContext* seen = find_key_versions(command.session, command.keys[index]);
       if (seen != nullptr && !config_.causal) {
@@ -577,7 +579,6 @@ std::vector<Replica::Part> Replica::split(const Command& command) const {
         part.command.args.push_back(command.args[index]);
       }
     }
-    parts.push_back(std::move(part));
   }
   return parts;
 }
