@@ -684,6 +684,7 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
     for (const std::size_t index : gaps) {
       Part& part = pending.parts[index];
       part.done = false;
+      part.reply = Reply{};  // a part's reply is default until it completes
       merge_key_versions(part.command.session, past);
     }
     for (const std::size_t index : gaps) {
@@ -818,15 +819,26 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
 
-void Replica::on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Output& out) {
-  const auto found = forwards_.find(message.forward_id);
+bool Replica::on_forward_reply(std::uint64_t now_us, ByteView payload, Output& out) {
+  // The forward id first, so that an awaited reply decodes into its part.
+  Decoder id_decoder(payload);
+  const std::uint64_t forward_id = id_decoder.varint();
+  const auto found = id_decoder.ok() ? forwards_.find(forward_id) : forwards_.end();
+  std::string error;
   if (found == forwards_.end()) {
-    return;  // a duplicate, or an answer after the timeout: ignore
+    ForwardReply ignored;  // a duplicate, or an answer after the timeout
+    return decode_payload(payload, ignored, error);
   }
   const Forward forward = found->second;
+  Part& part = pending_.at(forward.pending_id).parts[forward.part];
+  std::uint64_t decoded_id = 0;
+  if (!decode_forward_reply(payload, decoded_id, part.reply, error)) {
+    return false;  // the part still waits (its reply is left default)
+  }
+  assert(decoded_id == forward_id);
   forwards_.erase(found);
-  pending_.at(forward.pending_id).parts[forward.part].reply = std::move(message.reply);
   complete_part(now_us, forward.pending_id, forward.part, out);
+  return true;
 }
 
 void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out) {
@@ -931,13 +943,9 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
       }
       break;
     }
-    case PeerMessageKind::forward_reply: {
-      ForwardReply message;
-      if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_reply(now_us, std::move(message), out);
-      }
+    case PeerMessageKind::forward_reply:
+      decoded = on_forward_reply(now_us, frame.payload, out);
       break;
-    }
     case PeerMessageKind::hot_keys_table: {
       HotKeysTableMessage message;
       if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {

@@ -319,7 +319,7 @@ class Replica {
     ReplicaList targets;  // preference list; empty = local
     std::size_t attempt = 0;
     bool done = false;
-    Reply reply;
+    Reply reply;  // default until the part completes (a forwarded part's decodes here)
   };
   struct Pending {
     ClientId client = 0;
@@ -420,7 +420,9 @@ class Replica {
   void on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message, Output& out);
   void on_forward_request(std::uint64_t now_us, ReplicaId from, const ForwardRequest& message,
                           Output& out);
-  void on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Output& out);
+  // Decodes a forward reply's payload; one that is awaited decodes into its
+  // part's reply and completes the part. False if the payload is malformed.
+  bool on_forward_reply(std::uint64_t now_us, ByteView payload, Output& out);
   void on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out);
 
   void gossip(std::uint64_t now_us, Output& out);

@@ -273,9 +273,14 @@ Bytes encode_forward_reply_frame(std::uint64_t forward_id, const Reply& reply) {
 }
 
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error) {
+  return decode_forward_reply(payload, message.forward_id, message.reply, error);
+}
+
+bool decode_forward_reply(ByteView payload, std::uint64_t& forward_id, Reply& reply,
+                          std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
-    message.forward_id = decoder.varint();
-    Reply::decode_body(decoder, message.reply);
+    forward_id = decoder.varint();
+    Reply::decode_body(decoder, reply);
   });
 }
 

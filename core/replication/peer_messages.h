@@ -161,6 +161,10 @@ bool decode_payload(ByteView payload, AeStates& message, std::string& error);
 bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error);
 // The reply decodes in place: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error);
+// The same into `forward_id` and `reply` (a default Reply), for a receiver
+// that decodes the reply where it keeps it.
+bool decode_forward_reply(ByteView payload, std::uint64_t& forward_id, Reply& reply,
+                          std::string& error);
 // As for ForwardRequest.
 bool decode_payload(ByteView payload, ClientRequest& message, std::string& error);
 // As for ForwardReply: `message` must hold a default Reply.
