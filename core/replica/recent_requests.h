@@ -11,8 +11,8 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "core/codec/bytes.h"
@@ -36,7 +36,16 @@ class RecentRequests {
 
  private:
   using Key = std::pair<std::uint64_t, std::uint64_t>;
-  std::map<Key, std::optional<Bytes>> entries_;
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const {
+      // Ids of one source are consecutive: the multiply spreads the sources.
+      return static_cast<std::size_t>((key.first * 0x9E3779B97F4A7C15ULL) ^ key.second);
+    }
+  };
+  // Hashed: admit and answer cost about half what they did with an ordered
+  // map of ~1,000 entries (measured 2026-11-22). Only ever searched, never
+  // iterated, so its order cannot reach any output.
+  std::unordered_map<Key, std::optional<Bytes>, KeyHash> entries_;
   std::deque<Key> order_;  // insertion order, for eviction
 };
 

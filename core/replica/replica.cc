@@ -368,24 +368,31 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   return behind;
 }
 
-void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply& reply,
-                            Output& out) {
+Execution Replica::execute_local(std::uint64_t now_us, const Command& command, Output& out) {
   const bool planted_skip =
       config_.planted_bug == PlantedBug::session_ignore_token && !is_write(command.kind);
+  std::vector<std::string> behind;
   if (!command.session.empty() && !planted_skip) {
-    const std::vector<std::string> behind = behind_session(command, out);
-    if (!behind.empty()) {
-      stats_.session_behind += 1;
-      out.coverage.push_back("session.replica_behind_token");  // harness/coverage_points.h
-      reply =
-          Reply::failure(ReplyStatus::session_behind, "replica " + std::to_string(config_.id) +
-                                                          " is behind the session token on key '" +
-                                                          behind.front() + "'; retry");
-      reply.metadata.executed_by = config_.id;
-      reply.metadata.lamport = clock_.value();
-      return;
-    }
+    behind = behind_session(command, out);
   }
+  // Both prvalues: the execution is built where the caller holds it.
+  return behind.empty() ? execute_here(now_us, command, out)
+                        : refuse_behind_session(behind.front(), out);
+}
+
+Execution Replica::refuse_behind_session(const std::string& key, Output& out) {
+  stats_.session_behind += 1;
+  out.coverage.push_back("session.replica_behind_token");  // harness/coverage_points.h
+  Execution refusal{Reply::failure(ReplyStatus::session_behind,
+                                   "replica " + std::to_string(config_.id) +
+                                       " is behind the session token on key '" + key + "'; retry"),
+                    {}};
+  refusal.reply.metadata.executed_by = config_.id;
+  refusal.reply.metadata.lamport = clock_.value();
+  return refusal;
+}
+
+Execution Replica::execute_here(std::uint64_t now_us, const Command& command, Output& out) {
   clock_.set_physical_now(now_us);
   const bool record_past =
       config_.causal && config_.planted_bug != PlantedBug::causal_forget_dependencies;
@@ -398,7 +405,8 @@ void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply&
                                        .dependencies = record_past ? &command.session : nullptr,
                                        .multi_value_registers = config_.causal,
                                        .tombstone_gc = gc_enabled(),
-                                       .dot_floor = dot_floor});
+                                       .dot_floor = dot_floor,
+                                       .validated = true});
   stats_.commands_executed += 1;
   const ReplyValue& value = execution.reply.value;
   if ((value.kind == ReplyValue::Kind::list && command.kind == CommandKind::get) ||
@@ -408,24 +416,29 @@ void Replica::execute_local(std::uint64_t now_us, const Command& command, Reply&
   if (handoff_enabled()) {
     note_served(command);
   }
+  const bool wrote = !execution.deltas.empty();
   for (auto& [key, delta] : execution.deltas) {
-    persist_key(key, mark_dirty(key), out);
+    DirtyKey& dirty = mark_dirty(key);
+    const std::uint64_t token = dirty.token;  // the key hashed once
+    persist_key(key, dirty, out);
     delta_log_.append(key, config_.id, config_.id, std::move(delta), now_us,
-                      as_span(placement_.replicas_of(key)));
+                      as_span(placement_.replicas_of(key, token)));
   }
-  if (!execution.deltas.empty()) {
+  execution.deltas.clear();  // consumed
+  if (wrote) {
     persist_clock(out);
     out.sync = out.sync || config_.durable;
   }
-  reply = std::move(execution.reply);
+  Reply& reply = execution.reply;
   reply.metadata.executed_by = config_.id;
   // Only a command that changed state wrote anything (a DEL of a missing
   // key did not).
   reply.metadata.written.clear();
-  if (!execution.deltas.empty()) {
+  if (wrote) {
     reply.metadata.written = {config_.id};
   }
   reply.metadata.lamport = clock_.value();
+  return execution;
 }
 
 // ---- client requests and forwarding ---------------------------------------
@@ -442,7 +455,7 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   assert(out.empty());
   FrameView frame;
   std::string error;
-  ClientRequest request;
+  ClientRequest& request = client_request_scratch_;
   if (!parse_frame(frame_bytes, frame, error) ||
       frame.kind != static_cast<std::uint8_t>(PeerMessageKind::client_request) ||
       !decode_payload(frame.payload, request, error)) {
@@ -474,14 +487,37 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   if (config_.hot_keys.enabled) {
     note_access(request.command);
   }
+  // A command executed here at once is answered at once: what
+  // complete_part and finish do for a pending record of one local part,
+  // without the record (and for a single key, without a part).
+  std::vector<Part> parts;
+  if (multi_key(request.command.kind)) {
+    parts = split(request.command);
+  } else {
+    ReplicaList targets = execution_targets(request.command.keys[0]);
+    if (targets.empty()) {
+      const Execution execution = execute_local(now_us, request.command, out);
+      answer_client(client, request.request_id, execution.reply, out);
+      return;
+    }
+    parts.resize(1);
+    parts.front().targets = targets;
+    parts.front().command = std::move(request.command);
+  }
+  if (config_.hot_keys.enabled) {
+    spread_reads(parts, random);  // draws only for parts with targets
+  }
+  if (parts.size() == 1 && parts.front().targets.empty() &&
+      !snapshot_read(parts.front().command.kind)) {
+    const Execution execution = execute_local(now_us, parts.front().command, out);
+    answer_client(client, request.request_id, execution.reply, out);
+    return;
+  }
   const std::uint64_t pending_id = next_pending_id_++;
   Pending& pending = pending_[pending_id];
   pending.client = client;
   pending.request_id = request.request_id;
-  pending.parts = split(request.command);
-  if (config_.hot_keys.enabled) {
-    spread_reads(pending.parts, random);
-  }
+  pending.parts = std::move(parts);
   // Only aggregate() reads the whole command, and only for several parts; a
   // single part holds it (moved there by split).
   if (pending.parts.size() > 1) {
@@ -493,7 +529,7 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   for (std::size_t index = 0; index < pending.parts.size(); ++index) {
     Part& part = pending_.at(pending_id).parts[index];
     if (part.targets.empty()) {
-      execute_local(now_us, part.command, part.reply, out);
+      part.reply = std::move(execute_local(now_us, part.command, out).reply);
       complete_part(now_us, pending_id, index, out);
       if (!pending_.contains(pending_id)) {
         return;
@@ -504,39 +540,36 @@ void Replica::on_client_request(std::uint64_t now_us, ClientId client, ByteView 
   }
 }
 
-std::vector<Replica::Part> Replica::split(Command& command) const {
-  // Group the command's keys by where they execute: here if this replica
-  // serves the key (replicates it; for a hot key's extra replica, once it
-  // holds the key's state), else the key's first replica (then the next
-  // ones, for reads, on timeout).
-  auto targets_of = [this](const std::string& key) {
-    ReplicaList targets = placement_.serving_of(key);
-    if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
-      targets.clear();
-    }
-    return targets;
-  };
-  if (!multi_key(command.kind)) {
-    std::vector<Part> parts(1);
-    parts.front().targets = targets_of(command.keys[0]);
-    parts.front().key_indices = {0};
-    parts.front().command = std::move(command);
-    return parts;
+ReplicaList Replica::execution_targets(std::string_view key) const {
+  // Here if this replica serves the key (replicates it; for a hot key's
+  // extra replica, once it holds the key's state), else the key's first
+  // replica (then the next ones, for reads, on timeout).
+  ReplicaList targets = placement_.serving_of(key);
+  if (std::find(targets.begin(), targets.end(), config_.id) != targets.end()) {
+    targets.clear();
   }
+  return targets;
+}
+
+std::vector<Replica::Part> Replica::split(const Command& command) const {
+  assert(multi_key(command.kind));
+  // Group the command's keys by where they execute.
   std::map<ReplicaList, std::vector<std::size_t>> groups;
   for (std::size_t index = 0; index < command.keys.size(); ++index) {
-    groups[targets_of(command.keys[index])].push_back(index);
+    groups[execution_targets(command.keys[index])].push_back(index);
   }
   std::vector<Part> parts;
+  parts.reserve(groups.size());  // each part built in place, never moved
   for (auto& [targets, indices] : groups) {
-    Part part;
+    Part& part = parts.emplace_back();
     part.targets = targets;
-    part.key_indices = indices;
+    part.key_indices = std::move(indices);
     part.command.kind = command.kind;
     if (config_.causal) {
       part.command.session = command.session;  // the whole causal past
     }
-    for (const std::size_t index : indices) {
+    part.command.keys.reserve(part.key_indices.size());
+    for (const std::size_t index : part.key_indices) {
       part.command.keys.push_back(command.keys[index]);
       const CausalContext* seen = find_key_versions(command.session, command.keys[index]);
       if (seen != nullptr && !config_.causal) {
@@ -546,7 +579,6 @@ std::vector<Replica::Part> Replica::split(Command& command) const {
         part.command.args.push_back(command.args[index]);
       }
     }
-    parts.push_back(std::move(part));
   }
   return parts;
 }
@@ -578,9 +610,13 @@ void Replica::complete_part(std::uint64_t now_us, std::uint64_t pending_id, std:
   }
 }
 
+bool Replica::snapshot_read(CommandKind kind) const {
+  return config_.causal && config_.planted_bug != PlantedBug::mget_no_snapshot &&
+         kind == CommandKind::mget;
+}
+
 void Replica::finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out) {
-  if (config_.causal && config_.planted_bug != PlantedBug::mget_no_snapshot &&
-      pending_.at(pending_id).command.kind == CommandKind::mget &&
+  if (snapshot_read(pending_.at(pending_id).command.kind) &&
       !reread_for_snapshot(now_us, pending_id, out)) {
     return;
   }
@@ -648,6 +684,7 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
     for (const std::size_t index : gaps) {
       Part& part = pending.parts[index];
       part.done = false;
+      part.reply = Reply{};  // a part's reply is default until it completes
       merge_key_versions(part.command.session, past);
     }
     for (const std::size_t index : gaps) {
@@ -656,7 +693,7 @@ bool Replica::reread_for_snapshot(std::uint64_t now_us, std::uint64_t pending_id
         send_part(pending_id, index, out);
         continue;
       }
-      execute_local(now_us, part.command, part.reply, out);
+      part.reply = std::move(execute_local(now_us, part.command, out).reply);
       part.done = true;
       pending.outstanding -= 1;
     }
@@ -762,34 +799,46 @@ void Replica::on_forward_request(std::uint64_t now_us, ReplicaId from,
   // context over its own earlier dots of the key, which may still be live
   // at the key's replicas (docs/tombstone-gc.md). Nothing is written; the
   // coordinator answers UNAVAILABLE, which the client takes as indeterminate.
-  ForwardReply answer{message.forward_id, Reply{}};
-  Reply& reply = answer.reply;
+  Bytes frame;
   if (const auto invalid = validate(message.command)) {
-    reply = Reply::failure(ReplyStatus::bad_request, *invalid);
+    frame = encode_forward_reply_frame(message.forward_id,
+                                       Reply::failure(ReplyStatus::bad_request, *invalid));
   } else if (gc_enabled() && is_write(message.command.kind) &&
              std::any_of(message.command.keys.begin(), message.command.keys.end(),
                          [this](const std::string& key) { return !serves(key); })) {
     stats_.forwarded_writes_refused += 1;
-    reply =
+    frame = encode_forward_reply_frame(
+        message.forward_id,
         Reply::failure(ReplyStatus::unavailable, "replica " + std::to_string(config_.id) +
-                                                     " does not serve the key; nothing written");
+                                                     " does not serve the key; nothing written"));
   } else {
-    execute_local(now_us, message.command, reply, out);
+    const Execution execution = execute_local(now_us, message.command, out);
+    frame = encode_forward_reply_frame(message.forward_id, execution.reply);
   }
-  Bytes frame = encode_frame(answer);
   recent_forwards_.answer(from, message.forward_id, frame);
   send_peer(from, PeerMessageKind::forward_reply, std::move(frame), out);
 }
 
-void Replica::on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Output& out) {
-  const auto found = forwards_.find(message.forward_id);
+bool Replica::on_forward_reply(std::uint64_t now_us, ByteView payload, Output& out) {
+  // The forward id first, so that an awaited reply decodes into its part.
+  Decoder id_decoder(payload);
+  const std::uint64_t forward_id = id_decoder.varint();
+  const auto found = id_decoder.ok() ? forwards_.find(forward_id) : forwards_.end();
+  std::string error;
   if (found == forwards_.end()) {
-    return;  // a duplicate, or an answer after the timeout: ignore
+    ForwardReply ignored;  // a duplicate, or an answer after the timeout
+    return decode_payload(payload, ignored, error);
   }
   const Forward forward = found->second;
+  Part& part = pending_.at(forward.pending_id).parts[forward.part];
+  std::uint64_t decoded_id = 0;
+  if (!decode_forward_reply(payload, decoded_id, part.reply, error)) {
+    return false;  // the part still waits (its reply is left default)
+  }
+  assert(decoded_id == forward_id);
   forwards_.erase(found);
-  pending_.at(forward.pending_id).parts[forward.part].reply = std::move(message.reply);
   complete_part(now_us, forward.pending_id, forward.part, out);
+  return true;
 }
 
 void Replica::on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out) {
@@ -855,9 +904,8 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
   bool decoded = false;
   switch (static_cast<PeerMessageKind>(frame.kind)) {
     case PeerMessageKind::delta_batch: {
-      DeltaBatch message;
-      if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_delta_batch(now_us, from, message, out);
+      if ((decoded = decode_payload(frame.payload, delta_batch_scratch_, error))) {
+        on_delta_batch(now_us, from, delta_batch_scratch_, out);
       }
       break;
     }
@@ -890,19 +938,14 @@ void Replica::on_peer_message(std::uint64_t now_us, ReplicaId from, ByteView fra
       break;
     }
     case PeerMessageKind::forward_request: {
-      ForwardRequest message;
-      if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_request(now_us, from, message, out);
+      if ((decoded = decode_payload(frame.payload, forward_request_scratch_, error))) {
+        on_forward_request(now_us, from, forward_request_scratch_, out);
       }
       break;
     }
-    case PeerMessageKind::forward_reply: {
-      ForwardReply message;
-      if ((decoded = decode_payload(frame.payload, message, error))) {
-        on_forward_reply(now_us, std::move(message), out);
-      }
+    case PeerMessageKind::forward_reply:
+      decoded = on_forward_reply(now_us, frame.payload, out);
       break;
-    }
     case PeerMessageKind::hot_keys_table: {
       HotKeysTableMessage message;
       if ((decoded = config_.hot_keys.enabled && decode_payload(frame.payload, message, error))) {
@@ -1127,8 +1170,7 @@ void Replica::planted_delta_bug(std::uint64_t now_us, const DeltaBatch::Entry& e
   } else {
     return;
   }
-  Reply ignored;  // the planted write answers no one
-  execute_local(now_us, command, ignored, out);
+  execute_local(now_us, command, out);  // the planted write answers no one
 }
 
 void Replica::refresh_trees() {

@@ -313,11 +313,13 @@ class Replica {
  private:
   struct Part {
     Command command;
-    std::vector<std::size_t> key_indices;  // positions in the client's command
-    ReplicaList targets;                   // preference list; empty = local
+    // Positions in the client's command of a multi-key command's keys
+    // (empty for a single-key command: only aggregate() reads them).
+    std::vector<std::size_t> key_indices;
+    ReplicaList targets;  // preference list; empty = local
     std::size_t attempt = 0;
     bool done = false;
-    Reply reply;
+    Reply reply;  // default until the part completes (a forwarded part's decodes here)
   };
   struct Pending {
     ClientId client = 0;
@@ -333,9 +335,15 @@ class Replica {
   };
 
   void recover(const std::map<std::string, Bytes>& recovered);
-  // Executes `command` here; its reply overwrites `reply` (a part's or a
-  // forward reply's own, so that the reply is not moved again on its way).
-  void execute_local(std::uint64_t now_us, const Command& command, Reply& reply, Output& out);
+  // Executes `command` here (or refuses it: behind the session token).
+  // Requires: validate(command) passes (checked on arrival; parts of a
+  // valid command and the planted bugs' commands are valid by construction).
+  // Returns the execution with its reply final and its deltas consumed
+  // (empty): a caller that answers from the execution's reply moves no
+  // reply.
+  Execution execute_local(std::uint64_t now_us, const Command& command, Output& out);
+  Execution execute_here(std::uint64_t now_us, const Command& command, Output& out);
+  Execution refuse_behind_session(const std::string& key, Output& out);
   // Session check: the keys of `command` (that this replica holds) whose
   // state here misses part of the session token. Asks the key's other
   // replicas for their states of them, so that a retry can succeed.
@@ -368,12 +376,19 @@ class Replica {
   // Keeps only those records, in that order.
   void compact_dirty_keys();
 
-  // Moves `command` into the part when it is a single-key command.
-  std::vector<Part> split(Command& command) const;
+  // Where `key`'s commands execute: empty = here, else the replicas to
+  // forward them to, in order.
+  ReplicaList execution_targets(std::string_view key) const;
+  // The parts of a multi-key command: its keys grouped by where they
+  // execute (execution_targets).
+  std::vector<Part> split(const Command& command) const;
   void send_part(std::uint64_t pending_id, std::size_t part_index, Output& out);
   // Marks the part done. Requires: its reply is in place (Part::reply).
   void complete_part(std::uint64_t now_us, std::uint64_t pending_id, std::size_t part_index,
                      Output& out);
+  // The causal level reads an MGET's parts again until they form one
+  // causal snapshot (reread_for_snapshot) before it answers.
+  bool snapshot_read(CommandKind kind) const;
   void finish(std::uint64_t now_us, std::uint64_t pending_id, Output& out);
   // The reply to a command of several parts. Requires: more than one part.
   Reply aggregate(const Pending& pending) const;
@@ -405,7 +420,9 @@ class Replica {
   void on_ae_states(std::uint64_t now_us, ReplicaId from, const AeStates& message, Output& out);
   void on_forward_request(std::uint64_t now_us, ReplicaId from, const ForwardRequest& message,
                           Output& out);
-  void on_forward_reply(std::uint64_t now_us, ForwardReply&& message, Output& out);
+  // Decodes a forward reply's payload; one that is awaited decodes into its
+  // part's reply and completes the part. False if the payload is malformed.
+  bool on_forward_reply(std::uint64_t now_us, ByteView payload, Output& out);
   void on_forward_timeout(std::uint64_t now_us, std::uint64_t forward_id, Output& out);
 
   void gossip(std::uint64_t now_us, Output& out);
@@ -523,6 +540,13 @@ class Replica {
   std::vector<DirtyKey> dirty_keys_;
   std::size_t dirty_keys_compacted_ = 0;            // records left by the last compaction
   std::vector<std::uint32_t> dirty_order_scratch_;  // see latest_dirty_records
+  // Every received delta batch is decoded here, so that its entries' vector
+  // keeps its capacity from one batch to the next (decode_payload clears it).
+  DeltaBatch delta_batch_scratch_;
+  // The same for requests: a command decodes into the strings and vectors
+  // of the previous one (unless that one moved into a part).
+  ClientRequest client_request_scratch_;
+  ForwardRequest forward_request_scratch_;
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;

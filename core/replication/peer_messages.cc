@@ -257,21 +257,30 @@ Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& comm
 bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.forward_id = decoder.varint();
-    message.command = Command::decode_body(decoder);
+    Command::decode_body(decoder, message.command);
   });
 }
 
 Bytes encode_frame(const ForwardReply& message) {
+  return encode_forward_reply_frame(message.forward_id, message.reply);
+}
+
+Bytes encode_forward_reply_frame(std::uint64_t forward_id, const Reply& reply) {
   return frame_of(PeerMessageKind::forward_reply, [&](Encoder& encoder) {
-    encoder.varint(message.forward_id);
-    message.reply.encode_body(encoder);
+    encoder.varint(forward_id);
+    reply.encode_body(encoder);
   });
 }
 
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error) {
+  return decode_forward_reply(payload, message.forward_id, message.reply, error);
+}
+
+bool decode_forward_reply(ByteView payload, std::uint64_t& forward_id, Reply& reply,
+                          std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
-    message.forward_id = decoder.varint();
-    Reply::decode_body(decoder, message.reply);
+    forward_id = decoder.varint();
+    Reply::decode_body(decoder, reply);
   });
 }
 
@@ -285,7 +294,7 @@ Bytes encode_frame(const ClientRequest& message) {
 bool decode_payload(ByteView payload, ClientRequest& message, std::string& error) {
   return decode_with(payload, error, [&](Decoder& decoder) {
     message.request_id = decoder.varint();
-    message.command = Command::decode_body(decoder);
+    Command::decode_body(decoder, message.command);
   });
 }
 

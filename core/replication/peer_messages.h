@@ -143,6 +143,8 @@ Bytes encode_frame(const ForwardRequest& message);
 // encode_frame(ForwardRequest{forward_id, command}) without copying `command`.
 Bytes encode_forward_request_frame(std::uint64_t forward_id, const Command& command);
 Bytes encode_frame(const ForwardReply& message);
+// encode_frame(ForwardReply{forward_id, reply}) without moving or copying `reply`.
+Bytes encode_forward_reply_frame(std::uint64_t forward_id, const Reply& reply);
 Bytes encode_frame(const ClientRequest& message);
 Bytes encode_frame(const ClientReply& message);
 // encode_frame(ClientReply{request_id, reply}) without moving or copying `reply`.
@@ -155,9 +157,15 @@ bool decode_payload(ByteView payload, DeltaAck& message, std::string& error);
 bool decode_payload(ByteView payload, AeCompare& message, std::string& error);
 bool decode_payload(ByteView payload, AeEntries& message, std::string& error);
 bool decode_payload(ByteView payload, AeStates& message, std::string& error);
+// The command decodes in place, reusing the storage of the one `message` holds.
 bool decode_payload(ByteView payload, ForwardRequest& message, std::string& error);
 // The reply decodes in place: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ForwardReply& message, std::string& error);
+// The same into `forward_id` and `reply` (a default Reply), for a receiver
+// that decodes the reply where it keeps it.
+bool decode_forward_reply(ByteView payload, std::uint64_t& forward_id, Reply& reply,
+                          std::string& error);
+// As for ForwardRequest.
 bool decode_payload(ByteView payload, ClientRequest& message, std::string& error);
 // As for ForwardReply: `message` must hold a default Reply.
 bool decode_payload(ByteView payload, ClientReply& message, std::string& error);

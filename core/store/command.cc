@@ -188,22 +188,29 @@ void encode_strings(Encoder& encoder, const std::vector<std::string>& values) {
 
 // Reads a count (each element at least one byte) and that many strings,
 // rejecting more than `count_max` of them or any longer than kStringBytesMax.
-std::vector<std::string> decode_strings(Decoder& decoder, std::size_t count_max) {
-  std::vector<std::string> values;
+// Into `values`, replacing its contents: its vector's and its strings'
+// storage is reused (for a decoder that reuses one command).
+void decode_strings(Decoder& decoder, std::size_t count_max, std::vector<std::string>& values) {
   const std::size_t count = decoder.count(1);
   if (count > count_max) {
     decoder.fail("list of " + std::to_string(count) + " exceeds the bound " +
                  std::to_string(count_max));
-    return values;
+    values.clear();
+    return;
   }
-  values.reserve(count);
+  values.resize(count);
   for (std::size_t index = 0; index < count && decoder.ok(); ++index) {
-    std::string value = decoder.string();
+    std::string& value = values[index];
+    decoder.string(value);
     if (value.size() > kStringBytesMax) {
       decoder.fail("string of " + std::to_string(value.size()) + " bytes exceeds the bound");
     }
-    values.push_back(std::move(value));
   }
+}
+
+std::vector<std::string> decode_strings(Decoder& decoder, std::size_t count_max) {
+  std::vector<std::string> values;
+  decode_strings(decoder, count_max, values);
   return values;
 }
 
@@ -649,6 +656,11 @@ void Command::encode_body(Encoder& encoder) const {
 
 Command Command::decode_body(Decoder& decoder) {
   Command command;
+  decode_body(decoder, command);
+  return command;
+}
+
+void Command::decode_body(Decoder& decoder, Command& command) {
   const std::uint8_t raw_kind = decoder.u8();
   const bool with_session = (raw_kind & kWithVersions) != 0;
   const auto kind = static_cast<std::uint8_t>(raw_kind & ~kWithVersions);
@@ -656,16 +668,16 @@ Command Command::decode_body(Decoder& decoder) {
     decoder.fail("unknown command kind " + std::to_string(kind));
   }
   command.kind = static_cast<CommandKind>(kind);
-  command.keys = decode_strings(decoder, kKeysPerCommandMax);
-  command.args = decode_strings(decoder, kArgsPerCommandMax);
+  decode_strings(decoder, kKeysPerCommandMax, command.keys);
+  decode_strings(decoder, kArgsPerCommandMax, command.args);
   command.amount = decoder.zigzag();
+  command.session.clear();
   if (with_session && decoder.ok()) {
     command.session = decode_key_versions(decoder);
   }
   if (!decoder.ok()) {
-    return Command{};
+    command = Command{};
   }
-  return command;
 }
 
 // Layout: status, error, value (kind, then only that kind's field), metadata.

@@ -104,6 +104,9 @@ struct Command {
   friend bool operator==(const Command&, const Command&) = default;
   void encode_body(Encoder& encoder) const;
   static Command decode_body(Decoder& decoder);
+  // The same into `command`, replacing all of it (a default Command on
+  // failure) but reusing its vectors' and strings' storage.
+  static void decode_body(Decoder& decoder, Command& command);
 };
 
 // Checks arity and argument shapes (not types of keys). Returns an error

@@ -131,6 +131,9 @@ struct ExecuteOptions {
   // the writer's history).
   bool tombstone_gc = false;
   std::uint64_t dot_floor = 0;
+  // The caller has validated the command (validate() passed): it is not
+  // checked again (asserted in debug builds).
+  bool validated = false;
 };
 
 struct Execution {

@@ -223,6 +223,33 @@ TEST(SessionCodec, CommandWithoutTokenKeepsItsBytes) {
   EXPECT_EQ(decode_command(plain)->session.size(), 0u);
 }
 
+// A reused command (the replica's request scratch) decodes to exactly what
+// a fresh one would: every field replaced, whatever it held before.
+TEST(CommandCodec, DecodingIntoAUsedCommandReplacesAllOfIt) {
+  Command bigger = make(CommandKind::mset, {"a-rather-long-key-name", "b", "c"}, {"1", "2", "3"});
+  bigger.session = {{"a-rather-long-key-name", context_of({{1, 1}})}};
+  const std::vector<Command> commands = {
+      make(CommandKind::get, {"k"}),
+      make(CommandKind::incrby, {"counter"}, {}, -7),
+      bigger,
+      make(CommandKind::sadd, {"s"}, {"x", "y"}),
+  };
+  Command reused = bigger;
+  for (const Command& command : commands) {
+    const Bytes bytes = encode_command(command);
+    Decoder decoder(bytes);
+    Command::decode_body(decoder, reused);
+    ASSERT_TRUE(decoder.ok() && decoder.at_end());
+    EXPECT_EQ(reused, command);
+  }
+  // A failed decode leaves a default command, as the by-value decode returns.
+  const Bytes truncated = {static_cast<std::uint8_t>(CommandKind::set), 1};
+  Decoder decoder(truncated);
+  Command::decode_body(decoder, reused);
+  EXPECT_FALSE(decoder.ok());
+  EXPECT_EQ(reused, Command{});
+}
+
 TEST(SessionCodec, ReplyVersionsRoundTripAndMustBeSorted) {
   Reply reply;
   reply.value = ReplyValue::of_text("v");
@@ -312,6 +339,23 @@ TEST(FrameCodec, InPlaceFramesEqualFramedPayloads) {
 TEST(FrameCodec, ForwardRequestFrameWithoutACopyIsTheSame) {
   const Command command = make(CommandKind::mset, {"a", "b"}, {"1", "2"});
   EXPECT_EQ(encode_forward_request_frame(77, command), encode_frame(ForwardRequest{77, command}));
+}
+
+TEST(FrameCodec, ForwardReplyFrameByReferenceDecodesToTheReply) {
+  Reply reply;
+  reply.value = ReplyValue::of_text("v");
+  reply.metadata.written = {3};
+  reply.metadata.executed_by = 3;
+  reply.metadata.lamport = 12;
+  const Bytes bytes = encode_forward_reply_frame(41, reply);
+  FrameView frame;
+  std::string error;
+  ASSERT_TRUE(parse_frame(bytes, frame, error)) << error;
+  EXPECT_EQ(frame.kind, static_cast<std::uint8_t>(PeerMessageKind::forward_reply));
+  ForwardReply decoded;
+  ASSERT_TRUE(decode_payload(frame.payload, decoded, error)) << error;
+  EXPECT_EQ(decoded.forward_id, 41u);
+  EXPECT_EQ(decoded.reply, reply);
 }
 
 }  // namespace
