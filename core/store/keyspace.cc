@@ -100,7 +100,7 @@ class CommandExecutor {
  public:
   CommandExecutor(Keyspace& keyspace, ReplicaId replica, WriteClock& clock,
                   const ExecuteOptions& options)
-      : keys_(keyspace.keys_), replica_(replica), clock_(clock), options_(options) {}
+      : keyspace_(keyspace), replica_(replica), clock_(clock), options_(options) {}
 
   // The command's reply. One named result returned from one place, so that it
   // is built where the caller wants it (no move of the whole reply).
@@ -668,18 +668,18 @@ class CommandExecutor {
 
   // The state of `key`, or nullptr if the keyspace holds none. A command
   // searches each key it names several times (type check, write, delta,
-  // versions): the last key found is remembered. Only state_for_write
-  // changes the map's shape (moving states), and it re-remembers.
+  // versions): the last key found is remembered (a command erases no key,
+  // so the state stays where it is).
   KeyState* find_state(const std::string& key) {
     if (memo_state_ != nullptr && memo_key_ == key) {
       return memo_state_;
     }
-    const auto found = keys_.find(as_absl(key));
-    if (found == keys_.end()) {
+    KeyState* state = keyspace_.find_mutable(key);
+    if (state == nullptr) {
       return nullptr;
     }
     memo_key_ = key;
-    memo_state_ = &found->second;
+    memo_state_ = state;
     return memo_state_;
   }
   // The state of `key`, created empty if missing.
@@ -687,9 +687,8 @@ class CommandExecutor {
     if (KeyState* state = find_state(key)) {
       return *state;
     }
-    // An insertion may move every other state: the memo now names this one.
     memo_key_ = key;
-    memo_state_ = &keys_.try_emplace(key).first->second;
+    memo_state_ = &keyspace_.state_for_write(key);
     return *memo_state_;
   }
 
@@ -846,7 +845,7 @@ class CommandExecutor {
     }
   }
 
-  Keyspace::Map& keys_;
+  Keyspace& keyspace_;
   const ReplicaId replica_;
   WriteClock& clock_;
   const ExecuteOptions& options_;
@@ -883,26 +882,86 @@ const KeyState* Keyspace::apply_changed(std::string_view key, const KeyState& de
   if (delta.empty()) {
     return nullptr;
   }
-  // Search with the view; build the key's string only when inserting (rare:
-  // a key is new to a replica once). find() stops at an exact match and
-  // needs no second comparison, unlike lower_bound.
-  auto position = keys_.find(as_absl(key));
-  const bool inserted = position == keys_.end();
+  // Build the key's string only when inserting (rare: a key is new to a
+  // replica once).
+  KeyState* state = find_mutable(key);
+  const bool inserted = state == nullptr;
   if (inserted) {
-    position = keys_.emplace(std::string(key), KeyState{}).first;
+    state = &state_for_write(key);
   }
-  const bool changed = position->second.merge(delta);
+  const bool changed = state->merge(delta);
   assert(!inserted || changed);
-  return changed ? &position->second : nullptr;
+  return changed ? state : nullptr;
+}
+
+Keyspace::Keyspace(const Keyspace& other) : keys_(other.keys_), indexed_(false) {}
+
+Keyspace& Keyspace::operator=(const Keyspace& other) {
+  if (this != &other) {
+    keys_ = other.keys_;
+    index_.clear();
+    indexed_ = false;
+  }
+  return *this;
+}
+
+void Keyspace::build_index() {
+  index_.clear();
+  index_.reserve(keys_.size());
+  for (auto& [key, state] : keys_) {
+    index_.insert(key, &state);
+  }
+  indexed_ = true;
 }
 
 const KeyState* Keyspace::find(std::string_view key) const {
-  const auto found = keys_.find(as_absl(key));
-  return found == keys_.end() ? nullptr : &found->second;
+  if (!indexed_) {
+    const auto found = keys_.find(key);
+    return found == keys_.end() ? nullptr : &found->second;
+  }
+  return index_.find(key);
+}
+
+KeyState* Keyspace::find_mutable(std::string_view key) {
+  if (!indexed_) {
+    build_index();
+  }
+  return index_.find(key);
+}
+
+KeyState& Keyspace::state_for_write(std::string_view key) {
+  if (KeyState* state = find_mutable(key)) {
+    return *state;
+  }
+  // The index views the node's key, which lives as long as the node.
+  auto& [stored, state] = *keys_.emplace(std::string(key), KeyState{}).first;
+  index_.insert(stored, &state);
+  return state;
 }
 
 bool Keyspace::erase(std::string_view key) {
-  return keys_.erase(as_absl(key)) > 0;
+  const auto found = keys_.find(key);
+  if (found == keys_.end()) {
+    return false;
+  }
+  index_.erase(found->first);  // before its key goes
+  keys_.erase(found);
+  return true;
+}
+
+bool Keyspace::index_consistent() const {
+  if (!indexed_) {
+    return index_.size() == 0;
+  }
+  if (index_.size() != keys_.size()) {
+    return false;
+  }
+  for (const auto& [key, state] : keys_) {
+    if (index_.find(key) != &state) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace crdtsim::core
