@@ -23,31 +23,70 @@
 
 namespace crdtsim::core {
 
+namespace key_index_detail {
+
+// Fixed-size loads (a variable-size memcpy is a library call).
+inline std::uint64_t load8(const char* bytes) {
+  std::uint64_t word = 0;
+  std::memcpy(&word, bytes, sizeof word);
+  return word;
+}
+inline std::uint64_t load4(const char* bytes) {
+  std::uint32_t word = 0;
+  std::memcpy(&word, bytes, sizeof word);
+  return word;
+}
+
+}  // namespace key_index_detail
+
 // A hash for short keys: their first and last eight bytes (overlapping
-// below sixteen), every eight bytes of longer keys, mixed by multiplication.
+// below sixteen; four below eight; three bytes below four), every eight
+// bytes of longer keys, mixed by multiplication.
 // Not a stable or portable value: for in-memory indexes only.
 inline std::uint64_t key_index_hash(std::string_view key) {
+  using key_index_detail::load4;
+  using key_index_detail::load8;
   constexpr std::uint64_t kMultiplier = 0x9E3779B97F4A7C15ULL;  // 2^64 / golden ratio
-  const auto load = [](const char* bytes, std::size_t count) {
-    std::uint64_t word = 0;
-    std::memcpy(&word, bytes, count);
-    return word;
-  };
   const char* bytes = key.data();
   std::size_t left = key.size();
   std::uint64_t hash = (key.size() + 1) * kMultiplier;
   for (; left > 16; left -= 8, bytes += 8) {
-    hash = (hash ^ load(bytes, 8)) * kMultiplier;
+    hash = (hash ^ load8(bytes)) * kMultiplier;
   }
   if (left >= 8) {
-    hash = (hash ^ load(bytes, 8)) * kMultiplier;
-    hash = (hash ^ load(bytes + left - 8, 8)) * kMultiplier;
-  } else {
-    hash = (hash ^ load(bytes, left)) * kMultiplier;
+    hash = (hash ^ load8(bytes)) * kMultiplier;
+    hash = (hash ^ load8(bytes + left - 8)) * kMultiplier;
+  } else if (left >= 4) {
+    hash = (hash ^ (load4(bytes) | load4(bytes + left - 4) << 32)) * kMultiplier;
+  } else if (left > 0) {
+    const auto byte = [bytes](std::size_t at) {
+      return std::uint64_t{static_cast<unsigned char>(bytes[at])};
+    };
+    hash = (hash ^ (byte(0) | byte(left / 2) << 8 | byte(left - 1) << 16)) * kMultiplier;
   }
   // A product's top bits depend on every bit of its factors: the index
   // takes its slot from them.
   return hash;
+}
+
+// Whether two keys are equal; keys of 4 to 16 bytes compared by the same
+// overlapping word loads as the hash instead of a memcmp call.
+inline bool key_index_equal(std::string_view left, std::string_view right) {
+  using key_index_detail::load4;
+  using key_index_detail::load8;
+  const std::size_t size = left.size();
+  if (size != right.size()) {
+    return false;
+  }
+  const char* a = left.data();
+  const char* b = right.data();
+  if (size >= 8 && size <= 16) {
+    return load8(a) == load8(b) && load8(a + size - 8) == load8(b + size - 8);
+  }
+  if (size >= 4 && size < 8) {
+    return load4(a) == load4(b) && load4(a + size - 4) == load4(b + size - 4);
+  }
+  return left == right;
 }
 
 template <class T>
@@ -84,7 +123,7 @@ class KeyIndex {
       if (slot.value == nullptr) {
         return nullptr;
       }
-      if (slot.hash == hash && slot.key == key) {
+      if (slot.hash == hash && key_index_equal(slot.key, key)) {
         return slot.value;
       }
     }
@@ -112,7 +151,7 @@ class KeyIndex {
       if (slots_[hole].value == nullptr) {
         return false;
       }
-      if (slots_[hole].hash == hash && slots_[hole].key == key) {
+      if (slots_[hole].hash == hash && key_index_equal(slots_[hole].key, key)) {
         break;
       }
     }

@@ -666,31 +666,10 @@ class CommandExecutor {
     return options_.multi_value_registers ? ValueType::mv_register : ValueType::lww_register;
   }
 
-  // The state of `key`, or nullptr if the keyspace holds none. A command
-  // searches each key it names several times (type check, write, delta,
-  // versions): the last key found is remembered (a command erases no key,
-  // so the state stays where it is).
-  KeyState* find_state(const std::string& key) {
-    if (memo_state_ != nullptr && memo_key_ == key) {
-      return memo_state_;
-    }
-    KeyState* state = keyspace_.find_mutable(key);
-    if (state == nullptr) {
-      return nullptr;
-    }
-    memo_key_ = key;
-    memo_state_ = state;
-    return memo_state_;
-  }
+  // The state of `key`, or nullptr if the keyspace holds none.
+  KeyState* find_state(const std::string& key) { return keyspace_.find_mutable(key); }
   // The state of `key`, created empty if missing.
-  KeyState& state_for_write(const std::string& key) {
-    if (KeyState* state = find_state(key)) {
-      return *state;
-    }
-    memo_key_ = key;
-    memo_state_ = &keyspace_.state_for_write(key);
-    return *memo_state_;
-  }
+  KeyState& state_for_write(const std::string& key) { return keyspace_.state_for_write(key); }
 
   // The state of `key` if the key exists (its visible slot is non-empty).
   KeyState* existing(const std::string& key) {
@@ -856,8 +835,6 @@ class CommandExecutor {
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
   KeyVersions siblings_;
   std::vector<std::pair<std::string, Dot>> update_dots_;
-  std::string memo_key_;  // see find_state
-  KeyState* memo_state_ = nullptr;
 };
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {

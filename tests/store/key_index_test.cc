@@ -57,6 +57,20 @@ TEST(KeyIndex, EmptyFindsNothing) {
   EXPECT_EQ(index.size(), 0U);
 }
 
+TEST(KeyIndex, EqualityComparesEveryByte) {
+  // Every length the word loads cover, differing at each position.
+  for (std::size_t size = 0; size <= 24; ++size) {
+    const std::string key(size, 'a');
+    EXPECT_TRUE(key_index_equal(key, std::string(size, 'a')));
+    EXPECT_FALSE(key_index_equal(key, std::string(size + 1, 'a')));
+    for (std::size_t at = 0; at < size; ++at) {
+      std::string other = key;
+      other[at] = 'b';
+      EXPECT_FALSE(key_index_equal(key, other)) << size << " " << at;
+    }
+  }
+}
+
 TEST(KeyIndex, InsertFindErase) {
   Owned owned;
   owned.insert("register:1", 1);
