@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/replication/hash_ring.h"
+#include "core/store/key_index.h"
 
 namespace crdtsim::core {
 
@@ -18,17 +19,18 @@ unsigned token_bit(std::uint64_t token, std::uint8_t depth) {
 // The first entry of a sorted leaf not less than (token, key), and whether
 // it is (token, key) itself. Tokens are 64-bit hashes: the search compares
 // them only, and keys only among the entries of an equal token (one, or a
-// collision): one key comparison when the key is there.
+// collision): one equality test when the key is there.
 template <class Entries>
 auto find_entry(Entries& entries, std::uint64_t token, std::string_view key) {
   auto found = std::lower_bound(
       entries.begin(), entries.end(), token,
       [](const MerkleTree::Entry& entry, std::uint64_t probe) { return entry.token < probe; });
+  // Equality first: inline for short keys, and the answer unless two keys
+  // share the token.
   bool exact = false;
   while (found != entries.end() && found->token == token) {
-    const int order = std::string_view(found->key).compare(key);
-    exact = order == 0;
-    if (order >= 0) {
+    exact = key_index_equal(found->key, key);
+    if (exact || std::string_view(found->key).compare(key) > 0) {
       break;
     }
     ++found;
