@@ -236,25 +236,45 @@ Replica::DirtyKey& Replica::mark_dirty(std::string_view key, std::uint64_t token
 
 const std::vector<std::uint32_t>& Replica::latest_dirty_records() {
   // Record indices by (key, index): a key's latest record is its last one.
-  // Sorting indices moves no strings.
-  std::vector<std::uint32_t>& order = dirty_order_scratch_;
-  order.resize(dirty_keys_.size());
-  for (std::size_t index = 0; index < order.size(); ++index) {
-    order[index] = static_cast<std::uint32_t>(index);
+  // Each record's first 16 key bytes as two words decide the comparisons
+  // of keys that differ there without reading the strings.
+  std::vector<DirtyRank>& ranks = dirty_rank_scratch_;
+  ranks.clear();
+  for (std::size_t index = 0; index < dirty_keys_.size(); ++index) {
+    const std::string& key = dirty_keys_[index].key;
+    ranks.push_back(DirtyRank{key_order_word(key, 0), key_order_word(key, 8),
+                              static_cast<std::uint32_t>(key.size()),
+                              static_cast<std::uint32_t>(index)});
   }
-  std::sort(order.begin(), order.end(), [this](std::uint32_t left, std::uint32_t right) {
-    const int by_key = dirty_keys_[left].key.compare(dirty_keys_[right].key);
-    return by_key < 0 || (by_key == 0 && left < right);
+  // Keys equal on both words: both within 16 bytes, the longer one follows
+  // (it adds zero bytes); else their strings decide.
+  const auto by_rest = [this](const DirtyRank& left, const DirtyRank& right) {
+    if (left.size <= 16 && right.size <= 16) {
+      return left.size < right.size ? -1 : (left.size == right.size ? 0 : 1);
+    }
+    return dirty_keys_[left.index].key.compare(dirty_keys_[right.index].key);
+  };
+  std::sort(ranks.begin(), ranks.end(), [&by_rest](const DirtyRank& left, const DirtyRank& right) {
+    if (left.high != right.high) {
+      return left.high < right.high;
+    }
+    if (left.low != right.low) {
+      return left.low < right.low;
+    }
+    const int by_key = by_rest(left, right);
+    return by_key < 0 || (by_key == 0 && left.index < right.index);
   });
-  std::size_t kept = 0;
-  for (std::size_t position = 0; position < order.size(); ++position) {
-    const bool superseded = position + 1 < order.size() && dirty_keys_[order[position + 1]].key ==
-                                                               dirty_keys_[order[position]].key;
+  std::vector<std::uint32_t>& order = dirty_order_scratch_;
+  order.clear();
+  for (std::size_t position = 0; position < ranks.size(); ++position) {
+    const bool superseded = position + 1 < ranks.size() &&
+                            ranks[position].high == ranks[position + 1].high &&
+                            ranks[position].low == ranks[position + 1].low &&
+                            by_rest(ranks[position], ranks[position + 1]) == 0;
     if (!superseded) {
-      order[kept++] = order[position];
+      order.push_back(ranks[position].index);
     }
   }
-  order.resize(kept);
   return order;
 }
 

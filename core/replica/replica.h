@@ -42,6 +42,7 @@
 #include "core/replication/peer_messages.h"
 #include "core/replication/tombstone_gc.h"
 #include "core/store/command.h"
+#include "core/store/key_index.h"
 #include "core/store/keyspace.h"
 #include "core/types.h"
 
@@ -523,6 +524,15 @@ class Replica {
   std::vector<DirtyKey> dirty_keys_;
   std::size_t dirty_keys_compacted_ = 0;            // records left by the last compaction
   std::vector<std::uint32_t> dirty_order_scratch_;  // see latest_dirty_records
+  // A dirty record's place in key order: its key's first 16 bytes as
+  // big-endian words (key_order_word), its size, its index.
+  struct DirtyRank {
+    std::uint64_t high = 0;
+    std::uint64_t low = 0;
+    std::uint32_t size = 0;
+    std::uint32_t index = 0;
+  };
+  std::vector<DirtyRank> dirty_rank_scratch_;  // see latest_dirty_records
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;

@@ -89,6 +89,26 @@ inline bool key_index_equal(std::string_view left, std::string_view right) {
   return left == right;
 }
 
+// Bytes [from, from + 8) of `key` as a big-endian word, zero past the key's
+// end. Comparing keys' words at 0, 8, ... orders them as bytewise
+// comparison does, up to keys equal on those words (equal keys, or keys
+// that differ only by trailing zero bytes or beyond the words compared):
+// a sort can compare two integers instead of two strings.
+inline std::uint64_t key_order_word(std::string_view key, std::size_t from) {
+  if (key.size() >= from + 8) {
+    std::uint64_t word = key_index_detail::load8(key.data() + from);
+    if constexpr (std::endian::native == std::endian::little) {
+      word = __builtin_bswap64(word);
+    }
+    return word;
+  }
+  std::uint64_t word = 0;
+  for (std::size_t at = from; at < key.size(); ++at) {
+    word |= std::uint64_t{static_cast<unsigned char>(key[at])} << (56 - 8 * (at - from));
+  }
+  return word;
+}
+
 template <class T>
 class KeyIndex {
  public:

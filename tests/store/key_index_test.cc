@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +68,47 @@ TEST(KeyIndex, EqualityComparesEveryByte) {
       std::string other = key;
       other[at] = 'b';
       EXPECT_FALSE(key_index_equal(key, other)) << size << " " << at;
+    }
+  }
+}
+
+// Where two keys' order words differ, they order the keys as bytewise
+// comparison does; where they agree, the keys agree on those bytes.
+TEST(KeyOrderWord, OrdersKeysAsBytewiseComparison) {
+  std::vector<std::string> keys = {"",
+                                   "a",
+                                   std::string(1, '\0'),
+                                   std::string("a\0", 2),
+                                   "register:1",
+                                   "register:10",
+                                   "register:9",
+                                   "set:1",
+                                   "g_set:12345678901",
+                                   "\xff\x80",
+                                   "long_prefix_of_many_bytes:1",
+                                   "long_prefix_of_many_bytes:2",
+                                   "abcdefgh",
+                                   "abcdefghi"};
+  for (std::uint64_t number = 0; number < 300; ++number) {
+    keys.push_back(key_of(number * 7919));
+  }
+  for (const std::string& left : keys) {
+    for (const std::string& right : keys) {
+      const int bytewise = std::string_view(left).compare(right);
+      for (const std::size_t from : {std::size_t{0}, std::size_t{8}, std::size_t{16}}) {
+        const std::uint64_t a = key_order_word(left, from);
+        const std::uint64_t b = key_order_word(right, from);
+        if (a != b) {
+          EXPECT_EQ(a < b, bytewise < 0) << left << " / " << right << " at " << from;
+          break;
+        }
+        // Equal words: equal bytes there (zero past a key's end).
+        for (std::size_t at = from; at < from + 8; ++at) {
+          const char x = at < left.size() ? left[at] : '\0';
+          const char y = at < right.size() ? right[at] : '\0';
+          ASSERT_EQ(x, y) << left << " / " << right << " at " << at;
+        }
+      }
     }
   }
 }
