@@ -104,7 +104,9 @@ void MerkleTree::upsert(std::string_view key, std::uint64_t digest) {
 
 void MerkleTree::upsert(std::string_view key, std::uint64_t token, std::uint64_t digest) {
   assert(token == HashRing::key_token(key));
-  const std::uint32_t leaf = find_leaf(token, path_scratch_);
+  // The leaf, then the same path again from the root to update the sums
+  // (cheaper than recording it).
+  const auto [leaf, depth] = descend(TokenPrefix{token, TokenPrefix::kDepthMax});
   auto& entries = nodes_[leaf].entries;
   const auto [found, exists] = find_entry(entries, token, key);
   const std::uint64_t old_digest = exists ? found->digest : 0;
@@ -113,11 +115,15 @@ void MerkleTree::upsert(std::string_view key, std::uint64_t token, std::uint64_t
   } else {
     entries.insert(found, Entry{token, std::string(key), digest});
   }
-  for (const std::uint32_t node : path_scratch_) {
+  std::uint32_t node = 0;
+  for (std::uint8_t level = 0;; ++level) {
     nodes_[node].hash += digest - old_digest;
     nodes_[node].count += exists ? 0 : 1;
+    if (node == leaf) {
+      break;
+    }
+    node = nodes_[node].children[token_bit(token, level)];
   }
-  const auto depth = static_cast<std::uint8_t>(path_scratch_.size() - 1);
   if (nodes_[leaf].entries.size() > kLeafKeysMax && depth < TokenPrefix::kDepthMax) {
     split(leaf, depth);
   }
