@@ -871,13 +871,14 @@ const KeyState* Keyspace::apply_changed(std::string_view key, const KeyState& de
   return changed ? state : nullptr;
 }
 
-Keyspace::Keyspace(const Keyspace& other) : keys_(other.keys_), indexed_(false) {}
+Keyspace::Keyspace(const Keyspace& other) : keys_(other.keys_) {
+  build_index();
+}
 
 Keyspace& Keyspace::operator=(const Keyspace& other) {
   if (this != &other) {
     keys_ = other.keys_;
-    index_.clear();
-    indexed_ = false;
+    build_index();
   }
   return *this;
 }
@@ -888,21 +889,13 @@ void Keyspace::build_index() {
   for (auto& [key, state] : keys_) {
     index_.insert(key, &state);
   }
-  indexed_ = true;
 }
 
 const KeyState* Keyspace::find(std::string_view key) const {
-  if (!indexed_) {
-    const auto found = keys_.find(key);
-    return found == keys_.end() ? nullptr : &found->second;
-  }
   return index_.find(key);
 }
 
 KeyState* Keyspace::find_mutable(std::string_view key) {
-  if (!indexed_) {
-    build_index();
-  }
   return index_.find(key);
 }
 
@@ -927,9 +920,6 @@ bool Keyspace::erase(std::string_view key) {
 }
 
 bool Keyspace::index_consistent() const {
-  if (!indexed_) {
-    return index_.size() == 0;
-  }
   if (index_.size() != keys_.size()) {
     return false;
   }

@@ -147,9 +147,7 @@ class Keyspace {
   using Map = std::map<std::string, KeyState, std::less<>>;
 
   Keyspace() = default;
-  // A copy starts without an index (the copied one would point into
-  // `other`) and builds one at its first change: copies are snapshots for
-  // checkers, which search a few keys and change nothing.
+  // A copy indexes its own nodes (the copied index points into `other`).
   Keyspace(const Keyspace& other);
   Keyspace& operator=(const Keyspace& other);
   // A move keeps the nodes, so the moved index stays valid.
@@ -188,8 +186,8 @@ class Keyspace {
   // Drops `key`'s state (hand-off to another replica). Returns true if held.
   bool erase(std::string_view key);
 
-  // For tests: without an index (a copy not changed since), or the index
-  // holds exactly the map's keys, each pointing at its node's state.
+  // For tests: the index holds exactly the map's keys, each pointing at its
+  // node's state.
   bool index_consistent() const;
 
   // Equal states by key; the index follows from the map.
@@ -199,7 +197,6 @@ class Keyspace {
 
  private:
   friend class CommandExecutor;
-  // Both build the index if missing.
   KeyState* find_mutable(std::string_view key);
   // `key`'s state, inserted empty if missing.
   KeyState& state_for_write(std::string_view key);
@@ -209,9 +206,8 @@ class Keyspace {
   // Every key of keys_ (viewing the node's own key) to its state: a lookup
   // hashes the key once and compares it about once, where the ordered map
   // compares it at every level. Never iterated: iteration goes through
-  // keys_. Left empty by a copy until `indexed_`.
+  // keys_.
   KeyIndex<KeyState> index_;
-  bool indexed_ = true;
 };
 
 }  // namespace crdtsim::core

@@ -521,7 +521,7 @@ TEST(KeyspaceIndex, StaysConsistentThroughWritesAppliesErasesCopiesAndMoves) {
   EXPECT_TRUE(reader.keyspace.index_consistent());
   EXPECT_NE(reader.keyspace.find(keys[0]), nullptr);
 
-  // A copy searches its own nodes, and indexes them at its first change.
+  // A copy indexes its own nodes.
   Keyspace copy = reader.keyspace;
   EXPECT_TRUE(copy.index_consistent());
   EXPECT_EQ(copy, reader.keyspace);
