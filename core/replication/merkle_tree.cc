@@ -22,9 +22,12 @@ unsigned token_bit(std::uint64_t token, std::uint8_t depth) {
 // collision): one equality test when the key is there.
 template <class Entries>
 auto find_entry(Entries& entries, std::uint64_t token, std::string_view key) {
-  auto found = std::lower_bound(
-      entries.begin(), entries.end(), token,
-      [](const MerkleTree::Entry& entry, std::uint64_t probe) { return entry.token < probe; });
+  // A leaf holds at most kLeafKeysMax + 1 entries (until it splits): a
+  // scan is cheaper than a bisection.
+  auto found = entries.begin();
+  while (found != entries.end() && found->token < token) {
+    ++found;
+  }
   // Equality first: inline for short keys, and the answer unless two keys
   // share the token.
   bool exact = false;
