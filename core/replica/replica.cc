@@ -236,41 +236,23 @@ Replica::DirtyKey& Replica::mark_dirty(std::string_view key, std::uint64_t token
 
 const std::vector<std::uint32_t>& Replica::latest_dirty_records() {
   // Record indices by (key, index): a key's latest record is its last one.
-  // Each record's first 16 key bytes as two words decide the comparisons
-  // of keys that differ there without reading the strings.
+  // Ranked keys (KeyRank) compare as integers where they differ in their
+  // first 16 bytes.
   std::vector<DirtyRank>& ranks = dirty_rank_scratch_;
   ranks.clear();
   for (std::size_t index = 0; index < dirty_keys_.size(); ++index) {
-    const std::string& key = dirty_keys_[index].key;
-    ranks.push_back(DirtyRank{key_order_word(key, 0), key_order_word(key, 8),
-                              static_cast<std::uint32_t>(key.size()),
-                              static_cast<std::uint32_t>(index)});
+    ranks.push_back(
+        DirtyRank{KeyRank::of(dirty_keys_[index].key), static_cast<std::uint32_t>(index)});
   }
-  // Keys equal on both words: both within 16 bytes, the longer one follows
-  // (it adds zero bytes); else their strings decide.
-  const auto by_rest = [this](const DirtyRank& left, const DirtyRank& right) {
-    if (left.size <= 16 && right.size <= 16) {
-      return left.size < right.size ? -1 : (left.size == right.size ? 0 : 1);
-    }
-    return dirty_keys_[left.index].key.compare(dirty_keys_[right.index].key);
-  };
-  std::sort(ranks.begin(), ranks.end(), [&by_rest](const DirtyRank& left, const DirtyRank& right) {
-    if (left.high != right.high) {
-      return left.high < right.high;
-    }
-    if (left.low != right.low) {
-      return left.low < right.low;
-    }
-    const int by_key = by_rest(left, right);
+  std::sort(ranks.begin(), ranks.end(), [](const DirtyRank& left, const DirtyRank& right) {
+    const int by_key = compare(left.rank, right.rank);
     return by_key < 0 || (by_key == 0 && left.index < right.index);
   });
   std::vector<std::uint32_t>& order = dirty_order_scratch_;
   order.clear();
   for (std::size_t position = 0; position < ranks.size(); ++position) {
-    const bool superseded = position + 1 < ranks.size() &&
-                            ranks[position].high == ranks[position + 1].high &&
-                            ranks[position].low == ranks[position + 1].low &&
-                            by_rest(ranks[position], ranks[position + 1]) == 0;
+    const bool superseded =
+        position + 1 < ranks.size() && compare(ranks[position].rank, ranks[position + 1].rank) == 0;
     if (!superseded) {
       order.push_back(ranks[position].index);
     }

@@ -524,12 +524,9 @@ class Replica {
   std::vector<DirtyKey> dirty_keys_;
   std::size_t dirty_keys_compacted_ = 0;            // records left by the last compaction
   std::vector<std::uint32_t> dirty_order_scratch_;  // see latest_dirty_records
-  // A dirty record's place in key order: its key's first 16 bytes as
-  // big-endian words (key_order_word), its size, its index.
+  // A dirty record's place in key order: its key ranked, its index.
   struct DirtyRank {
-    std::uint64_t high = 0;
-    std::uint64_t low = 0;
-    std::uint32_t size = 0;
+    KeyRank rank;
     std::uint32_t index = 0;
   };
   std::vector<DirtyRank> dirty_rank_scratch_;  // see latest_dirty_records

@@ -109,6 +109,36 @@ inline std::uint64_t key_order_word(std::string_view key, std::size_t from) {
   return word;
 }
 
+// A key with its first 16 bytes as two big-endian words: ordered as
+// bytewise comparison orders the keys, reading the strings only for keys
+// equal on both words and longer than 16 bytes. For sorts and searches
+// that compare each key several times. The view must outlive the rank.
+struct KeyRank {
+  std::uint64_t high = 0;
+  std::uint64_t low = 0;
+  std::string_view key;
+
+  static KeyRank of(std::string_view key) {
+    return KeyRank{key_order_word(key, 0), key_order_word(key, 8), key};
+  }
+};
+
+// Negative, zero or positive as left.key.compare(right.key).
+inline int compare(const KeyRank& left, const KeyRank& right) {
+  if (left.high != right.high) {
+    return left.high < right.high ? -1 : 1;
+  }
+  if (left.low != right.low) {
+    return left.low < right.low ? -1 : 1;
+  }
+  if (left.key.size() <= 16 && right.key.size() <= 16) {
+    // Equal bytes up to the shorter key's end, then zeros: the longer one
+    // follows.
+    return left.key.size() < right.key.size() ? -1 : (left.key.size() == right.key.size() ? 0 : 1);
+  }
+  return left.key.compare(right.key);
+}
+
 template <class T>
 class KeyIndex {
  public:

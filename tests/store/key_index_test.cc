@@ -113,6 +113,33 @@ TEST(KeyOrderWord, OrdersKeysAsBytewiseComparison) {
   }
 }
 
+// KeyRank compares every pair of keys exactly as bytewise comparison does
+// (long keys, shared prefixes, trailing zero bytes).
+TEST(KeyRank, ComparesAsBytewiseComparison) {
+  std::vector<std::string> keys = {"",
+                                   std::string(1, '\0'),
+                                   std::string("a\0", 2),
+                                   "a",
+                                   "abcdefghijklmnop",
+                                   std::string("abcdefghijklmnop\0", 17),
+                                   "abcdefghijklmnopq",
+                                   "abcdefghijklmnopr",
+                                   "long_prefix_of_many_bytes:1",
+                                   "long_prefix_of_many_bytes:10",
+                                   "\xff"};
+  for (std::uint64_t number = 0; number < 200; ++number) {
+    keys.push_back(key_of(number * 104729));
+  }
+  const auto sign = [](int value) { return (value > 0) - (value < 0); };
+  for (const std::string& left : keys) {
+    for (const std::string& right : keys) {
+      EXPECT_EQ(sign(compare(KeyRank::of(left), KeyRank::of(right))),
+                sign(std::string_view(left).compare(right)))
+          << left << " / " << right;
+    }
+  }
+}
+
 TEST(KeyIndex, InsertFindErase) {
   Owned owned;
   owned.insert("register:1", 1);
