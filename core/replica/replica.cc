@@ -236,25 +236,27 @@ Replica::DirtyKey& Replica::mark_dirty(std::string_view key, std::uint64_t token
 
 const std::vector<std::uint32_t>& Replica::latest_dirty_records() {
   // Record indices by (key, index): a key's latest record is its last one.
-  // Sorting indices moves no strings.
-  std::vector<std::uint32_t>& order = dirty_order_scratch_;
-  order.resize(dirty_keys_.size());
-  for (std::size_t index = 0; index < order.size(); ++index) {
-    order[index] = static_cast<std::uint32_t>(index);
+  // Ranked keys (KeyRank) compare as integers where they differ in their
+  // first 16 bytes.
+  std::vector<DirtyRank>& ranks = dirty_rank_scratch_;
+  ranks.clear();
+  for (std::size_t index = 0; index < dirty_keys_.size(); ++index) {
+    ranks.push_back(
+        DirtyRank{KeyRank::of(dirty_keys_[index].key), static_cast<std::uint32_t>(index)});
   }
-  std::sort(order.begin(), order.end(), [this](std::uint32_t left, std::uint32_t right) {
-    const int by_key = dirty_keys_[left].key.compare(dirty_keys_[right].key);
-    return by_key < 0 || (by_key == 0 && left < right);
+  std::sort(ranks.begin(), ranks.end(), [](const DirtyRank& left, const DirtyRank& right) {
+    const int by_key = compare(left.rank, right.rank);
+    return by_key < 0 || (by_key == 0 && left.index < right.index);
   });
-  std::size_t kept = 0;
-  for (std::size_t position = 0; position < order.size(); ++position) {
-    const bool superseded = position + 1 < order.size() && dirty_keys_[order[position + 1]].key ==
-                                                               dirty_keys_[order[position]].key;
+  std::vector<std::uint32_t>& order = dirty_order_scratch_;
+  order.clear();
+  for (std::size_t position = 0; position < ranks.size(); ++position) {
+    const bool superseded =
+        position + 1 < ranks.size() && compare(ranks[position].rank, ranks[position + 1].rank) == 0;
     if (!superseded) {
-      order[kept++] = order[position];
+      order.push_back(ranks[position].index);
     }
   }
-  order.resize(kept);
   return order;
 }
 

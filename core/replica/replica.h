@@ -42,6 +42,7 @@
 #include "core/replication/peer_messages.h"
 #include "core/replication/tombstone_gc.h"
 #include "core/store/command.h"
+#include "core/store/key_index.h"
 #include "core/store/keyspace.h"
 #include "core/types.h"
 
@@ -547,6 +548,12 @@ class Replica {
   // of the previous one (unless that one moved into a part).
   ClientRequest client_request_scratch_;
   ForwardRequest forward_request_scratch_;
+  // A dirty record's place in key order: its key ranked, its index.
+  struct DirtyRank {
+    KeyRank rank;
+    std::uint32_t index = 0;
+  };
+  std::vector<DirtyRank> dirty_rank_scratch_;  // see latest_dirty_records
   std::map<std::uint64_t, Pending> pending_;
   std::map<std::uint64_t, Forward> forwards_;
   std::uint64_t next_pending_id_ = 1;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "core/replication/hash_ring.h"
+#include "core/store/key_index.h"
 
 namespace crdtsim::core {
 
@@ -18,17 +19,21 @@ unsigned token_bit(std::uint64_t token, std::uint8_t depth) {
 // The first entry of a sorted leaf not less than (token, key), and whether
 // it is (token, key) itself. Tokens are 64-bit hashes: the search compares
 // them only, and keys only among the entries of an equal token (one, or a
-// collision): one key comparison when the key is there.
+// collision): one equality test when the key is there.
 template <class Entries>
 auto find_entry(Entries& entries, std::uint64_t token, std::string_view key) {
-  auto found = std::lower_bound(
-      entries.begin(), entries.end(), token,
-      [](const MerkleTree::Entry& entry, std::uint64_t probe) { return entry.token < probe; });
+  // A leaf holds at most kLeafKeysMax + 1 entries (until it splits): a
+  // scan is cheaper than a bisection.
+  auto found = entries.begin();
+  while (found != entries.end() && found->token < token) {
+    ++found;
+  }
+  // Equality first: inline for short keys, and the answer unless two keys
+  // share the token.
   bool exact = false;
   while (found != entries.end() && found->token == token) {
-    const int order = std::string_view(found->key).compare(key);
-    exact = order == 0;
-    if (order >= 0) {
+    exact = key_index_equal(found->key, key);
+    if (exact || std::string_view(found->key).compare(key) > 0) {
       break;
     }
     ++found;
@@ -102,7 +107,9 @@ void MerkleTree::upsert(std::string_view key, std::uint64_t digest) {
 
 void MerkleTree::upsert(std::string_view key, std::uint64_t token, std::uint64_t digest) {
   assert(token == HashRing::key_token(key));
-  const std::uint32_t leaf = find_leaf(token, path_scratch_);
+  // The leaf, then the same path again from the root to update the sums
+  // (cheaper than recording it).
+  const auto [leaf, depth] = descend(TokenPrefix{token, TokenPrefix::kDepthMax});
   auto& entries = nodes_[leaf].entries;
   const auto [found, exists] = find_entry(entries, token, key);
   const std::uint64_t old_digest = exists ? found->digest : 0;
@@ -111,11 +118,15 @@ void MerkleTree::upsert(std::string_view key, std::uint64_t token, std::uint64_t
   } else {
     entries.insert(found, Entry{token, std::string(key), digest});
   }
-  for (const std::uint32_t node : path_scratch_) {
+  std::uint32_t node = 0;
+  for (std::uint8_t level = 0;; ++level) {
     nodes_[node].hash += digest - old_digest;
     nodes_[node].count += exists ? 0 : 1;
+    if (node == leaf) {
+      break;
+    }
+    node = nodes_[node].children[token_bit(token, level)];
   }
-  const auto depth = static_cast<std::uint8_t>(path_scratch_.size() - 1);
   if (nodes_[leaf].entries.size() > kLeafKeysMax && depth < TokenPrefix::kDepthMax) {
     split(leaf, depth);
   }

@@ -100,7 +100,7 @@ class CommandExecutor {
  public:
   CommandExecutor(Keyspace& keyspace, ReplicaId replica, WriteClock& clock,
                   const ExecuteOptions& options)
-      : keys_(keyspace.keys_), replica_(replica), clock_(clock), options_(options) {}
+      : keyspace_(keyspace), replica_(replica), clock_(clock), options_(options) {}
 
   // The command's reply. One named result returned from one place, so that it
   // is built where the caller wants it (no move of the whole reply).
@@ -667,32 +667,10 @@ class CommandExecutor {
     return options_.multi_value_registers ? ValueType::mv_register : ValueType::lww_register;
   }
 
-  // The state of `key`, or nullptr if the keyspace holds none. A command
-  // searches each key it names several times (type check, write, delta,
-  // versions): the last key found is remembered. Only state_for_write
-  // changes the map's shape (moving states), and it re-remembers.
-  KeyState* find_state(const std::string& key) {
-    if (memo_state_ != nullptr && memo_key_ == key) {
-      return memo_state_;
-    }
-    const auto found = keys_.find(as_absl(key));
-    if (found == keys_.end()) {
-      return nullptr;
-    }
-    memo_key_ = key;
-    memo_state_ = &found->second;
-    return memo_state_;
-  }
+  // The state of `key`, or nullptr if the keyspace holds none.
+  KeyState* find_state(const std::string& key) { return keyspace_.find_mutable(key); }
   // The state of `key`, created empty if missing.
-  KeyState& state_for_write(const std::string& key) {
-    if (KeyState* state = find_state(key)) {
-      return *state;
-    }
-    // An insertion may move every other state: the memo now names this one.
-    memo_key_ = key;
-    memo_state_ = &keys_.try_emplace(key).first->second;
-    return *memo_state_;
-  }
+  KeyState& state_for_write(const std::string& key) { return keyspace_.state_for_write(key); }
 
   // The state of `key` if the key exists (its visible slot is non-empty).
   KeyState* existing(const std::string& key) {
@@ -847,7 +825,7 @@ class CommandExecutor {
     }
   }
 
-  Keyspace::Map& keys_;
+  Keyspace& keyspace_;
   const ReplicaId replica_;
   WriteClock& clock_;
   const ExecuteOptions& options_;
@@ -858,8 +836,6 @@ class CommandExecutor {
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
   KeyVersions siblings_;
   std::vector<std::pair<std::string, Dot>> update_dots_;
-  std::string memo_key_;  // see find_state
-  KeyState* memo_state_ = nullptr;
 };
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
@@ -884,26 +860,76 @@ const KeyState* Keyspace::apply_changed(std::string_view key, const KeyState& de
   if (delta.empty()) {
     return nullptr;
   }
-  // Search with the view; build the key's string only when inserting (rare:
-  // a key is new to a replica once). find() stops at an exact match and
-  // needs no second comparison, unlike lower_bound.
-  auto position = keys_.find(as_absl(key));
-  const bool inserted = position == keys_.end();
+  // Build the key's string only when inserting (rare: a key is new to a
+  // replica once).
+  KeyState* state = find_mutable(key);
+  const bool inserted = state == nullptr;
   if (inserted) {
-    position = keys_.emplace(std::string(key), KeyState{}).first;
+    state = &state_for_write(key);
   }
-  const bool changed = position->second.merge(delta);
+  const bool changed = state->merge(delta);
   assert(!inserted || changed);
-  return changed ? &position->second : nullptr;
+  return changed ? state : nullptr;
+}
+
+Keyspace::Keyspace(const Keyspace& other) : keys_(other.keys_) {
+  build_index();
+}
+
+Keyspace& Keyspace::operator=(const Keyspace& other) {
+  if (this != &other) {
+    keys_ = other.keys_;
+    build_index();
+  }
+  return *this;
+}
+
+void Keyspace::build_index() {
+  index_.clear();
+  index_.reserve(keys_.size());
+  for (auto& [key, state] : keys_) {
+    index_.insert(key, &state);
+  }
 }
 
 const KeyState* Keyspace::find(std::string_view key) const {
-  const auto found = keys_.find(as_absl(key));
-  return found == keys_.end() ? nullptr : &found->second;
+  return index_.find(key);
+}
+
+KeyState* Keyspace::find_mutable(std::string_view key) {
+  return index_.find(key);
+}
+
+KeyState& Keyspace::state_for_write(std::string_view key) {
+  if (KeyState* state = find_mutable(key)) {
+    return *state;
+  }
+  // The index views the node's key, which lives as long as the node.
+  auto& [stored, state] = *keys_.emplace(std::string(key), KeyState{}).first;
+  index_.insert(stored, &state);
+  return state;
 }
 
 bool Keyspace::erase(std::string_view key) {
-  return keys_.erase(as_absl(key)) > 0;
+  const auto found = keys_.find(key);
+  if (found == keys_.end()) {
+    return false;
+  }
+  index_.erase(found->first);  // before its key goes
+  keys_.erase(found);
+  return true;
+}
+
+bool Keyspace::index_consistent() const {
+  if (index_.size() != keys_.size()) {
+    return false;
+  }
+  for (const auto& [key, state] : keys_) {
+    if (index_.find(key) != &state) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace crdtsim::core

@@ -90,9 +90,9 @@
 // lists none), dots = (key, dot) of each counter update or set add. Reads:
 // executed_by, lamport, read_timestamps. Failures: executed_by and lamport.
 
-#include <absl/container/btree_map.h>
-
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,6 +101,7 @@
 #include "core/clock/lamport_clock.h"
 #include "core/clock/write_clock.h"
 #include "core/store/command.h"
+#include "core/store/key_index.h"
 #include "core/store/key_state.h"
 #include "core/types.h"
 
@@ -143,7 +144,19 @@ struct Execution {
 
 class Keyspace {
  public:
-  using Map = absl::btree_map<std::string, KeyState>;
+  // Ordered for iteration (by key, bytewise), node-based so that every
+  // state keeps its address until its key is erased: the hash index below
+  // points into the nodes.
+  using Map = std::map<std::string, KeyState, std::less<>>;
+
+  Keyspace() = default;
+  // A copy indexes its own nodes (the copied index points into `other`).
+  Keyspace(const Keyspace& other);
+  Keyspace& operator=(const Keyspace& other);
+  // A move keeps the nodes, so the moved index stays valid.
+  Keyspace(Keyspace&&) noexcept = default;
+  Keyspace& operator=(Keyspace&&) noexcept = default;
+  ~Keyspace() = default;
 
   // Executes `command` at `replica` against every key it names (placement is
   // the caller's business). Requires: `clock` is the replica's own clock.
@@ -162,10 +175,11 @@ class Keyspace {
   bool apply(std::string_view key, const KeyState& delta);
   // The same, returning the key's state when the delta changed it (nullptr
   // otherwise), for callers that go on to read it (persisting): one search
-  // instead of two. The pointer is valid until the keyspace next changes.
+  // instead of two. The pointer is valid until the key is erased.
   const KeyState* apply_changed(std::string_view key, const KeyState& delta);
 
-  // The state of `key`, or nullptr if this keyspace never held one.
+  // The state of `key`, or nullptr if this keyspace never held one. Valid
+  // until the key is erased.
   const KeyState* find(std::string_view key) const;
   // Keys with a state, existing or not (a deleted key keeps its tombstones).
   std::size_t size() const { return keys_.size(); }
@@ -175,11 +189,28 @@ class Keyspace {
   // Drops `key`'s state (hand-off to another replica). Returns true if held.
   bool erase(std::string_view key);
 
-  friend bool operator==(const Keyspace&, const Keyspace&) = default;
+  // For tests: the index holds exactly the map's keys, each pointing at its
+  // node's state.
+  bool index_consistent() const;
+
+  // Equal states by key; the index follows from the map.
+  friend bool operator==(const Keyspace& left, const Keyspace& right) {
+    return left.keys_ == right.keys_;
+  }
 
  private:
   friend class CommandExecutor;
+  KeyState* find_mutable(std::string_view key);
+  // `key`'s state, inserted empty if missing.
+  KeyState& state_for_write(std::string_view key);
+  void build_index();
+
   Map keys_;
+  // Every key of keys_ (viewing the node's own key) to its state: a lookup
+  // hashes the key once and compares it about once, where the ordered map
+  // compares it at every level. Never iterated: iteration goes through
+  // keys_.
+  KeyIndex<KeyState> index_;
 };
 
 }  // namespace crdtsim::core

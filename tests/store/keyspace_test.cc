@@ -491,5 +491,65 @@ TEST(KeyspaceClock, AWriteAfterASeenWriteWins) {
   EXPECT_EQ(a.reply(CommandKind::get, {"k"}).value, text("new"));
 }
 
+// The hash index beside the ordered map (keyspace.h) holds exactly its keys,
+// each pointing at the key's state, through every way a key enters or
+// leaves: command writes, applied deltas, erases, copies, moves.
+TEST(KeyspaceIndex, StaysConsistentThroughWritesAppliesErasesCopiesAndMoves) {
+  Node writer(1);
+  std::vector<std::string> keys;
+  for (int number = 0; number < 40; ++number) {
+    keys.push_back("register:" + std::to_string(number));
+    writer.run(CommandKind::set, {keys.back()}, {"v"});
+    EXPECT_TRUE(writer.keyspace.index_consistent());
+  }
+  writer.run(CommandKind::sadd, {"set:1"}, {"m"});
+  EXPECT_TRUE(writer.keyspace.index_consistent());
+
+  Node reader(2);
+  reader.receive(writer.log);
+  ASSERT_TRUE(reader.keyspace.index_consistent());
+  ASSERT_EQ(reader.keyspace.size(), writer.keyspace.size());
+  for (std::size_t index = 0; index < keys.size(); index += 2) {
+    EXPECT_TRUE(reader.keyspace.erase(keys[index]));
+    EXPECT_FALSE(reader.keyspace.erase(keys[index]));
+    EXPECT_TRUE(reader.keyspace.index_consistent());
+    EXPECT_EQ(reader.keyspace.find(keys[index]), nullptr);
+    EXPECT_NE(reader.keyspace.find(keys[index + 1]), nullptr);
+  }
+  // Re-created after the erase: a new node, indexed again.
+  reader.receive(Deltas(writer.log.begin(), writer.log.begin() + 1));
+  EXPECT_TRUE(reader.keyspace.index_consistent());
+  EXPECT_NE(reader.keyspace.find(keys[0]), nullptr);
+
+  // A copy indexes its own nodes.
+  Keyspace copy = reader.keyspace;
+  EXPECT_TRUE(copy.index_consistent());
+  EXPECT_EQ(copy, reader.keyspace);
+  EXPECT_NE(copy.find(keys[1]), reader.keyspace.find(keys[1]));
+  EXPECT_EQ(encode(*copy.find(keys[1])), encode(*reader.keyspace.find(keys[1])));
+  EXPECT_TRUE(copy.apply("set:3", writer.log.back().second));
+  EXPECT_TRUE(copy.index_consistent());
+  EXPECT_NE(copy.find("set:3"), nullptr);
+  EXPECT_EQ(reader.keyspace.find("set:3"), nullptr);
+  EXPECT_TRUE(copy.erase(keys[1]));
+  EXPECT_TRUE(copy.index_consistent());
+  EXPECT_NE(reader.keyspace.find(keys[1]), nullptr);
+
+  // Assigned over an indexed keyspace: the old index goes with its nodes.
+  Keyspace assigned = writer.keyspace;
+  assigned.apply("register:new", writer.log.front().second);
+  assigned = copy;
+  EXPECT_TRUE(assigned.index_consistent());
+  EXPECT_EQ(assigned.find("register:new"), nullptr);
+  EXPECT_TRUE(assigned.erase(keys[3]));
+  EXPECT_TRUE(assigned.index_consistent());
+
+  // A move keeps the nodes the index points into.
+  const KeyState* before = copy.find(keys[3]);
+  Keyspace moved = std::move(copy);
+  EXPECT_TRUE(moved.index_consistent());
+  EXPECT_EQ(moved.find(keys[3]), before);
+}
+
 }  // namespace
 }  // namespace crdtsim::core

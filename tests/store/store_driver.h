@@ -217,6 +217,9 @@ class StoreDriver {
         if (node == nullptr) {
           continue;
         }
+        if (!node->keyspace().index_consistent()) {
+          return "replica " + std::to_string(id) + "'s key index disagrees with its keyspace";
+        }
         const core::KeyState* state = node->keyspace().find(key);
         const Bytes bytes = state == nullptr ? Bytes{} : core::encode(*state);
         if (!first) {
