@@ -7,19 +7,21 @@
 // keeps both at stable addresses while they are indexed (node-based
 // containers), and erases a key here before its bytes go.
 //
-// Open addressing with linear probing over a power-of-two table at most half
-// full, the home slot taken from the hash's top bits; erase moves the later
-// entries of its run back (no tombstones). Never iterated: slot order follows
-// hash values, which nothing the simulation observes may depend on.
+// The table is Abseil's flat_hash_map (a library, not a hand-written table:
+// a hand-written linear-probing table measured 0.58 M instructions per
+// standard run cheaper, 1.5%, not worth its code). Its hash and equality are
+// the short-key functions below: Abseil's default hash cost another 0.2 M.
+// Never iterated: slot order follows hash values (and Abseil seeds tables
+// per process), which nothing the simulation observes may depend on.
 
-#include <bit>
+#include <absl/container/flat_hash_map.h>
+
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 namespace crdtsim::core {
 
@@ -147,127 +149,48 @@ class KeyIndex {
   KeyIndex(const KeyIndex&) = delete;
   KeyIndex& operator=(const KeyIndex&) = delete;
   // Moved with its owner's nodes; the source is left empty.
-  KeyIndex(KeyIndex&& other) noexcept
-      : slots_(std::move(other.slots_)),
-        size_(std::exchange(other.size_, 0)),
-        shift_(std::exchange(other.shift_, 64)) {
-    other.slots_.clear();
-  }
+  KeyIndex(KeyIndex&& other) noexcept : map_(std::move(other.map_)) { other.map_.clear(); }
   KeyIndex& operator=(KeyIndex&& other) noexcept {
-    slots_ = std::move(other.slots_);
-    other.slots_.clear();
-    size_ = std::exchange(other.size_, 0);
-    shift_ = std::exchange(other.shift_, 64);
+    map_ = std::move(other.map_);
+    other.map_.clear();
     return *this;
   }
   ~KeyIndex() = default;
 
   // The value indexed under `key`, or nullptr.
   T* find(std::string_view key) const {
-    if (size_ == 0) {
-      return nullptr;
-    }
-    const std::uint64_t hash = key_index_hash(key);
-    for (std::size_t at = home(hash);; at = next(at)) {
-      const Slot& slot = slots_[at];
-      if (slot.value == nullptr) {
-        return nullptr;
-      }
-      if (slot.hash == hash && key_index_equal(slot.key, key)) {
-        return slot.value;
-      }
-    }
+    const auto found = map_.find(key);
+    return found == map_.end() ? nullptr : found->second;
   }
 
   // Requires: `key` is not indexed, `value` is not null, and the bytes
   // `key` views stay put until the key is erased.
   void insert(std::string_view key, T* value) {
-    assert(value != nullptr && find(key) == nullptr);
-    if (2 * (size_ + 1) > slots_.size()) {
-      grow();
-    }
-    place(Slot{key_index_hash(key), key, value});
-    size_ += 1;
+    assert(value != nullptr);
+    [[maybe_unused]] const bool inserted = map_.emplace(key, value).second;
+    assert(inserted);
   }
 
   // Removes `key`; returns whether it was indexed.
-  bool erase(std::string_view key) {
-    if (size_ == 0) {
-      return false;
-    }
-    const std::uint64_t hash = key_index_hash(key);
-    std::size_t hole = home(hash);
-    for (;; hole = next(hole)) {
-      if (slots_[hole].value == nullptr) {
-        return false;
-      }
-      if (slots_[hole].hash == hash && key_index_equal(slots_[hole].key, key)) {
-        break;
-      }
-    }
-    // Close the hole: a later entry of the run moves into it unless its home
-    // lies cyclically in (hole, at], where it would no longer be found.
-    for (std::size_t at = next(hole); slots_[at].value != nullptr; at = next(at)) {
-      const std::size_t wanted = home(slots_[at].hash);
-      const bool stays =
-          hole < at ? (hole < wanted && wanted <= at) : (hole < wanted || wanted <= at);
-      if (!stays) {
-        slots_[hole] = slots_[at];
-        hole = at;
-      }
-    }
-    slots_[hole] = Slot{};
-    size_ -= 1;
-    return true;
-  }
+  bool erase(std::string_view key) { return map_.erase(key) != 0; }
 
-  void clear() {
-    slots_.clear();
-    size_ = 0;
-    shift_ = 64;
-  }
+  void clear() { map_.clear(); }
   // Room for `count` keys without growing.
-  void reserve(std::size_t count) {
-    while (2 * count > slots_.size()) {
-      grow();
-    }
-  }
-  std::size_t size() const { return size_; }
+  void reserve(std::size_t count) { map_.reserve(count); }
+  std::size_t size() const { return map_.size(); }
 
  private:
-  struct Slot {
-    std::uint64_t hash = 0;
-    std::string_view key;
-    T* value = nullptr;  // nullptr: empty slot
+  struct Hash {
+    std::size_t operator()(std::string_view key) const {
+      return static_cast<std::size_t>(key_index_hash(key));
+    }
   };
-
-  std::size_t home(std::uint64_t hash) const { return static_cast<std::size_t>(hash >> shift_); }
-  std::size_t next(std::size_t at) const { return (at + 1) & (slots_.size() - 1); }
-
-  void place(const Slot& entry) {
-    std::size_t at = home(entry.hash);
-    while (slots_[at].value != nullptr) {
-      at = next(at);
+  struct Equal {
+    bool operator()(std::string_view left, std::string_view right) const {
+      return key_index_equal(left, right);
     }
-    slots_[at] = entry;
-  }
-
-  void grow() {
-    std::vector<Slot> old = std::move(slots_);
-    const std::size_t capacity = old.empty() ? kCapacityMin : 2 * old.size();
-    slots_.assign(capacity, Slot{});
-    shift_ = 64 - static_cast<unsigned>(std::countr_zero(capacity));
-    for (const Slot& slot : old) {
-      if (slot.value != nullptr) {
-        place(slot);
-      }
-    }
-  }
-
-  static constexpr std::size_t kCapacityMin = 16;
-  std::vector<Slot> slots_;  // empty, or a power of two
-  std::size_t size_ = 0;
-  unsigned shift_ = 64;  // 64 - log2(slots_.size())
+  };
+  absl::flat_hash_map<std::string_view, T*, Hash, Equal> map_;
 };
 
 }  // namespace crdtsim::core

@@ -1,5 +1,5 @@
-// KeyIndex against an ordered map: random inserts and erases (long probe
-// runs, wrap-around, growth), every key found or not as the map says.
+// KeyIndex against an ordered map: random inserts and erases (through the
+// table's growth), every key found or not as the map says.
 #include "core/store/key_index.h"
 
 #include <gtest/gtest.h>
