@@ -1,6 +1,8 @@
 #include "core/wire/frame.h"
 
+#include <bit>
 #include <cassert>
+#include <cstring>
 
 #include "core/codec/hash.h"
 
@@ -8,10 +10,18 @@ namespace crdtsim::core {
 
 namespace {
 
+// A little-endian field of `width` (at most 8) bytes. On a little-endian
+// host one unaligned load (memcpy folds to a single move); elsewhere byte by
+// byte.
 std::uint64_t read_le(ByteView bytes, std::size_t offset, std::size_t width) {
+  assert(width <= 8 && offset + width <= bytes.size());
   std::uint64_t value = 0;
-  for (std::size_t index = 0; index < width; ++index) {
-    value |= static_cast<std::uint64_t>(bytes[offset + index]) << (8 * index);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&value, bytes.data() + offset, width);
+  } else {
+    for (std::size_t index = 0; index < width; ++index) {
+      value |= static_cast<std::uint64_t>(bytes[offset + index]) << (8 * index);
+    }
   }
   return value;
 }
