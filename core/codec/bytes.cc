@@ -1,7 +1,9 @@
 #include "core/codec/bytes.h"
 
 #include <array>
+#include <bit>
 #include <cassert>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -101,9 +103,15 @@ std::int64_t Decoder::zigzag() {
 std::uint64_t Decoder::fixed64() {
   std::uint64_t value = 0;
   if (!failed_ && input_.size() - position_ >= 8) {
-    // All eight bytes are there: no check per byte.
-    for (int shift = 0; shift < 64; shift += 8) {
-      value |= static_cast<std::uint64_t>(input_[position_++]) << shift;
+    // All eight bytes are there: no check per byte, and on a little-endian
+    // host one unaligned load.
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(&value, input_.data() + position_, 8);
+      position_ += 8;
+    } else {
+      for (int shift = 0; shift < 64; shift += 8) {
+        value |= static_cast<std::uint64_t>(input_[position_++]) << shift;
+      }
     }
     return value;
   }
