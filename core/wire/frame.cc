@@ -39,8 +39,11 @@ void end_frame(Bytes& out, std::size_t start) {
   const std::size_t payload_bytes = out.size() - start - 6;
   assert(payload_bytes <= kPayloadBytesMax);
   const auto length = static_cast<std::uint32_t>(payload_bytes);
+  // Through one pointer: a byte store through out[] could alias the
+  // vector's own pointers, which would then be reloaded per byte.
+  std::uint8_t* const header = out.data() + start;
   for (std::size_t index = 0; index < 4; ++index) {
-    out[start + index] = static_cast<std::uint8_t>(length >> (8 * index));
+    header[index] = static_cast<std::uint8_t>(length >> (8 * index));
   }
   const std::uint64_t checksum = hash64(ByteView(out.data() + start + 4, 2 + payload_bytes));
   Encoder encoder(out);
