@@ -130,9 +130,13 @@ std::string Workload::key_name(Family family, std::uint32_t index) {
   static constexpr std::array<std::string_view, 9> kPrefixes = {
       "register:", "register:", "counter:",  "g_counter:", "set:",
       "g_set:",    "map:",      "register:", "register:"};
-  std::string name(kPrefixes[static_cast<std::size_t>(family)]);
-  append_decimal(name, index);
-  return name;
+  // Composed on the stack and copied once into the string.
+  const std::string_view prefix = kPrefixes[static_cast<std::size_t>(family)];
+  std::array<char, 32> text{};  // the longest prefix (10) and 10 digits
+  std::copy(prefix.begin(), prefix.end(), text.begin());
+  const std::to_chars_result end =
+      std::to_chars(text.data() + prefix.size(), text.data() + text.size(), index);
+  return {text.data(), end.ptr};
 }
 
 Family Workload::draw_family(sim::Prng& random) const {
@@ -280,6 +284,7 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::uint32
                      : percent < 90           ? core::CommandKind::srem
                                               : core::CommandKind::del;
       if (command.kind != core::CommandKind::del) {
+        command.args.reserve(members);
         for (std::uint64_t index = 0; index < members; ++index) {
           command.args.push_back(text_of(random.uniform(kMemberPool), 'm'));
         }
