@@ -139,14 +139,15 @@ void ClientProcess::schedule_next(sim::Context& ctx) {
 void ClientProcess::issue(sim::Context& ctx) {
   CRDTSIM_CHECK(!waiting_);
   CRDTSIM_CHECK(!exhausted());
-  core::Command command;
+  // Built in place (no default Command assigned over), drawn before the
+  // replica as always.
+  core::Command command = setup_.scripted ? (*setup_.script)[issued_].command
+                                          : setup_.workload->draw_command(
+                                                ctx.random(), setup_.index, issued_, churn_undo_);
   core::ReplicaId replica = 0;
   if (setup_.scripted) {
-    const ScriptedOperation& scripted = (*setup_.script)[issued_];
-    command = scripted.command;
-    replica = scripted.replica;
+    replica = (*setup_.script)[issued_].replica;
   } else {
-    command = setup_.workload->draw_command(ctx.random(), setup_.index, issued_, churn_undo_);
     replica = spec_->replica_choice == ReplicaChoice::sticky
                   ? setup_.index % setup_.replicas
                   : static_cast<core::ReplicaId>(ctx.random().uniform(setup_.replicas));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <charconv>
 #include <utility>
 
 #include "sim/check.h"
@@ -64,10 +65,27 @@ std::uint64_t log2_q32(std::uint32_t value) {
   return (std::uint64_t{exponent} << 32U) | fraction;
 }
 
+// Appends `value` in decimal, as std::to_string would, without its
+// temporary string.
+void append_decimal(std::string& out, std::uint64_t value) {
+  std::array<char, 20> digits{};
+  const std::to_chars_result end =
+      std::to_chars(digits.data(), digits.data() + digits.size(), value);
+  out.append(digits.data(), end.ptr);
+}
+
 std::string text_of(std::uint64_t value, char prefix) {
   std::string out(1, prefix);
-  out += std::to_string(value);
+  append_decimal(out, value);
   return out;
+}
+
+// "c<client>-<sequence>": a written value, unique per operation.
+std::string value_of(std::uint32_t client, std::uint64_t sequence) {
+  std::string value = text_of(client, 'c');
+  value += '-';
+  append_decimal(value, sequence);
+  return value;
 }
 
 }  // namespace
@@ -112,9 +130,13 @@ std::string Workload::key_name(Family family, std::uint32_t index) {
   static constexpr std::array<std::string_view, 9> kPrefixes = {
       "register:", "register:", "counter:",  "g_counter:", "set:",
       "g_set:",    "map:",      "register:", "register:"};
-  std::string name(kPrefixes[static_cast<std::size_t>(family)]);
-  name += std::to_string(index);
-  return name;
+  // Composed on the stack and copied once into the string.
+  const std::string_view prefix = kPrefixes[static_cast<std::size_t>(family)];
+  std::array<char, 32> text{};  // the longest prefix (10) and 10 digits
+  std::copy(prefix.begin(), prefix.end(), text.begin());
+  const std::to_chars_result end =
+      std::to_chars(text.data() + prefix.size(), text.data() + text.size(), index);
+  return {text.data(), end.ptr};
 }
 
 Family Workload::draw_family(sim::Prng& random) const {
@@ -187,10 +209,7 @@ core::Command Workload::draw_command(sim::Prng& random, std::uint32_t client,
   if (read) {
     return draw_read(random, family, shift);
   }
-  std::string value = text_of(client, 'c');
-  value += '-';
-  value += std::to_string(sequence);
-  return draw_write(random, family, std::move(value), shift);
+  return draw_write(random, family, client, sequence, shift);
 }
 
 core::Command Workload::draw_read(sim::Prng& random, Family family, std::uint32_t shift) const {
@@ -232,8 +251,8 @@ core::Command Workload::draw_read(sim::Prng& random, Family family, std::uint32_
   return command;
 }
 
-core::Command Workload::draw_write(sim::Prng& random, Family family, std::string value,
-                                   std::uint32_t shift) const {
+core::Command Workload::draw_write(sim::Prng& random, Family family, std::uint32_t client,
+                                   std::uint64_t sequence, std::uint32_t shift) const {
   core::Command command;
   command.keys.push_back(draw_key(random, family, shift));
   // Writes per family: SET 90% / DEL 10%; INCRBY / DECRBY; GINCRBY;
@@ -247,7 +266,7 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::string
     case Family::multi_del:  // not drawn here (draw_multi_del)
       command.kind = percent < 90 ? core::CommandKind::set : core::CommandKind::del;
       if (command.kind == core::CommandKind::set) {
-        command.args.push_back(std::move(value));
+        command.args.push_back(value_of(client, sequence));
       }
       break;
     case Family::counters:
@@ -265,6 +284,7 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::string
                      : percent < 90           ? core::CommandKind::srem
                                               : core::CommandKind::del;
       if (command.kind != core::CommandKind::del) {
+        command.args.reserve(members);
         for (std::uint64_t index = 0; index < members; ++index) {
           command.args.push_back(text_of(random.uniform(kMemberPool), 'm'));
         }
@@ -278,7 +298,7 @@ core::Command Workload::draw_write(sim::Prng& random, Family family, std::string
         command.args.push_back(text_of(random.uniform(kFieldPool), 'f'));
       }
       if (command.kind == core::CommandKind::hset) {
-        command.args.push_back(std::move(value));
+        command.args.push_back(value_of(client, sequence));
       }
       break;
   }
@@ -294,10 +314,8 @@ core::Command Workload::draw_churn(sim::Prng& random, std::uint32_t client, std:
   }
   std::string item = text_of(client, 'x');
   item += '-';
-  item += std::to_string(sequence);
-  std::string value = text_of(client, 'c');
-  value += '-';
-  value += std::to_string(sequence);
+  append_decimal(item, sequence);
+  std::string value = value_of(client, sequence);
   core::Command command;
   core::Command undo;
   switch (random.uniform(5)) {
@@ -305,7 +323,7 @@ core::Command Workload::draw_churn(sim::Prng& random, std::uint32_t client, std:
       std::string key = text_of(client, 'c');
       key.insert(0, "register:");
       key += '-';
-      key += std::to_string(sequence);
+      append_decimal(key, sequence);
       command.kind = core::CommandKind::set;
       command.keys = {key};
       command.args = {std::move(value)};
@@ -368,11 +386,9 @@ core::Command Workload::draw_multi(sim::Prng& random, bool read, std::uint32_t c
     }
     command.keys.push_back(std::move(key));
     if (!read) {
-      std::string value = text_of(client, 'c');
-      value += '-';
-      value += std::to_string(sequence);
+      std::string value = value_of(client, sequence);
       value += '.';
-      value += std::to_string(index);
+      append_decimal(value, index);
       command.args.push_back(std::move(value));
     }
   }

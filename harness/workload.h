@@ -75,8 +75,10 @@ class Workload {
   std::uint32_t shift_of(std::uint64_t sequence) const;
   std::string draw_key(sim::Prng& random, Family family, std::uint32_t shift) const;
   core::Command draw_read(sim::Prng& random, Family family, std::uint32_t shift) const;
-  core::Command draw_write(sim::Prng& random, Family family, std::string value,
-                           std::uint32_t shift) const;
+  // The value a SET or HSET writes is value_of(client, sequence), built only
+  // for those.
+  core::Command draw_write(sim::Prng& random, Family family, std::uint32_t client,
+                           std::uint64_t sequence, std::uint32_t shift) const;
   // Churn (for tombstone GC): a client alternates between creating an item no
   // operation named before and deleting the item it created last:
   //   SET register:c<client>-<n> v   then  DEL register:c<client>-<n>

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <set>
@@ -369,6 +370,36 @@ TEST(Runner, MultiDelDrawsDeletesOfKeysOfSeveralFamilies) {
   EXPECT_EQ(prefixes, (std::set<std::string>{"counter", "map", "register", "set"}));
   EXPECT_GT(multi_key, 150U);
   EXPECT_GT(mixed_families, 100U);
+}
+
+// Key names and written values are decimal text, as std::to_string renders
+// it (they are hashed into every trace), up to the widest values: a 10-digit
+// key index after the longest prefix, and a 20-digit sequence.
+TEST(Runner, WorkloadNamesAndValuesAreDecimalText) {
+  EXPECT_EQ(Workload::key_name(Family::registers, 0), "register:0");
+  EXPECT_EQ(Workload::key_name(Family::g_counters, 4'294'967'295U), "g_counter:4294967295");
+  EXPECT_EQ(Workload::key_name(Family::maps, 1'000'000U), "map:1000000");
+  WorkloadSpec spec;
+  spec.keys = 1;
+  spec.mix = OperationMix{1, 0, 0, 0, 0, 0, 0, 0};
+  spec.mix.reads_ppm = 0;
+  const Workload workload(spec);
+  sim::Prng random(3);
+  for (const std::uint64_t sequence :
+       {std::uint64_t{0}, std::uint64_t{9}, std::uint64_t{10}, std::uint64_t{1'234'567},
+        std::numeric_limits<std::uint64_t>::max()}) {
+    for (int draw = 0; draw < 40; ++draw) {  // SET 90%, DEL 10%
+      const core::Command command = workload.draw_command(random, 4'000'000'000U, sequence);
+      ASSERT_EQ(command.keys, std::vector<std::string>{"register:0"});
+      if (command.kind == core::CommandKind::set) {
+        EXPECT_EQ(command.args,
+                  std::vector<std::string>{"c4000000000-" + std::to_string(sequence)});
+      } else {
+        EXPECT_EQ(command.kind, core::CommandKind::del);
+        EXPECT_TRUE(command.args.empty());
+      }
+    }
+  }
 }
 
 // A DEL split across replicas answers with the dots every part removed, which
