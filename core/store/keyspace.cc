@@ -751,9 +751,10 @@ class CommandExecutor {
   }
 
   // Adds `delta` (of T's slot, at the slot's current claim) to `key`'s delta,
-  // keeping one delta per key in the order keys were first written.
+  // keeping one delta per key in the order keys were first written. Taken by
+  // rvalue reference: the CRDT is moved once more only, into KeyState::of.
   template <class T>
-  void record_delta(const std::string& key, T delta) {
+  void record_delta(const std::string& key, T&& delta) {
     if constexpr (std::is_same_v<T, ORSet>) {
       if (!options_.tombstone_gc) {
         note_removed_dots(key, delta);
