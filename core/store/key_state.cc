@@ -39,7 +39,9 @@ bool join(GCounter& mine, const GCounter& theirs) {
   const bool changed =
       std::any_of(theirs.entries().begin(), theirs.entries().end(),
                   [&mine](const auto& entry) { return mine.get(entry.first) < entry.second; });
-  mine.merge(theirs);
+  if (changed) {  // else every entry of theirs is at most ours: merge keeps ours
+    mine.merge(theirs);
+  }
   return changed;
 }
 
@@ -58,7 +60,9 @@ bool join(GSet& mine, const GSet& theirs) {
   const bool changed =
       std::any_of(theirs.elements().begin(), theirs.elements().end(),
                   [&mine](const std::string& element) { return !mine.contains(element); });
-  mine.merge(theirs);
+  if (changed) {  // else we hold every element of theirs: merge adds nothing
+    mine.merge(theirs);
+  }
   return changed;
 }
 
@@ -71,7 +75,9 @@ bool join(LwwMap& mine, const LwwMap& theirs) {
       break;
     }
   }
-  mine.merge(theirs);
+  if (changed) {  // else no write of theirs beats ours: merge keeps ours
+    mine.merge(theirs);
+  }
   return changed;
 }
 

@@ -89,8 +89,15 @@ class KeyState {
   // A state (or delta) of one slot. Requires: `value` is of `type`.
   template <class T>
   static KeyState of(const LwwTimestamp& claim, T value) {
+    // The slot is built in the map's sequence and the value moved once (a
+    // KeyValue moved through a KeySlot and a map entry is moved three times).
     KeyState state;
-    state.slots_.emplace(kValueTypeOf<T>, KeySlot{claim, KeyValue(std::move(value))});
+    Slots::sequence_type slots;
+    auto& [type, slot] = slots.emplace_back();
+    type = kValueTypeOf<T>;
+    slot.claim = claim;
+    slot.value.template emplace<T>(std::move(value));
+    state.slots_.adopt_sequence(boost::container::ordered_unique_range, std::move(slots));
     return state;
   }
 

@@ -667,10 +667,36 @@ class CommandExecutor {
     return options_.multi_value_registers ? ValueType::mv_register : ValueType::lww_register;
   }
 
-  // The state of `key`, or nullptr if the keyspace holds none.
-  KeyState* find_state(const std::string& key) { return keyspace_.find_mutable(key); }
+  // The state of `key`, or nullptr if the keyspace holds none. A command
+  // looks its key up several times (type check, claim, write, delta), so the
+  // last state found is kept: the keyspace's states have stable addresses and
+  // a command never erases one.
+  KeyState* find_state(const std::string& key) {
+    if (last_state_ != nullptr && last_key_ == key) {
+      assert(last_state_ == keyspace_.find_mutable(key));
+      return last_state_;
+    }
+    KeyState* state = keyspace_.find_mutable(key);
+    if (state != nullptr) {
+      remember(key, *state);
+    }
+    return state;
+  }
   // The state of `key`, created empty if missing.
-  KeyState& state_for_write(const std::string& key) { return keyspace_.state_for_write(key); }
+  KeyState& state_for_write(const std::string& key) {
+    if (KeyState* state = find_state(key)) {
+      return *state;
+    }
+    KeyState& state = keyspace_.state_for_write(key);
+    remember(key, state);
+    return state;
+  }
+  // A copy of the key, not a view: the strings a command passes (its own
+  // keys, the keys of `deltas_`) may move while the executor runs.
+  void remember(const std::string& key, KeyState& state) {
+    last_key_ = key;
+    last_state_ = &state;
+  }
 
   // The state of `key` if the key exists (its visible slot is non-empty).
   KeyState* existing(const std::string& key) {
@@ -725,9 +751,10 @@ class CommandExecutor {
   }
 
   // Adds `delta` (of T's slot, at the slot's current claim) to `key`'s delta,
-  // keeping one delta per key in the order keys were first written.
+  // keeping one delta per key in the order keys were first written. Taken by
+  // rvalue reference: the CRDT is moved once more only, into KeyState::of.
   template <class T>
-  void record_delta(const std::string& key, T delta) {
+  void record_delta(const std::string& key, T&& delta) {
     if constexpr (std::is_same_v<T, ORSet>) {
       if (!options_.tombstone_gc) {
         note_removed_dots(key, delta);
@@ -836,6 +863,8 @@ class CommandExecutor {
   std::vector<std::pair<std::string, LwwTimestamp>> read_timestamps_;
   KeyVersions siblings_;
   std::vector<std::pair<std::string, Dot>> update_dots_;
+  std::string last_key_;  // see find_state
+  KeyState* last_state_ = nullptr;
 };
 
 Execution Keyspace::execute(const Command& command, ReplicaId replica, LamportClock& clock) {
