@@ -11,11 +11,13 @@
 // a hand-written linear-probing table measured 0.58 M instructions per
 // standard run cheaper, 1.5%, not worth its code). Its hash and equality are
 // the short-key functions below: Abseil's default hash cost another 0.2 M.
-// Never iterated: slot order follows hash values (and Abseil seeds tables
-// per process), which nothing the simulation observes may depend on.
+// Never iterated: slot order follows hash values (and Abseil salts each
+// table's probing with its address), which nothing the simulation observes
+// may depend on.
 
 #include <absl/container/flat_hash_map.h>
 
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
