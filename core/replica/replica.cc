@@ -149,7 +149,11 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   assert(incarnation_ < (1u << 16));
   writer_id_ =
       config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
-  gc_.start(incarnation_, config_.membership.enabled);
+  // A round waits at least a forward timeout (the store's bound on a round
+  // trip), however short the GC interval.
+  gc_.start(
+      incarnation_, config_.membership.enabled,
+      TombstoneGc::round_ticks_for(config_.tombstone_gc.interval_us, config_.forward_timeout_us));
   if (config_.membership.enabled) {
     recover_membership(recovered);  // before the keys: it decides which are strays
   }

@@ -222,6 +222,21 @@ TEST(TombstoneGcReplica, DeletionIsCollectedEverywhereAndAnOldDeltaCannotBringIt
   }
 }
 
+// An interval far below a round trip (50 us against one-way latencies of up
+// to 5 ms): a round must still wait long enough for its answers. Counted in
+// GC ticks alone (8), every round was replaced by the next before its
+// answers came back, and the deletion was never collected.
+TEST(TombstoneGcReplica, AnIntervalShorterThanARoundTripStillCollects) {
+  EXPECT_EQ(core::TombstoneGc::round_ticks_for(100'000, 50'000), 8u);
+  EXPECT_EQ(core::TombstoneGc::round_ticks_for(50, 50'000), 1'000u);
+  EXPECT_EQ(core::TombstoneGc::round_ticks_for(3, 10), 8u);
+  StoreDriver driver({.replicas = kReplicas, .tombstone_gc = true, .gc_interval_us = 50}, 21);
+  set_then_delete(driver, "k");
+  driver.run_for(1'000'000);
+  EXPECT_FALSE(held_anywhere(driver, "k")) << "the deletion was never collected";
+  EXPECT_EQ(driver.divergence(), "");
+}
+
 TEST(TombstoneGcReplica, PlantedCollectionBeforeStabilityLetsTheOldValueBackAndIsCaught) {
   StoreDriver driver(
       {.replicas = kReplicas, .planted_bug = PlantedBug::gc_before_stable, .tombstone_gc = true},
