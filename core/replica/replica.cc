@@ -1055,7 +1055,7 @@ bool Replica::causally_ready(const std::string& key, const KeyState& delta) cons
     }
   }
   for (const auto& [other, past] : delta.dependencies()) {
-    if (!replicates(config_.id, other)) {
+    if (other != key && !replicates(config_.id, other)) {
       continue;  // kept elsewhere: sessions' tokens guard reads of it
     }
     const KeyState* state = keyspace_.find(other);
@@ -1105,9 +1105,16 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
       BufferedDelta ready = std::move(causal_buffer_[index]);
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
-        out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
         const std::uint64_t token = HashRing::key_token(ready.entry.key);
         const ReplicaList targets = placement_.replicas_of(ready.entry.key, token);
+        if (std::find(targets.begin(), targets.end(), config_.id) == targets.end()) {
+          // The key moved away since the delta was held back (a demotion or
+          // a ring change): drop it, as on_delta_batch would now. Applied, it
+          // would leave this copy with the update and without its past, and
+          // the copy is served again if the key comes back here.
+          continue;
+        }
+        out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
         apply_delta(now_us, ready.from, std::move(ready.entry), token, targets, out);
         progress = true;
       }
