@@ -341,13 +341,14 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   std::vector<std::string> behind;
   for (const std::string& key : command.keys) {
     const CausalContext* seen = find_key_versions(command.session, key);
-    // A forwarded command for a key not held here executes as is (a stray),
-    // except with membership on: then the coordinator may route by a view
-    // this replica no longer shares, and its copy may miss the token.
-    const bool checked = replicates(config_.id, key) || config_.membership.enabled;
-    if (seen == nullptr || !checked ||
-        std::find(behind.begin(), behind.end(), key) != behind.end()) {
-      continue;  // nothing seen, or a stray
+    // A forwarded command for a key this replica does not replicate is
+    // checked too: its coordinator routed it by a view (a ring, or a hot-key
+    // table naming this replica a ready extra) this replica no longer
+    // shares, and its copy (a demoted extra's stray, frozen since) may miss
+    // the token. Executed as is, it served a session a read without its own
+    // write (hot keys with sessions and no membership changes).
+    if (seen == nullptr || std::find(behind.begin(), behind.end(), key) != behind.end()) {
+      continue;  // nothing seen
     }
     const KeyState* state = keyspace_.find(key);
     if (state == nullptr || !state->versions().includes(*seen)) {

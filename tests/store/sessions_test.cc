@@ -10,6 +10,7 @@
 
 #include "core/clock/write_clock.h"
 #include "core/codec/bytes.h"
+#include "core/replication/peer_messages.h"
 #include "core/store/command.h"
 #include "core/store/key_state.h"
 #include "core/store/keyspace.h"
@@ -182,6 +183,34 @@ TEST(SessionToken, ReplicaBehindTheTokenRefusesThenFetchesAndServes) {
   ASSERT_TRUE(served);
   EXPECT_EQ(served->status, ReplyStatus::ok);
   EXPECT_EQ(served->value.text, "v") << "read your writes at another replica";
+}
+
+// A forward that reaches a replica not replicating the key (its coordinator
+// routed by an older hot-key table: the replica was a ready extra, demoted
+// since, and kept a stray copy that takes no deltas) is checked against the
+// session token like any command. It was executed as is unless membership
+// changes were on: a sweep of sessions with hot keys and no membership
+// changes read a stale stray copy (read_your_writes, 3 of 10,000 seeds).
+TEST(SessionToken, AForwardToAReplicaThatDoesNotReplicateTheKeyChecksTheToken) {
+  StoreDriver driver({.replicas = 3,
+                      .replication_factor = 1,
+                      .gossip = false,
+                      .anti_entropy = false,
+                      .track_versions = true},
+                     3);
+  const std::string key = "k";
+  const ReplicaId owner = driver.replica(0)->replicas_of(key).front();
+  const ReplicaId other = (owner + 1) % 3;
+  const ReplicaId coordinator = (owner + 2) % 3;
+  const auto set = driver.execute(owner, command(CommandKind::set, {key}, {"v"}));
+  ASSERT_TRUE(set);
+  ASSERT_EQ(set->status, ReplyStatus::ok);
+  Command get = command(CommandKind::get, {key});
+  get.session = set->metadata.tracking->versions;  // the session wrote k at its owner
+  driver.inject(coordinator, other, encode_frame(ForwardRequest{7, get}));
+  driver.run_for(10'000);
+  EXPECT_EQ(driver.replica(other)->stats().session_behind, 1u)
+      << "a replica without the session's write served its read";
 }
 
 TEST(SessionToken, PlantedBugServesAStaleRead) {
