@@ -28,8 +28,16 @@ bool dead_slot(const KeyValue& value, bool causal_keys) {
   if (std::holds_alternative<MvRegister>(value)) {
     return false;
   }
+  // Membership on: a stray keeps its copy of every key but an LWW one, and a
+  // dead copy held outside the key's replicas is never collected by a round
+  // (the coordinator proposes only what its own state has dead). G-sets and
+  // G-counters are kept too, and are dead when empty: an empty copy arises
+  // at a replica that got only the empty delta of a GSADD of members it
+  // already had, then stopped replicating the key, and the settle phase
+  // waited for it forever.
   if (!causal_keys &&
-      (std::holds_alternative<ORSet>(value) || std::holds_alternative<CausalCounter>(value))) {
+      (std::holds_alternative<ORSet>(value) || std::holds_alternative<CausalCounter>(value) ||
+       std::holds_alternative<GSet>(value) || std::holds_alternative<GCounter>(value))) {
     return false;
   }
   return value_empty(value);

@@ -97,6 +97,23 @@ TEST(TombstoneGcState, CollectibleNamesWhatDeletionLeavesBehind) {
   EXPECT_EQ(core::collectible(versioned), Collectible::nothing);
 }
 
+// With membership changes on (causal_keys false), a stray keeps its copy of
+// any key but an LWW one, so a dead copy of those types must not count as
+// collectible: no round collects a copy held outside the key's replicas, and
+// the settle phase waited for it forever. An empty G-set (a replica that got
+// only the empty delta of a GSADD of present members, then stopped
+// replicating the key) was the one case left out: liveness failed in a sweep
+// of tombstone GC with membership changes and G-sets.
+TEST(TombstoneGcState, WithMembershipNoDeadCopyAStrayKeepsIsCollectible) {
+  const KeyState empty_g_set = KeyState::of<core::GSet>(at(1), core::GSet{});
+  EXPECT_EQ(core::collectible(empty_g_set, true), Collectible::key);
+  EXPECT_EQ(core::collectible(empty_g_set, false), Collectible::nothing);
+  const KeyState empty_g_counter = KeyState::of<core::GCounter>(at(1), core::GCounter{});
+  EXPECT_EQ(core::collectible(empty_g_counter, true), Collectible::key);
+  EXPECT_EQ(core::collectible(empty_g_counter, false), Collectible::nothing);
+  EXPECT_EQ(core::collectible(register_state(at(5), true), false), Collectible::key);
+}
+
 TEST(TombstoneGcState, FootprintCountsDeadKeysTombstonesAndBytes) {
   core::Keyspace keyspace;
   keyspace.apply("dead", register_state(at(5), true));
