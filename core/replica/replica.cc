@@ -149,7 +149,11 @@ void Replica::recover(const std::map<std::string, Bytes>& recovered) {
   assert(incarnation_ < (1u << 16));
   writer_id_ =
       config_.durable ? config_.id : static_cast<ReplicaId>((incarnation_ << 16) | config_.id);
-  gc_.start(incarnation_, config_.membership.enabled);
+  // A round waits at least a forward timeout (the store's bound on a round
+  // trip), however short the GC interval.
+  gc_.start(
+      incarnation_, config_.membership.enabled,
+      TombstoneGc::round_ticks_for(config_.tombstone_gc.interval_us, config_.forward_timeout_us));
   if (config_.membership.enabled) {
     recover_membership(recovered);  // before the keys: it decides which are strays
   }
@@ -337,13 +341,14 @@ std::vector<std::string> Replica::behind_session(const Command& command, Output&
   std::vector<std::string> behind;
   for (const std::string& key : command.keys) {
     const CausalContext* seen = find_key_versions(command.session, key);
-    // A forwarded command for a key not held here executes as is (a stray),
-    // except with membership on: then the coordinator may route by a view
-    // this replica no longer shares, and its copy may miss the token.
-    const bool checked = replicates(config_.id, key) || config_.membership.enabled;
-    if (seen == nullptr || !checked ||
-        std::find(behind.begin(), behind.end(), key) != behind.end()) {
-      continue;  // nothing seen, or a stray
+    // A forwarded command for a key this replica does not replicate is
+    // checked too: its coordinator routed it by a view (a ring, or a hot-key
+    // table naming this replica a ready extra) this replica no longer
+    // shares, and its copy (a demoted extra's stray, frozen since) may miss
+    // the token. Executed as is, it served a session a read without its own
+    // write (hot keys with sessions and no membership changes).
+    if (seen == nullptr || std::find(behind.begin(), behind.end(), key) != behind.end()) {
+      continue;  // nothing seen
     }
     const KeyState* state = keyspace_.find(key);
     if (state == nullptr || !state->versions().includes(*seen)) {
@@ -1051,7 +1056,7 @@ bool Replica::causally_ready(const std::string& key, const KeyState& delta) cons
     }
   }
   for (const auto& [other, past] : delta.dependencies()) {
-    if (!replicates(config_.id, other)) {
+    if (other != key && !replicates(config_.id, other)) {
       continue;  // kept elsewhere: sessions' tokens guard reads of it
     }
     const KeyState* state = keyspace_.find(other);
@@ -1101,9 +1106,16 @@ void Replica::drain_causal_buffer(std::uint64_t now_us, Output& out) {
       BufferedDelta ready = std::move(causal_buffer_[index]);
       causal_buffer_.erase(causal_buffer_.begin() + static_cast<std::ptrdiff_t>(index));
       if (!obsolete) {
-        out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
         const std::uint64_t token = HashRing::key_token(ready.entry.key);
         const ReplicaList targets = placement_.replicas_of(ready.entry.key, token);
+        if (std::find(targets.begin(), targets.end(), config_.id) == targets.end()) {
+          // The key moved away since the delta was held back (a demotion or
+          // a ring change): drop it, as on_delta_batch would now. Applied, it
+          // would leave this copy with the update and without its past, and
+          // the copy is served again if the key comes back here.
+          continue;
+        }
+        out.coverage.push_back("causal.buffered_delta_applied");  // harness/coverage_points.h
         apply_delta(now_us, ready.from, std::move(ready.entry), token, targets, out);
         progress = true;
       }

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <utility>
 
+#include "core/replication/hash_ring.h"
 #include "core/replication/message_codec.h"
 #include "core/replication/peer_messages.h"
 #include "core/wire/frame.h"
@@ -139,9 +140,15 @@ HotKeyEntry decode_entry(Decoder& decoder) {
     decoder.fail("extra replicas " + std::to_string(entry.extra) + " exceed " +
                  std::to_string(HotKeyEntry::kExtraMax));
   }
+  // Not bounded by `extra`: with membership changes the decision outlives
+  // the ring, so replicas that became ready as the key's extras under
+  // earlier views stay in the set next to the current ones (the merge
+  // unions them). Refusing such an entry refused the whole table or
+  // hand-off carrying it, at every receiver, for good: tables never agreed
+  // and strays were never acknowledged. The ids are distinct processes.
   const std::size_t ready = decoder.count(1);
-  if (decoder.ok() && ready > entry.extra) {
-    decoder.fail("more ready replicas than extra replicas");
+  if (decoder.ok() && ready > HashRing::kMembersMax) {
+    decoder.fail("more ready replicas than processes");
   }
   for (std::size_t index = 0; decoder.ok() && index < ready; ++index) {
     const ReplicaId replica = decoder.varint32();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <utility>
 #include <variant>
 
@@ -27,8 +28,16 @@ bool dead_slot(const KeyValue& value, bool causal_keys) {
   if (std::holds_alternative<MvRegister>(value)) {
     return false;
   }
+  // Membership on: a stray keeps its copy of every key but an LWW one, and a
+  // dead copy held outside the key's replicas is never collected by a round
+  // (the coordinator proposes only what its own state has dead). G-sets and
+  // G-counters are kept too, and are dead when empty: an empty copy arises
+  // at a replica that got only the empty delta of a GSADD of members it
+  // already had, then stopped replicating the key, and the settle phase
+  // waited for it forever.
   if (!causal_keys &&
-      (std::holds_alternative<ORSet>(value) || std::holds_alternative<CausalCounter>(value))) {
+      (std::holds_alternative<ORSet>(value) || std::holds_alternative<CausalCounter>(value) ||
+       std::holds_alternative<GSet>(value) || std::holds_alternative<GCounter>(value))) {
     return false;
   }
   return value_empty(value);
@@ -300,9 +309,20 @@ bool decode_payload(ByteView payload, GcFenced& message, std::string& error) {
 
 // ---- per-replica protocol state -------------------------------------------
 
-void TombstoneGc::start(std::uint64_t incarnation, bool rounds_by_incarnation) {
+std::uint32_t TombstoneGc::round_ticks_for(std::uint64_t interval_us, std::uint64_t round_wait_us) {
+  if (interval_us == 0) {
+    return kRoundTicksMax;  // GC off (a scenario refuses 0 when it is on)
+  }
+  const std::uint64_t ticks = round_wait_us / interval_us + (round_wait_us % interval_us != 0);
+  return static_cast<std::uint32_t>(
+      std::clamp<std::uint64_t>(ticks, kRoundTicksMax, std::numeric_limits<std::uint32_t>::max()));
+}
+
+void TombstoneGc::start(std::uint64_t incarnation, bool rounds_by_incarnation,
+                        std::uint32_t round_ticks_max) {
   assert(incarnation < (std::uint64_t{1} << (64 - kEpochBits)));
   incarnation_ = incarnation;
+  round_ticks_max_ = round_ticks_max;
   epoch_ = 0;
   round_ = rounds_by_incarnation ? incarnation << kEpochBits : 0;
 }
@@ -347,7 +367,7 @@ std::uint64_t TombstoneGc::fence(ReplicaId peer) const {
 
 bool TombstoneGc::round_pending() {
   round_ticks_ += 1;
-  return !round_keys_.empty() && round_ticks_ <= kRoundTicksMax;
+  return !round_keys_.empty() && round_ticks_ <= round_ticks_max_;
 }
 
 std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_t> keys) {

@@ -191,8 +191,15 @@ class TombstoneGc {
  public:
   static constexpr std::uint64_t kEpochBits = 40;
   // A round waits this many GC ticks for its answers before a new round
-  // replaces it (a round trip may take longer than one interval).
+  // replaces it (a round trip may take longer than one interval), and at
+  // least the time given to start() (see round_ticks_for).
   static constexpr std::uint32_t kRoundTicksMax = 8;
+
+  // Ticks a round waits: kRoundTicksMax, or more when that many intervals
+  // are shorter than `round_wait_us`. Counted in ticks alone, an interval
+  // shorter than an eighth of a round trip replaced every round before its
+  // answers could arrive, and nothing was ever collected.
+  static std::uint32_t round_ticks_for(std::uint64_t interval_us, std::uint64_t round_wait_us);
 
   struct Stats {
     std::uint64_t rounds = 0;
@@ -221,7 +228,10 @@ class TombstoneGc {
   // `rounds_by_incarnation` (membership on) round numbers are qualified by
   // the incarnation too, so that a restarted coordinator's rounds never
   // repeat a number its participants recorded.
-  void start(std::uint64_t incarnation, bool rounds_by_incarnation = false);
+  // `round_ticks_max`: how many ticks a coordinator's round waits for its
+  // answers (round_ticks_for).
+  void start(std::uint64_t incarnation, bool rounds_by_incarnation = false,
+             std::uint32_t round_ticks_max = kRoundTicksMax);
   std::uint64_t incarnation() const { return incarnation_; }
   std::uint64_t stamp() const { return (incarnation_ << kEpochBits) | epoch_; }
   // A new epoch: every message sent from now on carries a greater stamp.
@@ -238,7 +248,7 @@ class TombstoneGc {
   std::uint64_t fence(ReplicaId peer) const;
 
   // Coordinator, on each GC tick: whether the current round still has keys
-  // waiting for answers and is younger than kRoundTicksMax ticks (then no
+  // waiting for answers and is younger than round_ticks_max ticks (then no
   // new round starts). Counts the tick.
   bool round_pending();
   // Coordinator: a new round over `keys` (replaces any unfinished one).
@@ -285,6 +295,7 @@ class TombstoneGc {
   absl::btree_map<ReplicaId, std::uint64_t> fences_;
   std::uint64_t round_ = 0;
   std::uint32_t round_ticks_ = 0;
+  std::uint32_t round_ticks_max_ = kRoundTicksMax;
   absl::btree_map<std::string, std::uint64_t> round_keys_;  // key -> digest
   absl::btree_map<ReplicaId, Ack> acks_;
   // Membership on (the fence phase).

@@ -149,6 +149,28 @@ TEST(HotKeyMessages, RoundTrip) {
   EXPECT_EQ(ack_decoded.items[0].digest, 0x1234'5678'9abc'def0u);
 }
 
+// With membership changes a decision outlives the ring: a replica that became
+// ready as the key's extra under one view stays in the ready set when a ring
+// change makes another replica the extra, which then becomes ready too. Such
+// an entry (more ready replicas than `extra`) was refused on decoding, and
+// with it every table and hand-off carrying it, at every receiver: tables
+// never agreed and strays were never acknowledged (a sweep of hot keys with
+// replication factor 1, one extra replica and membership changes failed
+// liveness and lost acknowledged writes held by such strays).
+TEST(HotKeyMessages, AReadySetLargerThanExtraFromEarlierViewsRoundTrips) {
+  HotKeyEntry entry = entry_of(3, 1, 1, {0});
+  ASSERT_TRUE(entry.merge(entry_of(3, 1, 1, {2})));  // the same decision, another view
+  EXPECT_EQ(entry.ready, (std::vector<ReplicaId>{0, 2}));
+  HotKeysTableMessage table;
+  table.entries.emplace_back("a", entry);
+  EXPECT_EQ(round_trip(table).entries, table.entries);
+  HotKeyHandoff handoff;
+  handoff.items.push_back(HotKeyHandoff::Item{"a", entry, false, KeyState{}});
+  const HotKeyHandoff decoded = round_trip(handoff);
+  ASSERT_EQ(decoded.items.size(), 1u);
+  EXPECT_EQ(decoded.items[0].entry, entry);
+}
+
 TEST(HotKeyMessages, RejectsUnsortedReadySetsAndTooManyExtras) {
   HotKeysTableMessage unsorted;
   unsorted.entries.emplace_back("a", entry_of(3, 1, 2, {4, 2}));

@@ -57,6 +57,7 @@ struct DriverOptions {
   bool causal = false;
   core::TimestampSource timestamp_source = core::TimestampSource::lamport;
   bool tombstone_gc = false;
+  std::uint64_t gc_interval_us = 20'000;
   std::uint64_t latency_us_max = 5'000;
   std::uint64_t drop_percent = 0;
   std::uint64_t duplicate_percent = 0;
@@ -99,7 +100,7 @@ class StoreDriver {
     config.forward_timeout_us = 50'000;
     config.hot_keys = hot_keys_;
     config.tombstone_gc.enabled = options_.tombstone_gc;
-    config.tombstone_gc.interval_us = 20'000;
+    config.tombstone_gc.interval_us = options_.gc_interval_us;
     if (!options_.initial_members.empty()) {
       config.membership.enabled = true;
       config.membership.processes = members_;

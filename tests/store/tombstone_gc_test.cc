@@ -97,6 +97,23 @@ TEST(TombstoneGcState, CollectibleNamesWhatDeletionLeavesBehind) {
   EXPECT_EQ(core::collectible(versioned), Collectible::nothing);
 }
 
+// With membership changes on (causal_keys false), a stray keeps its copy of
+// any key but an LWW one, so a dead copy of those types must not count as
+// collectible: no round collects a copy held outside the key's replicas, and
+// the settle phase waited for it forever. An empty G-set (a replica that got
+// only the empty delta of a GSADD of present members, then stopped
+// replicating the key) was the one case left out: liveness failed in a sweep
+// of tombstone GC with membership changes and G-sets.
+TEST(TombstoneGcState, WithMembershipNoDeadCopyAStrayKeepsIsCollectible) {
+  const KeyState empty_g_set = KeyState::of<core::GSet>(at(1), core::GSet{});
+  EXPECT_EQ(core::collectible(empty_g_set, true), Collectible::key);
+  EXPECT_EQ(core::collectible(empty_g_set, false), Collectible::nothing);
+  const KeyState empty_g_counter = KeyState::of<core::GCounter>(at(1), core::GCounter{});
+  EXPECT_EQ(core::collectible(empty_g_counter, true), Collectible::key);
+  EXPECT_EQ(core::collectible(empty_g_counter, false), Collectible::nothing);
+  EXPECT_EQ(core::collectible(register_state(at(5), true), false), Collectible::key);
+}
+
 TEST(TombstoneGcState, FootprintCountsDeadKeysTombstonesAndBytes) {
   core::Keyspace keyspace;
   keyspace.apply("dead", register_state(at(5), true));
@@ -220,6 +237,21 @@ TEST(TombstoneGcReplica, DeletionIsCollectedEverywhereAndAnOldDeltaCannotBringIt
     ASSERT_TRUE(get);
     EXPECT_EQ(get->value.kind, core::ReplyValue::Kind::nil) << "replica " << id;
   }
+}
+
+// An interval far below a round trip (50 us against one-way latencies of up
+// to 5 ms): a round must still wait long enough for its answers. Counted in
+// GC ticks alone (8), every round was replaced by the next before its
+// answers came back, and the deletion was never collected.
+TEST(TombstoneGcReplica, AnIntervalShorterThanARoundTripStillCollects) {
+  EXPECT_EQ(core::TombstoneGc::round_ticks_for(100'000, 50'000), 8u);
+  EXPECT_EQ(core::TombstoneGc::round_ticks_for(50, 50'000), 1'000u);
+  EXPECT_EQ(core::TombstoneGc::round_ticks_for(3, 10), 8u);
+  StoreDriver driver({.replicas = kReplicas, .tombstone_gc = true, .gc_interval_us = 50}, 21);
+  set_then_delete(driver, "k");
+  driver.run_for(1'000'000);
+  EXPECT_FALSE(held_anywhere(driver, "k")) << "the deletion was never collected";
+  EXPECT_EQ(driver.divergence(), "");
 }
 
 TEST(TombstoneGcReplica, PlantedCollectionBeforeStabilityLetsTheOldValueBackAndIsCaught) {
