@@ -347,7 +347,25 @@ std::uint64_t TombstoneGc::fence(ReplicaId peer) const {
 
 bool TombstoneGc::round_pending() {
   round_ticks_ += 1;
-  return !round_keys_.empty() && round_ticks_ <= kRoundTicksMax;
+  if (round_keys_.empty()) {
+    return false;
+  }
+  if (round_ticks_ <= round_ticks_max_) {
+    return true;
+  }
+  timed_out_round_ = round_;  // a new round may replace it now
+  return false;
+}
+
+void TombstoneGc::on_earlier_round_answer(std::uint64_t round) {
+  if (round != timed_out_round_) {
+    return;  // a duplicate or late answer to a round that completed
+  }
+  // The answer came after the round was given up: wait longer from now on
+  // (once per timed-out round), so that rounds can complete at all when a
+  // round trip takes more than the wait.
+  timed_out_round_ = 0;
+  round_ticks_max_ = std::min(round_ticks_max_ * 2, kRoundTicksCap);
 }
 
 std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_t> keys) {
@@ -364,6 +382,7 @@ std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_
 
 bool TombstoneGc::on_prepared(ReplicaId replica, const GcPrepared& message) {
   if (message.round != round_) {
+    on_earlier_round_answer(message.round);
     return false;
   }
   Ack& ack = acks_[replica];
@@ -400,6 +419,7 @@ void TombstoneGc::finish_key(const std::string& key) {
 
 bool TombstoneGc::on_fenced(ReplicaId replica, const GcFenced& message) {
   if (message.round != round_) {
+    on_earlier_round_answer(message.round);
     return false;
   }
   absl::btree_set<std::string>& keys = fenced_[replica];

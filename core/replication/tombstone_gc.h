@@ -191,8 +191,14 @@ class TombstoneGc {
  public:
   static constexpr std::uint64_t kEpochBits = 40;
   // A round waits this many GC ticks for its answers before a new round
-  // replaces it (a round trip may take longer than one interval).
+  // replaces it (a round trip may take longer than one interval). An answer
+  // to a round that timed out proves the wait shorter than a round trip, so
+  // the wait doubles, up to kRoundTicksCap: with a fixed 8 ticks, an
+  // interval below an eighth of the round trip (5 ms against 25-30 ms
+  // latency, or a latency tail) replaced every round before its answers
+  // came back and nothing was ever collected.
   static constexpr std::uint32_t kRoundTicksMax = 8;
+  static constexpr std::uint32_t kRoundTicksCap = kRoundTicksMax << 10;
 
   struct Stats {
     std::uint64_t rounds = 0;
@@ -238,9 +244,12 @@ class TombstoneGc {
   std::uint64_t fence(ReplicaId peer) const;
 
   // Coordinator, on each GC tick: whether the current round still has keys
-  // waiting for answers and is younger than kRoundTicksMax ticks (then no
+  // waiting for answers and is younger than round_ticks_max() ticks (then no
   // new round starts). Counts the tick.
   bool round_pending();
+  // How many ticks a round waits now (kRoundTicksMax, doubled by every
+  // answer to a round that had timed out, at most kRoundTicksCap).
+  std::uint32_t round_ticks_max() const { return round_ticks_max_; }
   // Coordinator: a new round over `keys` (replaces any unfinished one).
   std::uint64_t begin_round(absl::btree_map<std::string, std::uint64_t> keys);
   // Records that `replica` prepared `keys` with `stamp` in `round`. Returns
@@ -279,12 +288,19 @@ class TombstoneGc {
     absl::btree_set<std::string> keys;
   };
 
+  // An answer (prepared or fenced) to `round`, which is not the current one.
+  void on_earlier_round_answer(std::uint64_t round);
+
   std::uint64_t incarnation_ = 0;
   std::uint64_t epoch_ = 0;
   absl::btree_map<ReplicaId, std::uint64_t> known_incarnations_;
   absl::btree_map<ReplicaId, std::uint64_t> fences_;
   std::uint64_t round_ = 0;
   std::uint32_t round_ticks_ = 0;
+  std::uint32_t round_ticks_max_ = kRoundTicksMax;
+  // The last round that timed out with keys still waiting (0: none; a round
+  // that began is never numbered 0).
+  std::uint64_t timed_out_round_ = 0;
   absl::btree_map<std::string, std::uint64_t> round_keys_;  // key -> digest
   absl::btree_map<ReplicaId, Ack> acks_;
   // Membership on (the fence phase).
