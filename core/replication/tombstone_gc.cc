@@ -413,8 +413,13 @@ std::optional<std::uint64_t> TombstoneGc::prepared_stamp(ReplicaId replica,
 }
 
 void TombstoneGc::finish_key(const std::string& key) {
-  round_keys_.erase(key);
   fencing_keys_.erase(key);
+  if (round_keys_.erase(key) != 0 && round_keys_.empty()) {
+    // The round completed: let a wait that answers to timed-out rounds
+    // stretched shrink back by a quarter, so that one latency spike does not
+    // keep every later round that loses a message waiting that long.
+    round_ticks_max_ = std::max(kRoundTicksMax, round_ticks_max_ - round_ticks_max_ / 4);
+  }
 }
 
 bool TombstoneGc::on_fenced(ReplicaId replica, const GcFenced& message) {

@@ -248,7 +248,8 @@ class TombstoneGc {
   // new round starts). Counts the tick.
   bool round_pending();
   // How many ticks a round waits now (kRoundTicksMax, doubled by every
-  // answer to a round that had timed out, at most kRoundTicksCap).
+  // answer to a round that had timed out, at most kRoundTicksCap; a round
+  // that completes shrinks it by a quarter, down to kRoundTicksMax).
   std::uint32_t round_ticks_max() const { return round_ticks_max_; }
   // Coordinator: a new round over `keys` (replaces any unfinished one).
   std::uint64_t begin_round(absl::btree_map<std::string, std::uint64_t> keys);
