@@ -224,7 +224,16 @@ FuzzCase generate_case(core::PlantedBug bug, int size) {
   scenario.workload = generate_workload(size);
   scenario.network = generate_network();
   scenario.workload_deadline_us = pick<std::uint64_t>(100'000, scaled(size, 200'000, 3'000'000));
-  scenario.settle_us = 5'000'000;
+  // Long enough for anti-entropy alone to repair what gossip no longer
+  // carries (a durable replica's crash loses its unsent deltas and any
+  // received but unsynced ones it had acknowledged): each round pairs a
+  // replica with a uniformly drawn peer, so two replicas of a key with up to
+  // five other peers (7 replicas) may not meet for many rounds. 5 s was
+  // 10 rounds at 500 ms, and seeds converging after 5.05-6.1 s failed
+  // liveness (fuzz seeds 9002, 9006, 9007). 80 rounds leave about 1e-12.
+  // A run stops once converged, so this costs only runs that never converge.
+  scenario.settle_us =
+      std::max<std::uint64_t>(5'000'000, 80 * scenario.cluster.anti_entropy_interval_us);
   const std::uint32_t replicas = scenario.cluster.replicas;
   const auto events = pick<std::uint32_t>(0, static_cast<std::uint32_t>(scaled(size, 0, 12)));
   for (std::uint32_t index = 0; index < events; ++index) {
@@ -374,6 +383,11 @@ std::optional<FuzzResult> fuzz(const FuzzOptions& options, std::string& error) {
     error = "RapidCheck gave up: " + gave_up.description;
     return std::nullopt;
   } else if (result.match(rapidcheck_error)) {
+    if (state.replaying && state.cases > 0 && !state.failure) {
+      // The replayed case ran and every verdict held (RapidCheck reports
+      // that as an error): the failure it once showed is fixed.
+      return out;
+    }
     error = "RapidCheck error: " + rapidcheck_error.description;
     return std::nullopt;
   }

@@ -1056,8 +1056,13 @@ bool Replica::causally_ready(const std::string& key, const KeyState& delta) cons
     }
   }
   for (const auto& [other, past] : delta.dependencies()) {
+    // Another key kept elsewhere: sessions' tokens guard reads of it. Never
+    // the delta's own key, even where a ring change has just moved it away
+    // (a buffered delta drains after the change): applied without its past
+    // here, the gap would be handed off with this stray copy to the key's
+    // new replicas, which merge hand-offs as they come.
     if (other != key && !replicates(config_.id, other)) {
-      continue;  // kept elsewhere: sessions' tokens guard reads of it
+      continue;
     }
     const KeyState* state = keyspace_.find(other);
     if (other == key) {

@@ -255,6 +255,12 @@ void DeltaLog::on_heard_from(ReplicaId peer_id, std::uint64_t now_us) {
     peer.acked_seq = head_seq();
     peer.sent_seq = head_seq();
     peer.last_progress_us = now_us;
+    // Entries appended while the peer was not buffered now count as
+    // acknowledged by it: drop those every peer has. Left for a later ack
+    // or tick, they stayed for good once writes stopped (a gossip tick with
+    // nothing new never trims), and tombstone GC, which skips keys its log
+    // still holds, never collected them.
+    trim();
   }
 }
 

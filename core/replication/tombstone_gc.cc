@@ -319,10 +319,12 @@ std::uint32_t TombstoneGc::round_ticks_for(std::uint64_t interval_us, std::uint6
 }
 
 void TombstoneGc::start(std::uint64_t incarnation, bool rounds_by_incarnation,
-                        std::uint32_t round_ticks_max) {
+                        std::uint32_t round_ticks_floor) {
   assert(incarnation < (std::uint64_t{1} << (64 - kEpochBits)));
+  assert(round_ticks_floor >= kRoundTicksMax);
   incarnation_ = incarnation;
-  round_ticks_max_ = round_ticks_max;
+  round_ticks_floor_ = round_ticks_floor;
+  round_ticks_max_ = round_ticks_floor;
   epoch_ = 0;
   round_ = rounds_by_incarnation ? incarnation << kEpochBits : 0;
 }
@@ -367,7 +369,27 @@ std::uint64_t TombstoneGc::fence(ReplicaId peer) const {
 
 bool TombstoneGc::round_pending() {
   round_ticks_ += 1;
-  return !round_keys_.empty() && round_ticks_ <= round_ticks_max_;
+  if (round_keys_.empty()) {
+    return false;
+  }
+  if (round_ticks_ <= round_ticks_max_) {
+    return true;
+  }
+  timed_out_round_ = round_;  // a new round may replace it now
+  return false;
+}
+
+void TombstoneGc::on_earlier_round_answer(std::uint64_t round) {
+  if (round != timed_out_round_) {
+    return;  // a duplicate or late answer to a round that completed
+  }
+  // The answer came after the round was given up: wait longer from now on
+  // (once per timed-out round), so that rounds can complete at all when a
+  // round trip takes more than the wait.
+  timed_out_round_ = 0;
+  const std::uint64_t cap = std::max<std::uint64_t>(kRoundTicksCap, round_ticks_floor_);
+  round_ticks_max_ =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(std::uint64_t{round_ticks_max_} * 2, cap));
 }
 
 std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_t> keys) {
@@ -384,6 +406,7 @@ std::uint64_t TombstoneGc::begin_round(absl::btree_map<std::string, std::uint64_
 
 bool TombstoneGc::on_prepared(ReplicaId replica, const GcPrepared& message) {
   if (message.round != round_) {
+    on_earlier_round_answer(message.round);
     return false;
   }
   Ack& ack = acks_[replica];
@@ -414,12 +437,18 @@ std::optional<std::uint64_t> TombstoneGc::prepared_stamp(ReplicaId replica,
 }
 
 void TombstoneGc::finish_key(const std::string& key) {
-  round_keys_.erase(key);
   fencing_keys_.erase(key);
+  if (round_keys_.erase(key) != 0 && round_keys_.empty()) {
+    // The round completed: let a wait that answers to timed-out rounds
+    // stretched shrink back by a quarter, so that one latency spike does not
+    // keep every later round that loses a message waiting that long.
+    round_ticks_max_ = std::max(round_ticks_floor_, round_ticks_max_ - round_ticks_max_ / 4);
+  }
 }
 
 bool TombstoneGc::on_fenced(ReplicaId replica, const GcFenced& message) {
   if (message.round != round_) {
+    on_earlier_round_answer(message.round);
     return false;
   }
   absl::btree_set<std::string>& keys = fenced_[replica];

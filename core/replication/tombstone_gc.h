@@ -190,15 +190,21 @@ bool decode_payload(ByteView payload, GcFenced& message, std::string& error);
 class TombstoneGc {
  public:
   static constexpr std::uint64_t kEpochBits = 40;
-  // A round waits this many GC ticks for its answers before a new round
-  // replaces it (a round trip may take longer than one interval), and at
-  // least the time given to start() (see round_ticks_for).
+  // A round waits at least this many GC ticks for its answers before a new
+  // round replaces it (a round trip may take longer than one interval).
+  // Counted in ticks alone, an interval below an eighth of a round trip
+  // replaced every round before its answers came back and nothing was ever
+  // collected. So the wait starts at a floor given to start() (at least the
+  // store's forward timeout, round_ticks_for), and an answer to a round that
+  // timed out proves it shorter than a round trip: the wait doubles, up to
+  // kRoundTicksCap (or the floor, if higher), which covers round trips the
+  // configuration does not announce (a latency tail). A round that completes
+  // takes a quarter off, down to the floor.
   static constexpr std::uint32_t kRoundTicksMax = 8;
+  static constexpr std::uint32_t kRoundTicksCap = kRoundTicksMax << 10;
 
-  // Ticks a round waits: kRoundTicksMax, or more when that many intervals
-  // are shorter than `round_wait_us`. Counted in ticks alone, an interval
-  // shorter than an eighth of a round trip replaced every round before its
-  // answers could arrive, and nothing was ever collected.
+  // The floor of a round's wait: kRoundTicksMax, or more when that many
+  // intervals are shorter than `round_wait_us`.
   static std::uint32_t round_ticks_for(std::uint64_t interval_us, std::uint64_t round_wait_us);
 
   struct Stats {
@@ -228,10 +234,10 @@ class TombstoneGc {
   // `rounds_by_incarnation` (membership on) round numbers are qualified by
   // the incarnation too, so that a restarted coordinator's rounds never
   // repeat a number its participants recorded.
-  // `round_ticks_max`: how many ticks a coordinator's round waits for its
-  // answers (round_ticks_for).
+  // `round_ticks_floor`: how many ticks a coordinator's round waits for its
+  // answers at least (round_ticks_for; at least kRoundTicksMax).
   void start(std::uint64_t incarnation, bool rounds_by_incarnation = false,
-             std::uint32_t round_ticks_max = kRoundTicksMax);
+             std::uint32_t round_ticks_floor = kRoundTicksMax);
   std::uint64_t incarnation() const { return incarnation_; }
   std::uint64_t stamp() const { return (incarnation_ << kEpochBits) | epoch_; }
   // A new epoch: every message sent from now on carries a greater stamp.
@@ -248,9 +254,13 @@ class TombstoneGc {
   std::uint64_t fence(ReplicaId peer) const;
 
   // Coordinator, on each GC tick: whether the current round still has keys
-  // waiting for answers and is younger than round_ticks_max ticks (then no
+  // waiting for answers and is younger than round_ticks_max() ticks (then no
   // new round starts). Counts the tick.
   bool round_pending();
+  // How many ticks a round waits now (the floor, doubled by every answer to
+  // a round that had timed out, at most kRoundTicksCap or the floor; a round
+  // that completes shrinks it by a quarter, down to the floor).
+  std::uint32_t round_ticks_max() const { return round_ticks_max_; }
   // Coordinator: a new round over `keys` (replaces any unfinished one).
   std::uint64_t begin_round(absl::btree_map<std::string, std::uint64_t> keys);
   // Records that `replica` prepared `keys` with `stamp` in `round`. Returns
@@ -289,13 +299,20 @@ class TombstoneGc {
     absl::btree_set<std::string> keys;
   };
 
+  // An answer (prepared or fenced) to `round`, which is not the current one.
+  void on_earlier_round_answer(std::uint64_t round);
+
   std::uint64_t incarnation_ = 0;
   std::uint64_t epoch_ = 0;
   absl::btree_map<ReplicaId, std::uint64_t> known_incarnations_;
   absl::btree_map<ReplicaId, std::uint64_t> fences_;
   std::uint64_t round_ = 0;
   std::uint32_t round_ticks_ = 0;
+  std::uint32_t round_ticks_floor_ = kRoundTicksMax;
   std::uint32_t round_ticks_max_ = kRoundTicksMax;
+  // The last round that timed out with keys still waiting (0: none; a round
+  // that began is never numbered 0).
+  std::uint64_t timed_out_round_ = 0;
   absl::btree_map<std::string, std::uint64_t> round_keys_;  // key -> digest
   absl::btree_map<ReplicaId, Ack> acks_;
   // Membership on (the fence phase).

@@ -84,6 +84,26 @@ TEST(Fuzz, IsDeterministicForASeed) {
   EXPECT_EQ(first->failure->reproduce, second->failure->reproduce);
 }
 
+// A case whose replicas converge only after 6.1 s of settling: a durable
+// replica acknowledged a delta, crashed before syncing it, and only
+// anti-entropy, pairing replicas with random peers every 500 ms among six,
+// could repair it. With a fixed 5 s settle bound it failed liveness (and
+// convergence), which the store never promised that fast. (Replaying a case
+// that now holds is a result without a failure, not an error.)
+TEST(Fuzz, SettlesLongEnoughForAntiEntropyToRepairACrash) {
+  FuzzOptions options;
+  options.seed = 9002;
+  options.reproduce =
+      "reproduce=BwwYyRGdzlWbtYWd6pXZ8Mld2VxVayY8QgrQSR5vamWf+RHmf+gWW8IRu457PBIgACIgAKAAsAFAAAgPFM"
+      "gAAAQADEQABoADPAAAAAAAAEABEcgBTYgBKgADLcBACAQAAAgAEEQADIAAAAAACMQBHkwCM0wDPEBABEA";
+  std::string error;
+  const auto result = fuzz(options, error);
+  ASSERT_TRUE(result.has_value()) << error;
+  EXPECT_GE(result->cases, 1U);  // the replayed case ran, and held
+  EXPECT_FALSE(result->failure.has_value())
+      << result->failure->property << ": " << result->failure->explanation;
+}
+
 TEST(Fuzz, RejectsABadReproduceString) {
   FuzzOptions options;
   options.reproduce = "reproduce=not-base64!";

@@ -82,6 +82,46 @@ Memory run_and_measure(const Scenario& scenario, std::uint64_t seed) {
   return memory;
 }
 
+// A collection interval far below the round trip: 5 ms ticks, so a round
+// waited 8 ticks (40 ms) before a new one replaced it, against 25-30 ms of
+// latency each way. Every round was replaced before its answers came back,
+// nothing was ever collected and the settle phase (which waits for
+// collection) never ended: liveness failed at every seed. Answers to a
+// round that timed out now double the wait until rounds complete.
+TEST(TombstoneGcChurn, CollectsWhenTheIntervalIsFarBelowTheRoundTrip) {
+  Scenario scenario;
+  scenario.name = "gc-interval-below-rtt";
+  scenario.cluster.replicas = 3;
+  scenario.cluster.replication_factor = 3;
+  scenario.cluster.tombstone_gc.enabled = true;
+  scenario.cluster.tombstone_gc.interval_us = 5'000;
+  scenario.workload.clients = 2;
+  scenario.workload.ops_per_client = 30;
+  scenario.workload.keys = 2;
+  scenario.workload.mix = OperationMix{.registers = 1,
+                                       .multi = 0,
+                                       .counters = 0,
+                                       .g_counters = 0,
+                                       .sets = 0,
+                                       .g_sets = 0,
+                                       .maps = 0,
+                                       .reads_ppm = 0,
+                                       .churn = 1};
+  scenario.network.latency_us_min = 25'000;
+  scenario.network.latency_us_max = 30'000;
+  scenario.settle_us = 60'000'000;
+  RunOutput output = run(scenario, 1);
+  check(scenario, output);
+  for (const Verdict& verdict : output.verdicts) {
+    EXPECT_EQ(verdict.validity, Validity::valid) << verdict.property << ": " << verdict.explanation;
+  }
+  std::uint64_t dead_keys = 0;
+  for (const ReplicaSnapshot& snapshot : output.replicas) {
+    dead_keys += core::measure(snapshot.keyspace).dead_keys;
+  }
+  EXPECT_EQ(dead_keys, 0u);  // every deleted key collected
+}
+
 TEST(TombstoneGcChurn, MemoryTracksLiveDataNotHistory) {
   constexpr std::uint64_t kSeed = 3;
   const Memory short_gc = run_and_measure(churn_scenario(50, true), kSeed);

@@ -131,5 +131,29 @@ TEST(DeltaLog, StopsBufferingForAPeerPastTheBacklogBoundAndResumesWhenHeardFrom)
   EXPECT_TRUE(log.next_batch(1, 40));
 }
 
+// Entries appended while a peer was not buffered count as acknowledged by it
+// once it is heard from again; they used to stay until a later ack or
+// append trimmed the log, which never came once writes stopped, and
+// tombstone GC (which skips keys its log still holds) never collected them
+// (a generated scenario: two replicas, one clock stepped 5 s ahead, so its
+// first tick found the peer silent).
+TEST(DeltaLog, EntriesAppendedWhileAPeerWasNotBufferedGoWhenItIsHeardFrom) {
+  DeltaLog::Config config;
+  config.peer_backlog_max = 3;
+  DeltaLog log(config, {1});
+  for (int index = 0; index < 5; ++index) {
+    log.append("k", 0, 0, delta_of("k"), 0, kAll);
+  }
+  EXPECT_FALSE(log.next_batch(1, 10));
+  ASSERT_FALSE(log.buffering_for(1));
+  log.append("late", 0, 0, delta_of("late"), 15, kAll);
+  EXPECT_EQ(log.size(), 1u);
+  log.on_heard_from(1, 20);
+  EXPECT_TRUE(log.buffering_for(1));
+  EXPECT_EQ(log.size(), 0u) << "every peer has acknowledged it: nothing to keep";
+  EXPECT_TRUE(log.keys().empty());
+  EXPECT_FALSE(log.next_batch(1, 30));
+}
+
 }  // namespace
 }  // namespace crdtsim::core
