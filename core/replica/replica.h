@@ -581,6 +581,10 @@ class Replica {
   std::map<std::string, std::uint32_t, std::less<>> cool_ticks_;
   std::map<std::string, HandoffProgress, std::less<>> handoff_progress_;
   std::map<std::string, std::map<ReplicaId, std::uint64_t>, std::less<>> strays_;
+  // Hot-key ticks since this incarnation started (saturating): its table
+  // starts empty and is complete (every member sent its whole table) only
+  // after a window; see push_stray_states.
+  std::uint32_t hot_ticks_since_start_ = 0;
   ReplicaStats stats_;
   TombstoneGc gc_;
   LwwTimestamp gc_time_floor_;      // see kGcTimeFloorRecord

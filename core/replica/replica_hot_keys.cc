@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cassert>
 #include <iterator>
+#include <limits>
 
 #include "core/codec/hash.h"
 #include "core/replica/replica.h"
@@ -80,6 +81,9 @@ void Replica::spread_reads(std::vector<Part>& parts, RandomSource& random) const
 }
 
 void Replica::hot_keys_tick(Output& out) {
+  if (hot_ticks_since_start_ < std::numeric_limits<std::uint32_t>::max()) {
+    hot_ticks_since_start_ += 1;
+  }
   decide_hot_keys(out);
   hot_counter_.rotate();
   // Progress towards readiness counts for one decision only.
@@ -257,6 +261,20 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
             HotKeyHandoff::Item{key, entry != nullptr ? *entry : HotKeyEntry{}, true, *state});
       }
     }
+    // With GC on (membership off) a copy with per-writer history (sets,
+    // counters) goes only once this replica knows a decision for the key,
+    // or after two windows (every member sends its whole table once per
+    // window). A restarted replica's table starts empty: it took keys it was
+    // still a ready extra of for strays, dropped them, then (in the
+    // decision's ready set) served them again from nothing, and its next
+    // write restarted its history, losing or doubling its earlier
+    // increments. A deferred copy stays a stray, reconsidered every tick.
+    const bool history_free = lww_only(*state);
+    if (handed_off && gc_enabled() && !config_.membership.enabled && !history_free &&
+        entry == nullptr && hot_ticks_since_start_ < 2 * config_.hot_keys.sub_windows) {
+      ++it;
+      continue;
+    }
     if (handed_off) {
       stats_.hot_key_strays_handed_off += 1;
       if (config_.membership.enabled) {
@@ -267,7 +285,7 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
       // (LWW slots only): a counter or set copy keeps its writer's entries
       // and dots for the day this replica writes the key again
       // (docs/membership.md, "Why strays keep their copy").
-      if (gc_enabled() && (!config_.membership.enabled || lww_only(*state))) {
+      if (gc_enabled() && (!config_.membership.enabled || history_free)) {
         drop_key(key, out);
       }
       it = strays_.erase(it);
