@@ -78,6 +78,26 @@ Scenario ack_before_write_scenario() {
   return scenario;
 }
 
+// Gossip that forgets a lost batch, over a lossy network with anti-entropy
+// effectively off: the replicas never agree (gossip_forget_unacked).
+Scenario forget_unacked_scenario() {
+  Scenario scenario;
+  scenario.name = "forget-unacked";
+  scenario.cluster.replicas = 3;
+  scenario.cluster.replication_factor = 3;
+  scenario.cluster.anti_entropy_interval_us = 1'000'000'000;
+  scenario.cluster.planted_bug = core::PlantedBug::gossip_forget_unacked;
+  scenario.workload.clients = 3;
+  scenario.workload.ops_per_client = 20;
+  scenario.workload.keys = 3;
+  scenario.network.drop_ppm = 100'000;
+  scenario.properties.liveness = false;
+  scenario.properties.no_lost_writes = false;
+  scenario.workload_deadline_us = 1'000'000;
+  scenario.settle_us = 2'000'000;
+  return scenario;
+}
+
 // The first seed in [1, 50] whose run fails `property`.
 std::uint64_t failing_seed(const Scenario& scenario, const std::string& property) {
   for (std::uint64_t seed = 1; seed <= 50; ++seed) {
@@ -184,6 +204,21 @@ TEST(Shrink, AckBeforeWriteWithRandomCrashesShrinksToExplicitCrashes) {
     crash |= event.kind == FaultKind::crash;
   }
   EXPECT_TRUE(crash);
+}
+
+// A run that never converges fails convergence with any settle bound, and
+// with a shorter one it would fail even were the bug gone: the shrinker
+// keeps the bound for the properties judged on the settled state.
+TEST(Shrink, AConvergenceFailureKeepsItsSettleBound) {
+  const Scenario scenario = forget_unacked_scenario();
+  const std::uint64_t seed = failing_seed(scenario, "convergence");
+  ASSERT_NE(seed, 0U);
+  std::string error;
+  const auto result = shrink(scenario, seed, "convergence", ShrinkOptions{}, error);
+  ASSERT_TRUE(result.has_value()) << error;
+  EXPECT_EQ(result->verdict.validity, Validity::invalid);
+  EXPECT_LT(result->after.operations, result->before.operations);
+  EXPECT_EQ(result->scenario.settle_us, scenario.settle_us);
 }
 
 TEST(Shrink, StopsAtTheRunBudget) {
