@@ -306,8 +306,9 @@ void Replica::forget_stray(const std::string& key) {
   // acknowledgement from before then proves nothing about a later stray
   // episode: each episode starts with none. Without this, a replica that
   // left, rejoined and left again before its next membership tick found its
-  // old acknowledgement, dropped its copy at once, and the replica it
-  // "handed" the key to had already dropped its own (store bug 16).
+  // old acknowledgement and dropped its copy, while the replica it had once
+  // handed the key to, which had handed it back, dropped its own copy on
+  // this replica's acknowledgement (store bug 16).
   strays_.erase(key);
 }
 
