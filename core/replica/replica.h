@@ -442,6 +442,9 @@ class Replica {
   // Removes `key`'s state from the keyspace and from durable storage, first
   // raising the dot floor past this writer's dots in it (durably).
   void drop_key(const std::string& key, Output& out);
+  // Ends a stray hand-off, acknowledgements included, once this replica
+  // replicates the key again.
+  void forget_stray(const std::string& key);
   void on_hot_keys_table(const HotKeysTableMessage& message);
   void on_hot_key_handoff(ReplicaId from, const HotKeyHandoff& message, Output& out);
   void on_hot_key_handoff_ack(ReplicaId from, const HotKeyHandoffAck& message);

@@ -189,6 +189,9 @@ bool Replica::merge_decision(const std::string& key, const HotKeyEntry& entry) {
   }
   mark_dirty(key);
   const bool was_replica = std::find(before.begin(), before.end(), config_.id) != before.end();
+  if (!was_replica && placement_.is_replica(config_.id, key)) {
+    forget_stray(key);  // its replica again: acknowledgements so far are stale
+  }
   if (was_replica && !placement_.is_replica(config_.id, key) && keyspace_.find(key) != nullptr) {
     if (config_.planted_bug == PlantedBug::hot_key_demotion_drops_state) {
       delta_log_.forget_key(key);  // and, below, never handed off
@@ -293,6 +296,20 @@ void Replica::push_stray_states(std::map<ReplicaId, HotKeyHandoff>& batches, Out
       ++it;
     }
   }
+}
+
+void Replica::forget_stray(const std::string& key) {
+  // An acknowledgement says that the acknowledging replica held exactly this
+  // state when it replicated the key, in the view the hand-off was made in.
+  // Once this replica replicates the key again, those replicas may hand
+  // their copies back to it and drop them (an LWW copy with GC on), so an
+  // acknowledgement from before then proves nothing about a later stray
+  // episode: each episode starts with none. Without this, a replica that
+  // left, rejoined and left again before its next membership tick found its
+  // old acknowledgement and dropped its copy, while the replica it had once
+  // handed the key to, which had handed it back, dropped its own copy on
+  // this replica's acknowledgement (store bug 16).
+  strays_.erase(key);
 }
 
 void Replica::on_hot_keys_table(const HotKeysTableMessage& message) {

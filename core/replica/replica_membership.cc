@@ -110,6 +110,9 @@ void Replica::apply_view(Output& out) {
   for (const auto& [key, state] : keyspace_) {
     mark_dirty(key);
     if (replicates(config_.id, key)) {
+      // Its replica again: the acknowledgements of an earlier stray
+      // hand-off are stale (store bug 16, see forget_stray).
+      forget_stray(key);
       continue;
     }
     if (config_.planted_bug == PlantedBug::membership_drop_without_handoff) {
