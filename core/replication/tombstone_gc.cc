@@ -311,17 +311,17 @@ bool decode_payload(ByteView payload, GcFenced& message, std::string& error) {
 
 std::uint32_t TombstoneGc::round_ticks_for(std::uint64_t interval_us, std::uint64_t round_wait_us) {
   if (interval_us == 0) {
-    return kRoundTicksMax;  // GC off (a scenario refuses 0 when it is on)
+    return kRoundTicksFloor;  // GC off (a scenario refuses 0 when it is on)
   }
   const std::uint64_t ticks = round_wait_us / interval_us + (round_wait_us % interval_us != 0);
-  return static_cast<std::uint32_t>(
-      std::clamp<std::uint64_t>(ticks, kRoundTicksMax, std::numeric_limits<std::uint32_t>::max()));
+  return static_cast<std::uint32_t>(std::clamp<std::uint64_t>(
+      ticks, kRoundTicksFloor, std::numeric_limits<std::uint32_t>::max()));
 }
 
 void TombstoneGc::start(std::uint64_t incarnation, bool rounds_by_incarnation,
                         std::uint32_t round_ticks_floor) {
   assert(incarnation < (std::uint64_t{1} << (64 - kEpochBits)));
-  assert(round_ticks_floor >= kRoundTicksMax);
+  assert(round_ticks_floor >= kRoundTicksFloor);
   incarnation_ = incarnation;
   round_ticks_floor_ = round_ticks_floor;
   round_ticks_max_ = round_ticks_floor;

@@ -200,10 +200,10 @@ class TombstoneGc {
   // kRoundTicksCap (or the floor, if higher), which covers round trips the
   // configuration does not announce (a latency tail). A round that completes
   // takes a quarter off, down to the floor.
-  static constexpr std::uint32_t kRoundTicksMax = 8;
-  static constexpr std::uint32_t kRoundTicksCap = kRoundTicksMax << 10;
+  static constexpr std::uint32_t kRoundTicksFloor = 8;
+  static constexpr std::uint32_t kRoundTicksCap = kRoundTicksFloor << 10;
 
-  // The floor of a round's wait: kRoundTicksMax, or more when that many
+  // The floor of a round's wait: kRoundTicksFloor, or more when that many
   // intervals are shorter than `round_wait_us`.
   static std::uint32_t round_ticks_for(std::uint64_t interval_us, std::uint64_t round_wait_us);
 
@@ -235,9 +235,9 @@ class TombstoneGc {
   // the incarnation too, so that a restarted coordinator's rounds never
   // repeat a number its participants recorded.
   // `round_ticks_floor`: how many ticks a coordinator's round waits for its
-  // answers at least (round_ticks_for; at least kRoundTicksMax).
+  // answers at least (round_ticks_for; at least kRoundTicksFloor).
   void start(std::uint64_t incarnation, bool rounds_by_incarnation = false,
-             std::uint32_t round_ticks_floor = kRoundTicksMax);
+             std::uint32_t round_ticks_floor = kRoundTicksFloor);
   std::uint64_t incarnation() const { return incarnation_; }
   std::uint64_t stamp() const { return (incarnation_ << kEpochBits) | epoch_; }
   // A new epoch: every message sent from now on carries a greater stamp.
@@ -308,8 +308,8 @@ class TombstoneGc {
   absl::btree_map<ReplicaId, std::uint64_t> fences_;
   std::uint64_t round_ = 0;
   std::uint32_t round_ticks_ = 0;
-  std::uint32_t round_ticks_floor_ = kRoundTicksMax;
-  std::uint32_t round_ticks_max_ = kRoundTicksMax;
+  std::uint32_t round_ticks_floor_ = kRoundTicksFloor;
+  std::uint32_t round_ticks_max_ = kRoundTicksFloor;
   // The last round that timed out with keys still waiting (0: none; a round
   // that began is never numbered 0).
   std::uint64_t timed_out_round_ = 0;

@@ -185,11 +185,11 @@ TEST(TombstoneGcState, FencesRefuseContentSentBeforeAPrepareOrToAnEarlierIncarna
   EXPECT_EQ(gc.known_incarnation(3), 6u);
 }
 
-// A round waits kRoundTicksMax ticks; an answer to a round given up after
+// A round waits kRoundTicksFloor ticks; an answer to a round given up after
 // that doubles the wait (once per round, up to kRoundTicksCap), a late
 // duplicate of an answer to a round that completed changes nothing, and a
 // round that completes shrinks the wait by a quarter (not below
-// kRoundTicksMax).
+// kRoundTicksFloor).
 TEST(TombstoneGcState, AnAnswerToATimedOutRoundDoublesTheWait) {
   using core::TombstoneGc;
   TombstoneGc gc;
@@ -202,23 +202,23 @@ TEST(TombstoneGcState, AnAnswerToATimedOutRoundDoublesTheWait) {
     return ticks;
   };
   const std::uint64_t first = gc.begin_round({{"k", 7}});
-  EXPECT_EQ(tick_until_replaced(), TombstoneGc::kRoundTicksMax);
+  EXPECT_EQ(tick_until_replaced(), TombstoneGc::kRoundTicksFloor);
   (void)gc.begin_round({{"k", 7}});
   EXPECT_FALSE(gc.on_prepared(1, core::GcPrepared{first, 1, {"k"}}));
-  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksMax);
+  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksFloor);
   EXPECT_FALSE(gc.on_prepared(2, core::GcPrepared{first, 1, {"k"}}));  // once per round
-  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksMax);
-  EXPECT_EQ(tick_until_replaced(), 2 * TombstoneGc::kRoundTicksMax);
+  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksFloor);
+  EXPECT_EQ(tick_until_replaced(), 2 * TombstoneGc::kRoundTicksFloor);
   // The third round completes: the wait shrinks by a quarter, and a late
   // duplicate of its answer changes nothing.
   const std::uint64_t third = gc.begin_round({{"k", 7}});
   EXPECT_TRUE(gc.on_prepared(1, core::GcPrepared{third, 1, {"k"}}));
   gc.finish_key("k");
-  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksMax * 3 / 4);
+  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksFloor * 3 / 4);
   EXPECT_FALSE(gc.round_pending());
   (void)gc.begin_round({{"k", 7}});
   EXPECT_FALSE(gc.on_prepared(1, core::GcPrepared{third, 1, {"k"}}));
-  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksMax * 3 / 4);
+  EXPECT_EQ(gc.round_ticks_max(), 2 * TombstoneGc::kRoundTicksFloor * 3 / 4);
   // Capped.
   for (int round = 0; round < 20; ++round) {
     (void)tick_until_replaced();
@@ -232,7 +232,7 @@ TEST(TombstoneGcState, AnAnswerToATimedOutRoundDoublesTheWait) {
     (void)gc.begin_round({{"k", 7}});
     gc.finish_key("k");
   }
-  EXPECT_EQ(gc.round_ticks_max(), TombstoneGc::kRoundTicksMax);
+  EXPECT_EQ(gc.round_ticks_max(), TombstoneGc::kRoundTicksFloor);
 }
 
 // ---- the replica -------------------------------------------------------------
